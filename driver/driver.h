@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_DRIVER_DRIVER_H
+#define WGNET_DRIVER_DRIVER_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver/cidr.h"
+#include "driver/errbuf.h"
+#include "driver/names.h"
+#include "driver/state.h"
+
+/*
+ * All that plugin/ may call: one function per Docker verb or CLI command. Requests arrive
+ * already parsed and shape-checked (plugin/ checks JSON types and ID syntax); the driver
+ * checks meaning, does the kernel work, saves the state, and on failure leaves kernel and state
+ * as they were. Every call takes the driver's lock, so callers may come from any thread.
+ */
+
+#define DRIVER_ADDRESS_SPACE_LOCAL "wgnet-local"
+#define DRIVER_ADDRESS_SPACE_GLOBAL "wgnet-global"
+#define DRIVER_POOL_ID_MAX 64		/* "wgnet-global/255.255.255.255/32" */
+#define DRIVER_DEFAULT_MTU 1420
+
+struct driver_config {
+	const char *state_dir;		/* default /var/lib/wgnet */
+	const char *iptables;		/* iptables binary for DOCKER-USER; NULL = "iptables" */
+	bool no_iptables;		/* tests: never touch DOCKER-USER */
+};
+
+struct driver;
+
+/* Loads the state and reconciles the kernel with it. */
+int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e);
+/* Frees memory only: kernel objects stay (containers keep working while wgnetd is down). */
+void driver_free(struct driver *d);
+
+/* Plugin.Activate: a (new) dockerd is talking to us; it may replay pools next. */
+void driver_activated(struct driver *d);
+
+/* ---- IpamDriver ---- */
+struct ipam_pool_req {
+	const char *address_space;	/* "" = local */
+	const char *pool;		/* "" = the default pool */
+	const char *sub_pool;		/* "" = none */
+	const char *slice_opt;		/* value of --ipam-opt wgnet.slice, NULL = default */
+	bool v6;
+};
+struct ipam_pool_reply {
+	char pool_id[DRIVER_POOL_ID_MAX];
+	char pool[CIDR_STR_MAX];	/* this host's slice */
+};
+int driver_ipam_request_pool(struct driver *d, const struct ipam_pool_req *req,
+			     struct ipam_pool_reply *reply, struct errbuf *e);
+int driver_ipam_release_pool(struct driver *d, const char *pool_id, struct errbuf *e);
+
+struct ipam_addr_req {
+	const char *pool_id;
+	const char *address;		/* "" = any free one */
+	bool gateway;			/* Options.RequestAddressType = com.docker.network.gateway */
+};
+/* reply: "a.b.c.d/len" */
+int driver_ipam_request_address(struct driver *d, const struct ipam_addr_req *req,
+				char reply[CIDR_STR_MAX], struct errbuf *e);
+int driver_ipam_release_address(struct driver *d, const char *pool_id, const char *address,
+				struct errbuf *e);
+
+/* ---- NetworkDriver ---- */
+struct network_create_req {
+	const char *network_id;
+	const char *address_space;	/* IPv4Data[0].AddressSpace ("" if no IPv4Data) */
+	const char *pool;		/* IPv4Data[0].Pool */
+	const char *gateway;		/* IPv4Data[0].Gateway, "a.b.c.d/len" or "" */
+	size_t n_ipv4_data;		/* number of IPv4Data entries */
+	size_t n_ipv6_data;
+	bool internal;			/* com.docker.network.internal */
+	bool enable_ipv6;
+	const char *mtu;		/* generic option com.docker.network.driver.mtu, NULL = none */
+};
+int driver_network_create(struct driver *d, const struct network_create_req *req,
+			  struct errbuf *e);
+int driver_network_delete(struct driver *d, const char *network_id, struct errbuf *e);
+
+struct endpoint_create_req {
+	const char *network_id;
+	const char *endpoint_id;
+	const char *address;		/* Interface.Address "a.b.c.d/len" */
+	const char *address6;		/* Interface.AddressIPv6, must be "" */
+	const char *mac;		/* Interface.MacAddress, "" = we choose */
+	const struct port_binding *ports;	/* com.docker.network.portmap */
+	size_t nports;
+};
+struct endpoint_create_reply {
+	char mac[18];			/* "" = nothing to fill in */
+};
+int driver_endpoint_create(struct driver *d, const struct endpoint_create_req *req,
+			   struct endpoint_create_reply *reply, struct errbuf *e);
+int driver_endpoint_delete(struct driver *d, const char *network_id, const char *endpoint_id,
+			   struct errbuf *e);
+/* EndpointOperInfo: 0 if the endpoint exists. */
+int driver_endpoint_info(struct driver *d, const char *network_id, const char *endpoint_id,
+			 struct errbuf *e);
+
+struct join_req {
+	const char *network_id;
+	const char *endpoint_id;
+	const char *sandbox_key;
+};
+struct join_reply {
+	char src_name[IFNAMSIZ];	/* container-side veth; DstPrefix is always "eth" */
+	char gateway[ADDR_STR_MAX];	/* "" for --internal networks */
+};
+int driver_join(struct driver *d, const struct join_req *req, struct join_reply *reply,
+		struct errbuf *e);
+int driver_leave(struct driver *d, const char *network_id, const char *endpoint_id,
+		 struct errbuf *e);
+
+struct external_req {
+	const char *network_id;
+	const char *endpoint_id;
+	const struct port_binding *ports;	/* Options com.docker.network.portmap */
+	size_t nports;
+};
+int driver_program_external(struct driver *d, const struct external_req *req, struct errbuf *e);
+int driver_revoke_external(struct driver *d, const char *network_id, const char *endpoint_id,
+			   struct errbuf *e);
+
+/* ---- control API (wgnet CLI) ---- */
+struct host_init_req {
+	unsigned index;			/* 1..65535 */
+	const char *endpoint;		/* "host:port" or NULL */
+	unsigned mtu;			/* 0 = keep / default */
+};
+int driver_host_init(struct driver *d, const struct host_init_req *req, struct errbuf *e);
+
+struct status_network {
+	char network_id[DOCKER_ID_LEN + 1];
+	char pool[CIDR_STR_MAX];
+	char slice[CIDR_STR_MAX];
+	char gateway[ADDR_STR_MAX];
+	char bridge[IFNAMSIZ];
+	unsigned mtu;
+	bool internal;
+	bool bridge_up;			/* the bridge exists in the kernel */
+	size_t endpoints;
+};
+struct driver_status {
+	unsigned host_index;		/* 0 = not initialised */
+	char host_endpoint[STATE_HOST_ENDPOINT_MAX];
+	unsigned mtu;
+	bool firewall_ok;		/* table inet wgnet present when it should be */
+	struct status_network *networks;
+	size_t nnetworks;
+	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */
+};
+int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf *e);
+void driver_status_release(struct driver_status *s);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_DRIVER_STATE_H
+#define WGNET_DRIVER_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver/cidr.h"
+#include "driver/errbuf.h"
+#include "driver/ipam.h"
+#include "driver/names.h"
+
+/*
+ * Everything wgnet must remember across restarts, as plain data. driver/ owns the only
+ * instance and mutates it under its lock; state_save() writes it atomically as JSON.
+ */
+#define STATE_FILE_NAME "state.json"
+#define STATE_VERSION 1
+#define STATE_HOST_ENDPOINT_MAX 262	/* "host:port", host up to 253 chars */
+#define STATE_SANDBOX_MAX 256
+#define STATE_FILE_MAX (64 << 20)	/* refuse to load anything larger */
+
+struct port_binding {
+	uint8_t proto;		/* 6 tcp, 17 udp, 132 sctp */
+	uint16_t port;		/* container port */
+	uint32_t host_ip;	/* 0 = any */
+	uint16_t host_port;
+	uint16_t host_port_end;	/* == host_port for a single port */
+};
+
+/*
+ * A pool lease from IpamDriver.RequestPool; once CreateNetwork names it, it is that network.
+ * PoolID = "<address space>/<slice CIDR>", derived, never stored.
+ */
+struct state_pool {
+	char network_id[DOCKER_ID_LEN + 1];	/* "" until CreateNetwork */
+	char address_space[32];		/* "wgnet-local" or "wgnet-global" */
+	struct cidr pool;		/* the cluster pool, as the user asked (or the default) */
+	struct cidr slice;		/* this host's slice of it */
+	bool has_sub_pool;
+	struct cidr sub_pool;		/* --ip-range, inside slice */
+	bool default_pool;		/* requested without --subnet */
+	uint32_t gateway;		/* 0 until the gateway is requested / the network created */
+	unsigned mtu;			/* bridge and veth MTU */
+	bool internal;			/* --internal: no masquerade to the uplink */
+	struct addr_set addrs;		/* allocated: gateway, aux and container addresses */
+	uint32_t cursor;		/* last dynamically allocated address */
+};
+
+struct state_endpoint {
+	char id[DOCKER_ID_LEN + 1];
+	char network_id[DOCKER_ID_LEN + 1];
+	uint32_t addr;			/* container address (prefix = the slice's) */
+	uint8_t mac[6];
+	bool joined;
+	char sandbox[STATE_SANDBOX_MAX];	/* SandboxKey from Join, "" before */
+	struct port_binding *ports;	/* published ports (ProgramExternalConnectivity) */
+	size_t nports;
+};
+
+struct state {
+	unsigned host_index;		/* 0 = not initialised (wgnet init --index N) */
+	char host_endpoint[STATE_HOST_ENDPOINT_MAX];	/* "" = none */
+	unsigned mtu;			/* WireGuard MTU = bridge MTU, default 1420 */
+	struct state_pool *pools;
+	size_t npools;
+	struct state_endpoint *endpoints;
+	size_t nendpoints;
+};
+
+/* A missing file gives an empty state and 0. Anything malformed is -EINVAL with the reason. */
+int state_load(const char *path, struct state *out, struct errbuf *e);
+/* Parses a state document from memory (used by state_load and the fuzz target). */
+int state_parse(const char *buf, size_t len, struct state *out, struct errbuf *e);
+/* Serialises to a malloc'd NUL-terminated JSON string. */
+int state_dump(const struct state *s, char **out);
+/* temp file in the same directory (0600), fsync, rename, fsync the directory. */
+int state_save(const char *path, const struct state *s, struct errbuf *e);
+void state_release(struct state *s);	/* frees everything, leaves a zeroed state */
+
+/* Helpers for the driver: deep copy (for rollback) and array maintenance. */
+int state_copy(const struct state *src, struct state *dst);
+struct state_pool *state_pool_add(struct state *s);		/* zeroed, NULL on ENOMEM */
+void state_pool_remove(struct state *s, size_t i);
+struct state_endpoint *state_endpoint_add(struct state *s);	/* zeroed, NULL on ENOMEM */
+void state_endpoint_remove(struct state *s, size_t i);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_NETLINK_NFT_H
+#define WGNET_NETLINK_NFT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The table `inet wgnet`, replaced whole in one nftables batch (libnftnl over libmnl): the
+ * kernel applies all of it or none. The policy arrives as plain lists (driver/firewall.c);
+ * this file knows nothing of Docker. Addresses in host byte order.
+ */
+#define NFT_TABLE_NAME "wgnet"
+
+struct nft_bridge {
+	char ifname[IFNAMSIZ];		/* wgb... */
+	uint32_t pool_addr;		/* the network's cluster pool */
+	uint8_t pool_len;
+	uint32_t slice_addr;		/* this host's slice of it (on the bridge) */
+	uint8_t slice_len;
+	bool masquerade;		/* false for --internal networks */
+};
+
+struct nft_dnat {
+	uint8_t proto;			/* 6 tcp, 17 udp, 132 sctp */
+	uint32_t host_ip;		/* 0 = any local address */
+	uint16_t host_port;
+	uint16_t host_port_end;		/* == host_port for one port */
+	uint32_t ctr_ip;
+	uint16_t ctr_port;
+	char bridge[IFNAMSIZ];		/* the container's bridge */
+};
+
+struct nft_policy {
+	const char *wg_ifname;		/* "wgnet0": tunnel rules; NULL = no tunnel yet */
+	uint16_t wg_listen_port;	/* accepted on input when wg_ifname is set; 0 = none */
+	const struct nft_bridge *bridges;
+	size_t nbridges;
+	const struct nft_dnat *dnats;
+	size_t ndnats;
+};
+
+/* Replace (or create) the table with exactly this policy, atomically. */
+int nft_apply(const struct nft_policy *p);
+/* Delete the table; 0 if it was not there. */
+int nft_delete(void);
+/* 1 if the table exists, 0 if not, -errno on failure. */
+int nft_exists(void);
+
+#endif
