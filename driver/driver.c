@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/* The driver instance: life cycle, lookups, host settings and status. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/driver_impl.h"
+#include "driver/log.h"
+#include "netlink/link.h"
+#include "netlink/nft.h"
+#include "netlink/nl.h"
+
+bool id_list_has(const struct id_list *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], id) == 0)
+			return true;
+	return false;
+}
+
+int id_list_add(struct id_list *l, const char *id)
+{
+	char (*v)[DOCKER_ID_LEN + 1];
+
+	if (id_list_has(l, id))
+		return 0;
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	snprintf(l->v[l->n++], sizeof(*v), "%s", id);
+	return 0;
+}
+
+void id_list_del(struct id_list *l, const char *id)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i], id) == 0) {
+			memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
+			l->n--;
+			return;
+		}
+	}
+}
+
+void id_list_clear(struct id_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+const char *short_id(const char *id, char buf[13])
+{
+	snprintf(buf, 13, "%s", id);
+	return buf;
+}
+
+struct state_pool *driver_pool_by_network(struct driver *d, const char *network_id)
+{
+	for (size_t i = 0; i < d->st.npools; i++)
+		if (d->st.pools[i].network_id[0] && strcmp(d->st.pools[i].network_id, network_id) == 0)
+			return &d->st.pools[i];
+	return NULL;
+}
+
+void driver_pool_id(const struct state_pool *p, char out[DRIVER_POOL_ID_MAX])
+{
+	char slice[CIDR_STR_MAX];
+
+	cidr_format(&p->slice, slice);
+	snprintf(out, DRIVER_POOL_ID_MAX, "%s/%s", p->address_space, slice);
+}
+
+struct state_pool *driver_pool_by_id(struct driver *d, const char *pool_id)
+{
+	char id[DRIVER_POOL_ID_MAX];
+
+	for (size_t i = 0; i < d->st.npools; i++) {
+		driver_pool_id(&d->st.pools[i], id);
+		if (strcmp(id, pool_id) == 0)
+			return &d->st.pools[i];
+	}
+	return NULL;
+}
+
+struct state_endpoint *driver_endpoint_by_id(struct driver *d, const char *endpoint_id)
+{
+	for (size_t i = 0; i < d->st.nendpoints; i++)
+		if (strcmp(d->st.endpoints[i].id, endpoint_id) == 0)
+			return &d->st.endpoints[i];
+	return NULL;
+}
+
+int driver_save(struct driver *d, struct errbuf *e)
+{
+	struct errbuf se = { 0 };
+	int ret;
+
+	ret = state_save(d->state_path, &d->st, &se);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not save the state to %s: %s", d->state_path,
+				  se.msg);
+	return 0;
+}
+
+int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e)
+{
+	const char *dir = cfg->state_dir ? cfg->state_dir : "/var/lib/wgnet";
+	struct driver *d;
+	int ret;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return errbuf_set(e, -ENOMEM, "out of memory");
+	pthread_mutex_init(&d->lock, NULL);
+	if ((size_t)snprintf(d->state_path, sizeof(d->state_path), "%s/%s", dir, STATE_FILE_NAME) >=
+	    sizeof(d->state_path)) {
+		ret = errbuf_set(e, -ENAMETOOLONG, "state directory path too long: %s", dir);
+		goto fail;
+	}
+	snprintf(d->iptables, sizeof(d->iptables), "%s", cfg->iptables ? cfg->iptables : "iptables");
+	d->no_iptables = cfg->no_iptables;
+
+	ret = state_load(d->state_path, &d->st, e);
+	if (ret < 0)
+		goto fail;
+	if (d->st.mtu == 0)
+		d->st.mtu = DRIVER_DEFAULT_MTU;
+	ret = nl_open(&d->nl);
+	if (ret < 0) {
+		errbuf_set(e, ret, "could not open an rtnetlink socket: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = reconcile_all(d, e);
+	if (ret < 0)
+		goto fail;
+	*out = d;
+	return 0;
+fail:
+	driver_free(d);
+	return ret;
+}
+
+void driver_free(struct driver *d)
+{
+	if (!d)
+		return;
+	if (d->nl)
+		nl_close(d->nl);
+	state_release(&d->st);
+	id_list_clear(&d->replay_pools);
+	id_list_clear(&d->replay_addrs);
+	free(d->pending_ages);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+void driver_activated(struct driver *d)
+{
+	pthread_mutex_lock(&d->lock);
+	/* A new dockerd: it replays the pools of its stored networks (RequiresRequestReplay),
+	 * and it has forgotten any pool lease that never became a network. */
+	id_list_clear(&d->replay_pools);
+	for (size_t i = 0; i < d->st.npools; i++)
+		if (d->st.pools[i].network_id[0] &&
+		    id_list_add(&d->replay_pools, d->st.pools[i].network_id) < 0)
+			log_warn("out of memory noting pool replays, ignoring");
+	firewall_docker_user_sync(d, true);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static int endpoint_valid(const char *s, struct errbuf *e)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == s || strlen(s) >= STATE_HOST_ENDPOINT_MAX)
+		return errbuf_set(e, -EINVAL, "endpoint '%s' is not HOST:PORT", s);
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+		return errbuf_set(e, -EINVAL, "endpoint '%s' has no valid port (1-65535)", s);
+	for (const char *c = s; c < colon; c++)
+		if (*c <= ' ' || *c == '/' || *c == '"' || *c == '\\')
+			return errbuf_set(e, -EINVAL, "endpoint '%s' has an invalid host part", s);
+	return 0;
+}
+
+int driver_host_init(struct driver *d, const struct host_init_req *req, struct errbuf *e)
+{
+	unsigned old_index, old_mtu;
+	char old_endpoint[STATE_HOST_ENDPOINT_MAX];
+	int ret = 0;
+
+	if (req->index < 1 || req->index > 65535)
+		return errbuf_set(e, -EINVAL, "host index %u out of range: use 1..65535, unique in "
+				  "the cluster", req->index);
+	if (req->mtu && (req->mtu < 1280 || req->mtu > 9000))
+		return errbuf_set(e, -EINVAL, "MTU %u out of range 1280..9000", req->mtu);
+	if (req->endpoint && req->endpoint[0]) {
+		ret = endpoint_valid(req->endpoint, e);
+		if (ret < 0)
+			return ret;
+	}
+
+	pthread_mutex_lock(&d->lock);
+	if (d->st.npools && d->st.host_index && req->index != d->st.host_index) {
+		ret = errbuf_set(e, -EBUSY, "this host already has index %u and %zu wgnet pool(s) "
+				 "use it: remove those networks before changing the index",
+				 d->st.host_index, d->st.npools);
+		goto out;
+	}
+	if (d->st.npools && req->mtu && req->mtu != d->st.mtu) {
+		ret = errbuf_set(e, -EBUSY, "MTU %u is in use by %zu wgnet pool(s): remove those "
+				 "networks before changing it", d->st.mtu, d->st.npools);
+		goto out;
+	}
+	old_index = d->st.host_index;
+	old_mtu = d->st.mtu;
+	memcpy(old_endpoint, d->st.host_endpoint, sizeof(old_endpoint));
+	d->st.host_index = req->index;
+	if (req->endpoint)
+		snprintf(d->st.host_endpoint, sizeof(d->st.host_endpoint), "%s", req->endpoint);
+	if (req->mtu)
+		d->st.mtu = req->mtu;
+	ret = driver_save(d, e);
+	if (ret < 0) {
+		d->st.host_index = old_index;
+		d->st.mtu = old_mtu;
+		memcpy(d->st.host_endpoint, old_endpoint, sizeof(old_endpoint));
+		goto out;
+	}
+	log_info("host index %u%s%s", req->index, d->st.host_endpoint[0] ? ", endpoint " : "",
+		 d->st.host_endpoint);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf *e)
+{
+	struct driver_status s = { 0 };
+	struct link_info li;
+	size_t n = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	s.host_index = d->st.host_index;
+	s.mtu = d->st.mtu;
+	memcpy(s.host_endpoint, d->st.host_endpoint, sizeof(s.host_endpoint));
+	s.networks = calloc(d->st.npools ? d->st.npools : 1, sizeof(*s.networks));
+	if (!s.networks) {
+		ret = errbuf_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < d->st.npools; i++) {
+		const struct state_pool *p = &d->st.pools[i];
+		struct status_network *sn = &s.networks[n];
+
+		if (!p->network_id[0]) {
+			s.pending_pools++;
+			continue;
+		}
+		memcpy(sn->network_id, p->network_id, sizeof(sn->network_id));
+		cidr_format(&p->pool, sn->pool);
+		cidr_format(&p->slice, sn->slice);
+		addr_format(p->gateway, sn->gateway);
+		names_bridge(p->network_id, sn->bridge);
+		sn->mtu = p->mtu;
+		sn->internal = p->internal;
+		sn->bridge_up = link_get(d->nl, sn->bridge, &li) == 0 && li.up;
+		for (size_t j = 0; j < d->st.nendpoints; j++)
+			if (strcmp(d->st.endpoints[j].network_id, p->network_id) == 0)
+				sn->endpoints++;
+		n++;
+	}
+	s.nnetworks = n;
+	s.firewall_ok = n == 0 || nft_exists() == 1;
+	*out = s;
+	s.networks = NULL;
+out:
+	pthread_mutex_unlock(&d->lock);
+	free(s.networks);
+	return ret;
+}
+
+void driver_status_release(struct driver_status *s)
+{
+	free(s->networks);
+	s->networks = NULL;
+	s->nnetworks = 0;
+}

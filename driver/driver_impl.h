@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_DRIVER_DRIVER_IMPL_H
+#define WGNET_DRIVER_DRIVER_IMPL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "driver/driver.h"
+#include "driver/state.h"
+
+/* Private to driver/: the one driver instance and helpers its files share. */
+
+struct nl;
+
+/* Network IDs whose pools dockerd may replay (RequestPool for a pool already in use). */
+struct id_list {
+	char (*v)[DOCKER_ID_LEN + 1];
+	size_t n;
+};
+
+struct driver {
+	pthread_mutex_t lock;
+	char state_path[PATH_MAX];
+	char iptables[PATH_MAX];
+	bool no_iptables;
+	struct state st;
+	struct nl *nl;
+	struct id_list replay_pools;	/* set at start and at Plugin.Activate */
+	struct id_list replay_addrs;	/* pools whose stored addresses dockerd re-requests */
+	time_t docker_user_checked;	/* last DOCKER-USER check, 0 = never */
+	struct pending_age {		/* when each unbound pool lease was made (memory only) */
+		struct cidr slice;
+		time_t at;
+	} *pending_ages;
+	size_t npending_ages;
+};
+
+/* Seconds after which a pool lease with no CreateNetwork is considered abandoned. */
+#define DRIVER_PENDING_POOL_TTL 120
+/* Seconds between two checks of our DOCKER-USER rules from Join. */
+#define DRIVER_DOCKER_USER_RECHECK 30
+
+bool id_list_has(const struct id_list *l, const char *id);
+int id_list_add(struct id_list *l, const char *id);
+void id_list_del(struct id_list *l, const char *id);
+void id_list_clear(struct id_list *l);
+
+/* Lookups in d->st; NULL / -1 when absent. */
+struct state_pool *driver_pool_by_network(struct driver *d, const char *network_id);
+struct state_pool *driver_pool_by_id(struct driver *d, const char *pool_id);
+struct state_endpoint *driver_endpoint_by_id(struct driver *d, const char *endpoint_id);
+void driver_pool_id(const struct state_pool *p, char out[DRIVER_POOL_ID_MAX]);
+/* The first 12 characters of a Docker ID, for messages. */
+const char *short_id(const char *id, char buf[13]);
+
+/* Persist d->st; on failure the error is worded in e. */
+int driver_save(struct driver *d, struct errbuf *e);
+
+/* Firewall (driver/firewall.c): rebuild `inet wgnet` from the state (delete it when the
+ * state has no network). */
+int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e);
+/* DOCKER-USER accepts: ensured while networks exist, removed when the last one goes. */
+void firewall_docker_user_sync(struct driver *d, bool force);
+
+/* Kernel objects of one network / endpoint (driver/network.c, driver/endpoint.c). */
+int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *created,
+			  struct errbuf *e);
+int endpoint_veth_ensure(struct driver *d, const struct state_pool *p,
+			 const struct state_endpoint *ep, bool *created, struct errbuf *e);
+void endpoint_veth_remove(struct driver *d, const struct state_endpoint *ep);
+
+/* Start-up reconciliation (driver/reconcile.c). */
+int reconcile_all(struct driver *d, struct errbuf *e);
+
+#endif

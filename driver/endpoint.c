@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+/* Endpoints: an address on the slice, a veth pair on the bridge, published ports. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "driver/driver_impl.h"
+#include "driver/log.h"
+#include "netlink/link.h"
+#include "netlink/nl.h"
+
+/* Like Docker's bridge driver: 02:42 and the IPv4 address, stable across restarts. */
+static void mac_from_addr(uint32_t a, uint8_t mac[6])
+{
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	mac[2] = (uint8_t)(a >> 24);
+	mac[3] = (uint8_t)(a >> 16);
+	mac[4] = (uint8_t)(a >> 8);
+	mac[5] = (uint8_t)a;
+}
+
+static int mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6 || strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	if (mac[0] & 1)
+		return -EINVAL;		/* multicast */
+	return 0;
+}
+
+static void mac_format(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+int endpoint_veth_ensure(struct driver *d, const struct state_pool *p,
+			 const struct state_endpoint *ep, bool *created, struct errbuf *e)
+{
+	char host[IFNAMSIZ], ctr[IFNAMSIZ], br[IFNAMSIZ];
+	struct link_info li, bl;
+	int ret;
+
+	names_veth_host(ep->id, host);
+	names_veth_ctr(ep->id, ctr);
+	names_bridge(p->network_id, br);
+	*created = false;
+	ret = link_get(d->nl, host, &li);
+	if (ret == 0) {
+		/* still there (e.g. its bridge was re-made): put it back on the bridge */
+		ret = link_get(d->nl, br, &bl);
+		if (ret == 0 && li.master != bl.index)
+			ret = link_set_master(d->nl, host, br);
+		if (ret == 0 && !li.up)
+			ret = link_set_up(d->nl, host);
+		if (ret < 0)
+			return errbuf_set(e, ret, "could not attach %s to %s: %s", host, br,
+					  nl_strerror(d->nl, ret));
+		return 0;
+	}
+	if (ret != -ENODEV)
+		return errbuf_set(e, ret, "could not read link %s: %s", host,
+				  nl_strerror(d->nl, ret));
+	/* A container-side end left in this namespace without its pair is garbage. */
+	if (link_get(d->nl, ctr, &li) == 0)
+		link_del(d->nl, ctr);
+	ret = link_veth_create(d->nl, host, ctr, p->mtu, br, ep->mac);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not create veth pair %s/%s: %s", host, ctr,
+				  nl_strerror(d->nl, ret));
+	*created = true;
+	return 0;
+}
+
+void endpoint_veth_remove(struct driver *d, const struct state_endpoint *ep)
+{
+	char name[IFNAMSIZ];
+	int ret;
+
+	/* Deleting either end deletes the pair; after Leave the container end is back here. */
+	names_veth_host(ep->id, name);
+	ret = link_del(d->nl, name);
+	if (ret == -ENODEV) {
+		names_veth_ctr(ep->id, name);
+		ret = link_del(d->nl, name);
+	}
+	if (ret < 0 && ret != -ENODEV)
+		log_warn("could not delete veth %s: %s, ignoring", name, nl_strerror(d->nl, ret));
+}
+
+static int ports_copy(const struct port_binding *src, size_t n, struct port_binding **out)
+{
+	struct port_binding *v = NULL;
+
+	if (n) {
+		v = calloc(n, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, src, n * sizeof(*v));
+	}
+	*out = v;
+	return 0;
+}
+
+static int endpoint_create_locked(struct driver *d, const struct endpoint_create_req *req,
+				  struct endpoint_create_reply *reply, struct errbuf *e)
+{
+	char idb[13], slice_s[CIDR_STR_MAX];
+	struct state_endpoint *ep, *other;
+	struct state_pool *p;
+	struct cidr a;
+	bool created;
+	int ret;
+
+	p = driver_pool_by_network(d, req->network_id);
+	if (!p)
+		return errbuf_set(e, -ENOENT, "network %s is not a wgnet network of this host",
+				  short_id(req->network_id, idb));
+	if (req->address6 && req->address6[0])
+		return errbuf_set(e, -EINVAL, "IPv6 addresses are not supported by wgnet yet");
+	if (!req->address || !req->address[0])
+		return errbuf_set(e, -EINVAL, "the endpoint has no IPv4 address: the network must "
+				  "use --ipam-driver wgnet");
+	ret = cidr_parse_host(req->address, &a);
+	cidr_format(&p->slice, slice_s);
+	if (ret < 0 || !ipam_addr_usable(&p->slice, a.addr) || a.len != p->slice.len)
+		return errbuf_set(e, -EINVAL, "address '%s' is not in this host's slice %s",
+				  req->address, slice_s);
+	other = driver_endpoint_by_id(d, req->endpoint_id);
+	if (other) {
+		if (strcmp(other->network_id, req->network_id) != 0 || other->addr != a.addr)
+			return errbuf_set(e, -EEXIST, "endpoint %s already exists with another "
+					  "network or address", short_id(req->endpoint_id, idb));
+		/* a retried CreateEndpoint */
+		ret = endpoint_veth_ensure(d, p, other, &created, e);
+		if (ret < 0)
+			return ret;
+		mac_format(other->mac, reply->mac);
+		return 0;
+	}
+	for (size_t i = 0; i < d->st.nendpoints; i++)
+		if (d->st.endpoints[i].addr == a.addr &&
+		    strcmp(d->st.endpoints[i].network_id, req->network_id) == 0)
+			return errbuf_set(e, -EADDRINUSE, "address %s is in use by endpoint %s",
+					  req->address, short_id(d->st.endpoints[i].id, idb));
+
+	ep = state_endpoint_add(&d->st);
+	if (!ep)
+		return errbuf_set(e, -ENOMEM, "out of memory");
+	memcpy(ep->id, req->endpoint_id, sizeof(ep->id));
+	memcpy(ep->network_id, req->network_id, sizeof(ep->network_id));
+	ep->addr = a.addr;
+	reply->mac[0] = 0;
+	if (req->mac && req->mac[0]) {
+		ret = mac_parse(req->mac, ep->mac);
+		if (ret < 0) {
+			ret = errbuf_set(e, ret, "invalid MAC address '%s'", req->mac);
+			goto undo_state;
+		}
+	} else {
+		mac_from_addr(a.addr, ep->mac);
+		mac_format(ep->mac, reply->mac);	/* dockerd fills in what we chose */
+	}
+	/* Ports in req are published only once ProgramExternalConnectivity names this endpoint
+	 * as the container's gateway endpoint. */
+	/* the address was allocated by RequestAddress; record it if it came another way */
+	if (!addr_set_has(&p->addrs, a.addr)) {
+		ret = addr_set_add(&p->addrs, a.addr);
+		if (ret < 0) {
+			ret = errbuf_set(e, ret, "out of memory");
+			goto undo_state;
+		}
+	}
+	id_list_del(&d->replay_addrs, req->network_id);
+	ret = endpoint_veth_ensure(d, p, ep, &created, e);
+	if (ret < 0)
+		goto undo_state;
+	ret = driver_save(d, e);
+	if (ret < 0) {
+		endpoint_veth_remove(d, ep);
+		goto undo_state;
+	}
+	log_debug("endpoint %s: %s", short_id(req->endpoint_id, idb), req->address);
+	return 0;
+undo_state:
+	reply->mac[0] = 0;
+	state_endpoint_remove(&d->st, d->st.nendpoints - 1);
+	return ret;
+}
+
+int driver_endpoint_create(struct driver *d, const struct endpoint_create_req *req,
+			   struct endpoint_create_reply *reply, struct errbuf *e)
+{
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	ret = endpoint_create_locked(d, req, reply, e);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static struct state_endpoint *endpoint_find(struct driver *d, const char *network_id,
+					    const char *endpoint_id)
+{
+	struct state_endpoint *ep = driver_endpoint_by_id(d, endpoint_id);
+
+	return ep && strcmp(ep->network_id, network_id) == 0 ? ep : NULL;
+}
+
+/* Drop published ports from the firewall; 0 if there were none. */
+static int endpoint_unpublish(struct driver *d, struct state_endpoint *ep, struct errbuf *e)
+{
+	struct port_binding *ports = ep->ports;
+	size_t n = ep->nports;
+	int ret;
+
+	if (!n)
+		return 0;
+	ep->ports = NULL;
+	ep->nports = 0;
+	ret = firewall_apply(d, &d->st, e);
+	if (ret < 0) {
+		ep->ports = ports;
+		ep->nports = n;
+		return ret;
+	}
+	free(ports);
+	return 0;
+}
+
+int driver_endpoint_delete(struct driver *d, const char *network_id, const char *endpoint_id,
+			   struct errbuf *e)
+{
+	struct state_endpoint *ep;
+	char idb[13];
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	ep = endpoint_find(d, network_id, endpoint_id);
+	if (!ep) {
+		log_debug("DeleteEndpoint %s: unknown, already deleted", short_id(endpoint_id, idb));
+		goto out;
+	}
+	/* No Revoke comes after a live-restore or plugin restart: undo ports here too. */
+	ret = endpoint_unpublish(d, ep, e);
+	if (ret < 0)
+		goto out;
+	endpoint_veth_remove(d, ep);
+	state_endpoint_remove(&d->st, (size_t)(ep - d->st.endpoints));
+	ret = driver_save(d, e);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int driver_endpoint_info(struct driver *d, const char *network_id, const char *endpoint_id,
+			 struct errbuf *e)
+{
+	char idb[13];
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!endpoint_find(d, network_id, endpoint_id))
+		ret = errbuf_set(e, -ENOENT, "endpoint %s is not known on network %.12s",
+				 short_id(endpoint_id, idb), network_id);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int driver_join(struct driver *d, const struct join_req *req, struct join_reply *reply,
+		struct errbuf *e)
+{
+	char idb[13], old[STATE_SANDBOX_MAX];
+	struct state_endpoint *ep;
+	struct state_pool *p;
+	bool old_joined, created;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	ep = endpoint_find(d, req->network_id, req->endpoint_id);
+	if (!ep) {
+		ret = errbuf_set(e, -ENOENT, "endpoint %s is not known on network %.12s",
+				 short_id(req->endpoint_id, idb), req->network_id);
+		goto out;
+	}
+	if (strlen(req->sandbox_key) >= sizeof(ep->sandbox)) {
+		ret = errbuf_set(e, -EINVAL, "sandbox key too long");
+		goto out;
+	}
+	p = driver_pool_by_network(d, req->network_id);
+	/* the veth may have vanished since CreateEndpoint; Join is the last chance to fix it */
+	ret = endpoint_veth_ensure(d, p, ep, &created, e);
+	if (ret < 0)
+		goto out;
+	memcpy(old, ep->sandbox, sizeof(old));
+	old_joined = ep->joined;
+	snprintf(ep->sandbox, sizeof(ep->sandbox), "%s", req->sandbox_key);
+	ep->joined = true;
+	ret = driver_save(d, e);
+	if (ret < 0) {
+		memcpy(ep->sandbox, old, sizeof(old));
+		ep->joined = old_joined;
+		goto out;
+	}
+	names_veth_ctr(ep->id, reply->src_name);
+	addr_format(p->gateway, reply->gateway);
+	firewall_docker_user_sync(d, false);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int driver_leave(struct driver *d, const char *network_id, const char *endpoint_id,
+		 struct errbuf *e)
+{
+	struct state_endpoint *ep;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	ep = endpoint_find(d, network_id, endpoint_id);
+	if (!ep)
+		goto out;
+	ret = endpoint_unpublish(d, ep, e);
+	if (ret < 0)
+		goto out;
+	ep->joined = false;
+	ep->sandbox[0] = 0;
+	ret = driver_save(d, e);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+/* A host port from bindings' range that is free on this host and in our own DNAT rules. */
+static bool host_port_taken(struct driver *d, uint8_t proto, uint16_t port)
+{
+	for (size_t i = 0; i < d->st.nendpoints; i++)
+		for (size_t j = 0; j < d->st.endpoints[i].nports; j++) {
+			const struct port_binding *b = &d->st.endpoints[i].ports[j];
+
+			if (b->proto == proto && port >= b->host_port && port <= b->host_port_end)
+				return true;
+		}
+	return false;
+}
+
+static int ports_resolve(struct driver *d, const struct external_req *req,
+			 struct port_binding **out, struct errbuf *e)
+{
+	struct port_binding *v;
+	int ret;
+
+	ret = ports_copy(req->ports, req->nports, &v);
+	if (ret < 0)
+		return errbuf_set(e, ret, "out of memory");
+	for (size_t i = 0; i < req->nports; i++) {
+		struct port_binding *b = &v[i];
+		unsigned lo = b->host_port, hi = b->host_port_end, port;
+
+		if (b->proto != 6 && b->proto != 17 && b->proto != 132) {
+			ret = errbuf_set(e, -EINVAL, "unsupported protocol %u for a published port",
+					 b->proto);
+			goto fail;
+		}
+		if (!b->port) {
+			ret = errbuf_set(e, -EINVAL, "published port without a container port");
+			goto fail;
+		}
+		if (!lo) {	/* -P: an ephemeral port, as Docker picks them */
+			lo = 49153;
+			hi = 65535;
+		}
+		if (hi < lo)
+			hi = lo;
+		for (port = lo; port <= hi; port++)
+			if (!host_port_taken(d, b->proto, (uint16_t)port))
+				break;
+		if (port > hi) {
+			ret = errbuf_set(e, -EADDRINUSE, "host port %u%s is already published",
+					 lo, hi > lo ? " (and the rest of its range)" : "");
+			goto fail;
+		}
+		b->host_port = b->host_port_end = (uint16_t)port;
+	}
+	*out = v;
+	return 0;
+fail:
+	free(v);
+	return ret;
+}
+
+int driver_program_external(struct driver *d, const struct external_req *req, struct errbuf *e)
+{
+	struct state_endpoint *ep;
+	struct port_binding *ports = NULL, *old;
+	size_t nold;
+	char idb[13];
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	ep = endpoint_find(d, req->network_id, req->endpoint_id);
+	if (!ep) {
+		ret = errbuf_set(e, -ENOENT, "endpoint %s is not known on network %.12s",
+				 short_id(req->endpoint_id, idb), req->network_id);
+		goto out;
+	}
+	old = ep->ports;
+	nold = ep->nports;
+	ep->ports = NULL;
+	ep->nports = 0;		/* its own old ports do not block the new ones */
+	ret = ports_resolve(d, req, &ports, e);
+	if (ret < 0)
+		goto restore;
+	ep->ports = ports;
+	ep->nports = req->nports;
+	if (nold || req->nports) {
+		ret = firewall_apply(d, &d->st, e);
+		if (ret < 0)
+			goto restore;
+	}
+	ret = driver_save(d, e);
+	if (ret < 0)
+		goto restore;
+	free(old);
+	goto out;
+restore:
+	free(ports);
+	ep->ports = old;
+	ep->nports = nold;
+	if (ret < 0 && (nold || req->nports))
+		firewall_apply(d, &d->st, NULL);
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int driver_revoke_external(struct driver *d, const char *network_id, const char *endpoint_id,
+			   struct errbuf *e)
+{
+	struct state_endpoint *ep;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	ep = endpoint_find(d, network_id, endpoint_id);
+	if (ep && ep->nports) {
+		ret = endpoint_unpublish(d, ep, e);
+		if (ret == 0)
+			ret = driver_save(d, e);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/* NetworkDriver.CreateNetwork / DeleteNetwork: a pool lease becomes a bridge with its gateway. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver/driver_impl.h"
+#include "driver/log.h"
+#include "netlink/addr.h"
+#include "netlink/link.h"
+#include "netlink/nl.h"
+#include "netlink/sysctl.h"
+
+/* The bridge with the gateway address, MTU and up; an existing one of that name is adopted
+ * (it is ours by name: left by a crash or a previous run). */
+int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *created,
+			  struct errbuf *e)
+{
+	char br[IFNAMSIZ];
+	struct link_info li;
+	int ret;
+
+	names_bridge(p->network_id, br);
+	*created = false;
+	ret = link_get(d->nl, br, &li);
+	if (ret == -ENODEV) {
+		ret = link_bridge_create(d->nl, br, p->mtu);
+		if (ret < 0)
+			return errbuf_set(e, ret, "could not create bridge %s: %s", br,
+					  nl_strerror(d->nl, ret));
+		*created = true;
+	} else if (ret < 0) {
+		return errbuf_set(e, ret, "could not read link %s: %s", br, nl_strerror(d->nl, ret));
+	} else if (strcmp(li.kind, "bridge") != 0) {
+		return errbuf_set(e, -EEXIST, "a %s link named %s exists and is not a bridge: "
+				  "delete it (ip link del %s)", li.kind[0] ? li.kind : "non-bridge",
+				  br, br);
+	} else if (li.mtu != p->mtu) {
+		ret = link_set_mtu(d->nl, br, p->mtu);
+		if (ret < 0)
+			goto fail;
+	}
+	ret = addr_add(d->nl, br, p->gateway, p->slice.len);
+	if (ret < 0 && ret != -EEXIST)
+		goto fail;
+	ret = link_set_up(d->nl, br);
+	if (ret < 0)
+		goto fail;
+	return 0;
+fail:
+	errbuf_set(e, ret, "could not set up bridge %s: %s", br, nl_strerror(d->nl, ret));
+	if (*created)
+		link_del(d->nl, br);
+	*created = false;
+	return ret;
+}
+
+static int mtu_option(const char *s, unsigned host_mtu, unsigned *out, struct errbuf *e)
+{
+	char *end;
+	long v;
+
+	if (!s || !s[0]) {
+		*out = host_mtu;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 576 || v > (long)host_mtu)
+		return errbuf_set(e, -EINVAL, "invalid com.docker.network.driver.mtu '%s': use "
+				  "576..%u (the WireGuard MTU of this host)", s, host_mtu);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int network_create_locked(struct driver *d, const struct network_create_req *req,
+				 struct errbuf *e)
+{
+	char idb[13], pool_s[CIDR_STR_MAX];
+	struct state_pool *p;
+	struct cidr slice, gw = { 0 };
+	bool created = false;
+	unsigned mtu;
+	int ret;
+
+	p = driver_pool_by_network(d, req->network_id);
+	if (p) {	/* a retried CreateNetwork: make sure the kernel has it all */
+		ret = network_bridge_ensure(d, p, &created, e);
+		return ret < 0 ? ret : firewall_apply(d, &d->st, e);
+	}
+
+	if (req->n_ipv4_data == 0)
+		return errbuf_set(e, -EINVAL, "no IPv4 pool: create the network with "
+				  "--ipam-driver wgnet and an IPv4 --subnet");
+	if (strcmp(req->address_space, DRIVER_ADDRESS_SPACE_LOCAL) != 0 &&
+	    strcmp(req->address_space, DRIVER_ADDRESS_SPACE_GLOBAL) != 0)
+		return errbuf_set(e, -EINVAL, "this network's addresses come from another IPAM "
+				  "(address space '%s'), which does not coordinate subnets across "
+				  "hosts: add --ipam-driver wgnet (compose: ipam: driver: wgnet)",
+				  req->address_space);
+	if (req->n_ipv4_data > 1)
+		return errbuf_set(e, -EINVAL, "a wgnet network has exactly one IPv4 --subnet");
+	if (req->n_ipv6_data || req->enable_ipv6)
+		return errbuf_set(e, -EINVAL, "IPv6 is not supported by wgnet yet: create the "
+				  "network without --ipv6");
+	ret = cidr_parse(req->pool, &slice);
+	if (ret < 0)
+		return errbuf_set(e, ret, "invalid IPv4Data pool '%s'", req->pool);
+	for (size_t i = 0; i < d->st.npools; i++) {
+		if (cidr_equal(&d->st.pools[i].slice, &slice) &&
+		    strcmp(d->st.pools[i].address_space, req->address_space) == 0) {
+			p = &d->st.pools[i];
+			break;
+		}
+	}
+	if (!p)
+		return errbuf_set(e, -ENOENT, "pool %s was not handed out by wgnet's IPAM: create "
+				  "the network with --ipam-driver wgnet", req->pool);
+	if (p->network_id[0])
+		return errbuf_set(e, -EBUSY, "pool %s is already used by wgnet network %s",
+				  req->pool, short_id(p->network_id, idb));
+	if (req->gateway && req->gateway[0]) {
+		ret = cidr_parse_host(req->gateway, &gw);
+		if (ret < 0 || !ipam_addr_usable(&p->slice, gw.addr))
+			return errbuf_set(e, -EINVAL, "invalid gateway '%s' for slice %s",
+					  req->gateway, req->pool);
+	}
+	ret = mtu_option(req->mtu, d->st.mtu, &mtu, e);
+	if (ret < 0)
+		return ret;
+
+	/* Kernel first, state last: nothing is recorded that does not exist. */
+	memcpy(p->network_id, req->network_id, sizeof(p->network_id));
+	if (gw.addr && gw.addr != p->gateway) {
+		if (p->gateway)
+			addr_set_del(&p->addrs, p->gateway);
+		p->gateway = gw.addr;
+		ret = addr_set_add(&p->addrs, gw.addr);
+		if (ret < 0 && ret != -EEXIST)
+			goto undo_state;
+	}
+	if (!p->gateway) {
+		/* RequestPool's Data gateway path: dockerd made no gateway request */
+		p->gateway = cidr_first(&p->slice) + 1;
+		addr_set_add(&p->addrs, p->gateway);
+	}
+	p->mtu = mtu;
+	p->internal = req->internal;
+	ret = network_bridge_ensure(d, p, &created, e);
+	if (ret < 0)
+		goto undo_state;
+	ret = firewall_apply(d, &d->st, e);
+	if (ret < 0)
+		goto undo_bridge;
+	ret = driver_save(d, e);
+	if (ret < 0)
+		goto undo_firewall;
+	ret = sysctl_ipv4_forward_enable();
+	if (ret < 0)
+		log_warn("could not enable net.ipv4.ip_forward (%s): containers will not reach "
+			 "other hosts until it is on, ignoring", strerror(-ret));
+	firewall_docker_user_sync(d, true);
+	cidr_format(&p->pool, pool_s);
+	log_info("network %s: pool %s, slice %s, bridge created", short_id(p->network_id, idb),
+		 pool_s, req->pool);
+	return 0;
+
+undo_firewall:
+	p->network_id[0] = 0;
+	firewall_apply(d, &d->st, NULL);
+undo_bridge:
+	if (created) {
+		char br[IFNAMSIZ];
+
+		names_bridge(req->network_id, br);
+		link_del(d->nl, br);
+	}
+undo_state:
+	p->network_id[0] = 0;
+	return ret < 0 ? ret : -EIO;
+}
+
+int driver_network_create(struct driver *d, const struct network_create_req *req,
+			  struct errbuf *e)
+{
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	ret = network_create_locked(d, req, e);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int driver_network_delete(struct driver *d, const char *network_id, struct errbuf *e)
+{
+	char br[IFNAMSIZ], idb[13];
+	struct state_pool *p;
+	size_t i;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	p = driver_pool_by_network(d, network_id);
+	if (!p) {
+		log_debug("DeleteNetwork %s: unknown, already deleted", short_id(network_id, idb));
+		goto out;
+	}
+	/* Endpoints dockerd forgot to delete (a forced cleanup) go with their network. */
+	for (i = d->st.nendpoints; i-- > 0;) {
+		if (strcmp(d->st.endpoints[i].network_id, network_id) == 0) {
+			endpoint_veth_remove(d, &d->st.endpoints[i]);
+			state_endpoint_remove(&d->st, i);
+		}
+	}
+	names_bridge(network_id, br);
+	ret = link_del(d->nl, br);
+	if (ret < 0 && ret != -ENODEV) {
+		ret = errbuf_set(e, ret, "could not delete bridge %s: %s", br,
+				 nl_strerror(d->nl, ret));
+		goto out;
+	}
+	id_list_del(&d->replay_pools, network_id);
+	id_list_del(&d->replay_addrs, network_id);
+	state_pool_remove(&d->st, (size_t)(p - d->st.pools));
+	ret = firewall_apply(d, &d->st, e);
+	if (ret < 0)
+		log_error("DeleteNetwork %s: %s, going on", short_id(network_id, idb), e->msg);
+	ret = driver_save(d, e);
+	firewall_docker_user_sync(d, true);
+	log_info("network %s deleted", short_id(network_id, idb));
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}

@@ -1,0 +1,594 @@
+# lib.sh: simulated Docker hosts on one machine, for the e2e tests and the demo (source it).
+#
+# Host i is a network namespace on a shared underlay bridge (eth0 = 192.168.77.i/24, default
+# route via the uplink 192.168.77.254) plus a private mount namespace kept by a "holder"
+# process: its own /run (docker and plugin sockets, /run/wgnet, /run/wireguard), its own
+# /var/lib/docker, /var/lib/containerd and /var/lib/wgnet, and a dockerd of its own.
+# See /work/shared/docs/simulated-hosts.md for why each step is needed.
+#
+#   e2e_init                      underlay + uplink, traps; call once first
+#   host_up i [i...]              namespace, mounts, dockerd, busybox image bb:latest
+#   host_exec i cmd...            run in host i (its network and mount namespace)
+#   docker_on i args...           the docker CLI of host i
+#   wgnetd_start i [args]         start $WGNETD in host i, wait for both sockets
+#   wgnetd_stop i [TERM|KILL]     stop it and wait
+#   dockerd_stop i [TERM|KILL]    and dockerd_start i
+#   wgnet_on i args...            the wgnet CLI ($WGNET) in host i
+#   uplink_exec cmd...            run in the uplink (192.168.77.254; a busybox httpd on :80
+#                                 whose /cgi-bin/addr prints the client address)
+#   assert_eq, assert_ok, assert_fails, assert_match, retry, e2e_finish
+#
+# Environment: WGNETD, WGNET (default build/release/wgnetd and wgnet, as scripts/test.sh
+# builds them); WGNET_E2E_DOCKER (debian = Debian 12's dockerd 20.10, the default; forky =
+# dockerd 28.5 from a Debian 14 tree made by forky.sh); WGNET_E2E_CACHE (default
+# /var/cache/wgnet-e2e: the forky tree, reused across runs); WGNET_E2E_RUN (default /var/tmp:
+# where the per-run directory with the hosts' docker data and logs goes).
+# Names carry the pid of the test so that concurrent runs never clash; everything is removed by
+# the EXIT trap, by pid, even when a test fails.
+
+E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_REPO=$(cd "$E2E_LIB_DIR/../.." && pwd)
+E2E_ID=${E2E_ID:-$$}
+E2E_UNDERLAY=wgu$E2E_ID
+E2E_UPLINK_IP=192.168.77.254
+E2E_CACHE=${WGNET_E2E_CACHE:-/var/cache/wgnet-e2e}
+E2E_RUN=${WGNET_E2E_RUN:-/var/tmp}/wgnet-e2e.$E2E_ID
+E2E_DOCKER=${WGNET_E2E_DOCKER:-debian}
+E2E_FORKY=""
+E2E_HOSTS=()
+E2E_PIDS_UPLINK=()
+E2E_PASSED=0
+E2E_FAILED=0
+E2E_FINISHED=0
+E2E_CLEANED=0
+E2E_T0=$(date +%s)
+
+WGNETD=${WGNETD:-$E2E_REPO/build/release/wgnetd}
+WGNET=${WGNET:-$E2E_REPO/build/release/wgnet}
+
+# ---------------------------------------------------------------- output and assertions
+
+e2e_log()
+{
+	printf '[%4ds] %s\n' $(($(date +%s) - E2E_T0)) "$*"
+}
+
+pass()
+{
+	E2E_PASSED=$((E2E_PASSED + 1))
+	e2e_log "ok: $1"
+}
+
+fail()
+{
+	E2E_FAILED=$((E2E_FAILED + 1))
+	e2e_log "FAIL: $1"
+	shift
+	local line
+	for line in "$@"; do
+		printf '      %s\n' "$line"
+	done
+}
+
+# die MSG: a step the rest of the test depends on failed; cleanup runs from the trap
+die()
+{
+	fail "$1 (fatal)"
+	exit 1
+}
+
+# assert_eq DESC EXPECTED ACTUAL
+assert_eq()
+{
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected: $2" "actual:   $3"
+	fi
+}
+
+# assert_match DESC REGEX ACTUAL (extended regex, grep -E)
+assert_match()
+{
+	if grep -qE -- "$2" <<<"$3"; then
+		pass "$1"
+	else
+		fail "$1" "expected to match: $2" "actual: $3"
+	fi
+}
+
+# assert_ok DESC CMD...: the command succeeds; its output is shown when it does not
+assert_ok()
+{
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$desc"
+	else
+		fail "$desc" "command failed ($?): $*" "$(tail -n 5 <<<"$out")"
+	fi
+}
+
+# assert_fails DESC CMD...: the command fails; E2E_OUT holds its output for further checks
+assert_fails()
+{
+	local desc=$1
+	shift
+	if E2E_OUT=$("$@" 2>&1); then
+		fail "$desc" "command succeeded but should fail: $*" "$(tail -n 5 <<<"$E2E_OUT")"
+	else
+		pass "$desc"
+	fi
+}
+
+# retry SECONDS CMD...: run CMD every 0.2 s until it succeeds or SECONDS pass
+retry()
+{
+	local deadline=$(($(date +%s) + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$deadline" ] && return 1
+		sleep 0.2
+	done
+}
+
+# e2e_finish: the summary line; the exit status says whether everything passed
+e2e_finish()
+{
+	E2E_FINISHED=1
+	e2e_log "$(basename "$0"): $E2E_PASSED passed, $E2E_FAILED failed ($(($(date +%s) - E2E_T0)) s)"
+	[ "$E2E_FAILED" -eq 0 ]
+}
+
+# ---------------------------------------------------------------- processes
+
+# e2e_descendants PID...: the given pids and all their descendants, one per line
+e2e_descendants()
+{
+	ps -e -o pid=,ppid= | awk -v roots="$*" '
+		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) want[r[i]] = 1 }
+		{ parent[$1] = $2; pids[NR] = $1 }
+		END {
+			do {
+				grew = 0
+				for (i in pids) {
+					p = pids[i]
+					if (!(p in want) && (parent[p] in want)) { want[p] = 1; grew = 1 }
+				}
+			} while (grew)
+			for (p in want) print p
+		}'
+}
+
+e2e_alive()
+{
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
+}
+
+# e2e_stop_pid PID SECONDS: TERM, wait up to SECONDS, then KILL and wait until it is gone
+# (SECONDS 0: KILL at once)
+e2e_stop_pid()
+{
+	local pid=$1 grace=$2 i
+	e2e_alive "$pid" || return 0
+	[ "$grace" -gt 0 ] && kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < grace * 10; i++)); do
+		e2e_alive "$pid" || break
+		sleep 0.1
+	done
+	e2e_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		e2e_alive "$pid" || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# e2e_kill_netns NS: kill -9 whatever still lives in the network namespace, and the
+# descendants of those processes (container processes live in namespaces of their own)
+e2e_kill_netns()
+{
+	local ns=$1 pids i
+	for ((i = 0; i < 50; i++)); do
+		pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
+		[ -z "${pids// /}" ] && return 0
+		# shellcheck disable=SC2046
+		kill -KILL $(e2e_descendants $pids) 2>/dev/null
+		sleep 0.1
+	done
+	echo "lib.sh: processes left in $ns: $pids" >&2
+	return 1
+}
+
+# ---------------------------------------------------------------- underlay and uplink
+
+e2e_init()
+{
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$(basename "$0"): needs root" >&2
+		exit 1
+	fi
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	mkdir -p "$E2E_RUN" "$E2E_CACHE"
+	e2e_log "e2e run $E2E_ID in $E2E_RUN, dockerd: $E2E_DOCKER"
+
+	if [ "$E2E_DOCKER" = forky ]; then
+		E2E_FORKY=$(bash "$E2E_LIB_DIR/forky.sh") || die "forky tree (tests/e2e/forky.sh)"
+	elif [ "$E2E_DOCKER" != debian ]; then
+		die "WGNET_E2E_DOCKER must be debian or forky, not '$E2E_DOCKER'"
+	fi
+
+	# the busybox image, made once per run and imported into every host
+	bash "$E2E_REPO/scripts/make-busybox-image.sh" "$E2E_RUN/bb.tar" || die "busybox image"
+
+	ip netns add "$E2E_UNDERLAY" || die "underlay namespace"
+	ip -n "$E2E_UNDERLAY" link set lo up
+	ip -n "$E2E_UNDERLAY" link add uln0 type bridge
+	ip -n "$E2E_UNDERLAY" addr add "$E2E_UPLINK_IP/24" dev uln0
+	ip -n "$E2E_UNDERLAY" link set uln0 up
+
+	# the uplink: the hosts' default gateway, with a web server that shows who asked
+	mkdir -p "$E2E_RUN/www/cgi-bin"
+	echo "hello from the uplink" >"$E2E_RUN/www/index.html"
+	cat >"$E2E_RUN/www/cgi-bin/addr" <<-'EOF'
+		#!/bin/sh
+		printf 'Content-Type: text/plain\r\n\r\n%s\n' "$REMOTE_ADDR"
+	EOF
+	chmod +x "$E2E_RUN/www/cgi-bin/addr"
+	ip netns exec "$E2E_UNDERLAY" busybox httpd -f -p "$E2E_UPLINK_IP:80" -h "$E2E_RUN/www" &
+	E2E_PIDS_UPLINK+=($!)
+	disown $!
+	retry 5 ip netns exec "$E2E_UNDERLAY" busybox wget -qO /dev/null "http://$E2E_UPLINK_IP/" ||
+		die "uplink httpd"
+}
+
+uplink_exec()
+{
+	ip netns exec "$E2E_UNDERLAY" "$@"
+}
+
+# ---------------------------------------------------------------- hosts
+
+host_ns()
+{
+	echo "wgh$E2E_ID-$1"
+}
+
+host_dir()
+{
+	echo "$E2E_RUN/host$1"
+}
+
+host_ip()
+{
+	echo "192.168.77.$1"
+}
+
+host_holder()
+{
+	cat "$(host_dir "$1")/holder.pid"
+}
+
+host_exec()
+{
+	local i=$1
+	shift
+	nsenter -t "$(host_holder "$i")" -m -n -- "$@"
+}
+
+# host_add i: network namespace on the underlay and the holder of its mount namespace
+host_add()
+{
+	local i=$1 ns dir mounts line
+	ns=$(host_ns "$i")
+	dir=$(host_dir "$i")
+	mkdir -p "$dir/docker" "$dir/containerd" "$dir/wgnet"
+	# mount points for the per-host binds (empty directories in the root namespace)
+	mkdir -p /var/lib/docker /var/lib/containerd /var/lib/wgnet
+
+	ip netns add "$ns" || die "host $i: namespace $ns"
+	E2E_HOSTS+=("$i")
+	ip -n "$ns" link set lo up
+	ip -n "$E2E_UNDERLAY" link add "h$i" type veth peer name eth0 netns "$ns"
+	ip -n "$E2E_UNDERLAY" link set "h$i" master uln0 up
+	ip -n "$ns" addr add "$(host_ip "$i")/24" dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via "$E2E_UPLINK_IP"
+	# as on a real host: dockerd turns forwarding on and sets FORWARD to DROP itself
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0
+
+	# `ip netns exec` mounts a fresh /sys, which hides the cgroup mounts: repeat them
+	# (v1: a tmpfs and one mount per controller; v2: one cgroup2 mount)
+	mounts="mount -t tmpfs -o mode=755 tmpfs /run"
+	mounts+=" && mount --bind '$dir/docker' /var/lib/docker"
+	mounts+=" && mount --bind '$dir/containerd' /var/lib/containerd"
+	mounts+=" && mount --bind '$dir/wgnet' /var/lib/wgnet"
+	while read -r line; do
+		set -- $line
+		case "$3" in
+		tmpfs)
+			[ "$2" = /sys/fs/cgroup ] && mounts+=" && mount -t tmpfs -o mode=755 tmpfs $2"
+			;;
+		cgroup | cgroup2)
+			mounts+=" && mkdir -p $2 && mount -t $3 -o $4 $3 $2"
+			;;
+		esac
+	done < <(awk '$2 ~ /^\/sys\/fs\/cgroup/' /proc/self/mounts)
+	# ip netns exec, unshare and sh all exec: $! is the holder itself
+	ip netns exec "$ns" unshare -m --propagation private \
+		sh -c "$mounts && touch '$dir/holder.ready' && exec sleep infinity" \
+		>"$dir/holder.log" 2>&1 &
+	echo $! >"$dir/holder.pid"
+	disown $!
+	e2e_wait_mounted "$dir" holder || die "host $i: mounts ($(cat "$dir/holder.log"))"
+	[ -n "$E2E_FORKY" ] && host_add_forky "$i"
+	return 0
+}
+
+# e2e_wait_mounted DIR NAME: wait for the holder NAME (pid in DIR/NAME.pid) to say it is ready
+e2e_wait_mounted()
+{
+	local n
+	for ((n = 0; n < 100; n++)); do
+		[ -e "$1/$2.ready" ] && return 0
+		e2e_alive "$(cat "$1/$2.pid")" || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# host_add_forky i: a second mount namespace for host i whose root is the forky tree, for its
+# dockerd and docker CLI. Its root is made with pivot_root, not chroot: `docker exec` enters a
+# container's mount namespace with setns(), which lands on the namespace's root, and under a
+# chroot that is the machine's root file system instead of the container's. The host's /run,
+# /var/lib/docker and /var/lib/containerd are bound in, so sockets are shared with the host.
+host_add_forky()
+{
+	local i=$1 dir mounts d
+	dir=$(host_dir "$i")
+	mounts="mount --bind '$E2E_FORKY' '$E2E_FORKY'"
+	for d in /proc /sys /dev /run /var/lib/docker /var/lib/containerd /tmp; do
+		mounts+=" && mkdir -p '$E2E_FORKY$d' && mount --rbind $d '$E2E_FORKY$d'"
+	done
+	mounts+=" && mkdir -p '$E2E_FORKY/.oldroot' && cd '$E2E_FORKY'"
+	mounts+=" && pivot_root . .oldroot && cd / && umount -l /.oldroot"
+	nsenter -t "$(host_holder "$i")" -m -n -- unshare -m --propagation private \
+		/bin/sh -c "$mounts && touch '/tmp/.forky-ready-$E2E_ID-$i' && exec sleep infinity" \
+		>"$dir/forky.log" 2>&1 &
+	echo $! >"$dir/forky.pid"
+	disown $!
+	# the ready flag is written in the shared /tmp, seen here under the same name
+	ln -sf "/tmp/.forky-ready-$E2E_ID-$i" "$dir/forky.ready"
+	e2e_wait_mounted "$dir" forky || die "host $i: forky root ($(cat "$dir/forky.log"))"
+	rm -f "/tmp/.forky-ready-$E2E_ID-$i" "$dir/forky.ready"
+}
+
+# host_docker_holder i: the holder whose mount namespace dockerd and the docker CLI run in
+host_docker_holder()
+{
+	if [ -n "$E2E_FORKY" ]; then
+		cat "$(host_dir "$1")/forky.pid"
+	else
+		host_holder "$1"
+	fi
+}
+
+dockerd_pid()
+{
+	cat "$(host_dir "$1")/dockerd.pid" 2>/dev/null
+}
+
+# dockerd_start i: start the host's dockerd and wait until it answers
+dockerd_start()
+{
+	local i=$1 dir pid
+	dir=$(host_dir "$i")
+	# left behind by a kill -9, they stop the next start (simulated-hosts.md)
+	host_exec "$i" rm -f /run/docker.pid /run/docker/containerd/containerd.pid
+	# a simple command in the background, and nsenter execs: $! is dockerd itself
+	nsenter -t "$(host_docker_holder "$i")" -m -n -- dockerd >>"$dir/dockerd.log" 2>&1 &
+	pid=$!
+	disown "$pid"
+	echo "$pid" >"$dir/dockerd.pid"
+	if ! retry 60 docker_on "$i" info; then
+		tail -n 20 "$dir/dockerd.log" >&2
+		die "host $i: dockerd did not answer within 60 s"
+	fi
+}
+
+# dockerd_stop i [TERM|KILL]: TERM waits for dockerd to stop its containers (up to 30 s)
+dockerd_stop()
+{
+	local i=$1 sig=${2:-TERM} pid
+	pid=$(dockerd_pid "$i")
+	[ -n "$pid" ] || return 0
+	if [ "$sig" = KILL ]; then
+		e2e_stop_pid "$pid" 0
+	else
+		e2e_stop_pid "$pid" 30
+	fi
+	rm -f "$(host_dir "$i")/dockerd.pid"
+}
+
+# docker_argv i: E2E_DOCKER_ARGV = the command line of host i's docker CLI (for `timeout`);
+# Debian 12's own CLI (not one that PATH may find first), or forky's in its root
+docker_argv()
+{
+	E2E_DOCKER_ARGV=(nsenter -t "$(host_docker_holder "$1")" -m -n --
+		env -u DOCKER_HOST -u DOCKER_CONTEXT /usr/bin/docker)
+}
+
+docker_on()
+{
+	docker_argv "$1"
+	shift
+	"${E2E_DOCKER_ARGV[@]}" "$@"
+}
+
+# host_up i [i...]: a ready host: namespaces, dockerd, the image bb:latest
+host_up()
+{
+	local i
+	for i in "$@"; do
+		host_add "$i"
+		dockerd_start "$i"
+		docker_on "$i" import - bb:latest <"$E2E_RUN/bb.tar" >/dev/null ||
+			die "host $i: docker import"
+		e2e_log "host $i up: $(host_ip "$i"), dockerd $(docker_on "$i" version -f '{{.Server.Version}}')"
+	done
+}
+
+# container_pid i NAME: the pid of a container's init, for nsenter into its namespaces
+container_pid()
+{
+	docker_on "$1" inspect -f '{{.State.Pid}}' "$2"
+}
+
+# container_ip i NAME NETWORK
+container_ip()
+{
+	docker_on "$1" inspect -f "{{(index .NetworkSettings.Networks \"$3\").IPAddress}}" "$2"
+}
+
+# ---------------------------------------------------------------- wgnetd
+
+wgnetd_pid()
+{
+	cat "$(host_dir "$1")/wgnetd.pid" 2>/dev/null
+}
+
+# wgnetd_ready i: both sockets answer (a socket file alone may be stale, left by a kill -9)
+wgnetd_ready()
+{
+	host_exec "$1" curl -sf --max-time 2 --unix-socket /run/docker/plugins/wgnet.sock \
+		-X POST http://wgnet/Plugin.Activate | grep -q NetworkDriver &&
+		[ "$(host_exec "$1" curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
+			--unix-socket /run/wgnet/wgnet.sock http://wgnet/)" != 000 ]
+}
+
+# wgnetd_start i [args]: start wgnetd with the design's default paths (private to the host)
+# and wait for the plugin and control sockets
+wgnetd_start()
+{
+	local i=$1 dir pid
+	shift
+	dir=$(host_dir "$i")
+	[ -x "$WGNETD" ] || die "wgnetd not built: $WGNETD (set WGNETD, or run scripts/test.sh)"
+	echo "--- wgnetd $* ($(date +%T))" >>"$dir/wgnetd.log"
+	nsenter -t "$(host_holder "$i")" -m -n -- "$WGNETD" "$@" >>"$dir/wgnetd.log" 2>&1 &
+	pid=$!
+	disown "$pid"
+	echo "$pid" >"$dir/wgnetd.pid"
+	if ! retry 10 wgnetd_ready "$i" || ! e2e_alive "$pid"; then
+		tail -n 20 "$dir/wgnetd.log" >&2
+		die "host $i: wgnetd did not answer on its sockets within 10 s"
+	fi
+}
+
+# wgnetd_stop i [TERM|KILL]
+wgnetd_stop()
+{
+	local i=$1 sig=${2:-TERM} pid
+	pid=$(wgnetd_pid "$i")
+	[ -n "$pid" ] || return 0
+	if [ "$sig" = KILL ]; then
+		e2e_stop_pid "$pid" 0
+	else
+		e2e_stop_pid "$pid" 10
+	fi
+	rm -f "$(host_dir "$i")/wgnetd.pid"
+}
+
+wgnet_on()
+{
+	local i=$1
+	shift
+	host_exec "$i" "$WGNET" "$@"
+}
+
+# ---------------------------------------------------------------- kernel state checks
+
+# iptables_on i args...: the iptables of the dockerd that host i runs
+iptables_on()
+{
+	local i=$1
+	shift
+	nsenter -t "$(host_docker_holder "$i")" -m -n -- iptables "$@"
+}
+
+# wgnet_leftovers i: print what of wgnet's is still in host i (links, table, DOCKER-USER rules)
+wgnet_leftovers()
+{
+	local i=$1
+	host_exec "$i" ip -j link show | jq -r '.[].ifname | select(test("^wg(b|v|c)|^wgnet0$"))'
+	host_exec "$i" nft list tables | grep -x 'table inet wgnet'
+	iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -i wgnet
+	return 0
+}
+
+# ---------------------------------------------------------------- cleanup
+
+e2e_dump_logs()
+{
+	local i dir f keep
+	keep=/tmp/wgnet-e2e-logs.$E2E_ID
+	mkdir -p "$keep"
+	for i in "${E2E_HOSTS[@]}"; do
+		dir=$(host_dir "$i")
+		for f in wgnetd.log dockerd.log holder.log forky.log; do
+			[ -s "$dir/$f" ] || continue
+			cp "$dir/$f" "$keep/host$i-$f"
+			echo "---- host $i $f (last 30 lines; all in $keep/host$i-$f)"
+			grep -v 'module=grpc' "$dir/$f" | tail -n 30
+		done
+	done
+}
+
+e2e_cleanup()
+{
+	local status=$? i ns pid
+	[ "$E2E_CLEANED" = 1 ] && return
+	E2E_CLEANED=1
+	trap - INT TERM
+	# an exit before e2e_finish (die, set -e, a signal) is a failure
+	if [ "$E2E_FINISHED" != 1 ]; then
+		[ "$E2E_FAILED" -eq 0 ] && [ "$status" -ne 0 ] && E2E_FAILED=1
+		e2e_finish
+	fi
+	[ "$E2E_FAILED" -ne 0 ] && e2e_dump_logs
+
+	for i in "${E2E_HOSTS[@]}"; do
+		ns=$(host_ns "$i")
+		# kill containers while wgnetd still answers, so dockerd's teardown calls are quick
+		if e2e_alive "$(dockerd_pid "$i")"; then
+			docker_argv "$i"
+			timeout 20 "${E2E_DOCKER_ARGV[@]}" ps -q 2>/dev/null |
+				xargs -r timeout 20 "${E2E_DOCKER_ARGV[@]}" kill >/dev/null 2>&1
+		fi
+		pid=$(wgnetd_pid "$i")
+		[ -n "$pid" ] && e2e_stop_pid "$pid" 5
+		pid=$(dockerd_pid "$i")
+		[ -n "$pid" ] && e2e_stop_pid "$pid" 20
+		e2e_kill_netns "$ns"
+		pid=$(host_holder "$i" 2>/dev/null)
+		[ -n "$pid" ] && e2e_stop_pid "$pid" 2
+		ip netns del "$ns" 2>/dev/null
+	done
+	for pid in "${E2E_PIDS_UPLINK[@]}"; do
+		e2e_stop_pid "$pid" 2
+	done
+	if ip netns list | grep -qw "$E2E_UNDERLAY"; then
+		e2e_kill_netns "$E2E_UNDERLAY"
+		ip netns del "$E2E_UNDERLAY"
+	fi
+	# the mounts lived in the holders' private namespaces; nothing may remain in ours
+	if grep -q "$E2E_RUN" /proc/self/mounts; then
+		echo "lib.sh: mounts left under $E2E_RUN:" >&2
+		grep "$E2E_RUN" /proc/self/mounts >&2
+	else
+		rm -rf "$E2E_RUN"
+	fi
+	exit "$([ "$E2E_FAILED" -eq 0 ] && echo 0 || echo 1)"
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# test_single_host.sh: wgnetd on one simulated host, used by a real dockerd (issue 3's
+# end-to-end acceptance). Host index 3, underlay 192.168.77.3, uplink 192.168.77.254.
+# WGNET_E2E_DOCKER=forky runs the same test against dockerd 28.5 (test_single_host_forky.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+H=3
+POOL=10.210.0.0/16
+SLICE=10.210.3
+
+# ctr NAME NETWORK [docker run options...]: start a container, die if it cannot start
+ctr()
+{
+	local name=$1 net=$2
+	shift 2
+	docker_on "$H" run -d --stop-timeout 1 --name "$name" --network "$net" "$@" \
+		bb:latest sleep 3600 >/dev/null || die "docker run $name on $net"
+}
+
+ip_of()
+{
+	container_ip "$H" "$1" "$2"
+}
+
+# reaches FROM IP: one ping from container FROM to IP
+reaches()
+{
+	docker_on "$H" exec "$1" ping -c 1 -W 2 "$2" >/dev/null 2>&1
+}
+
+# fetch FROM URL: print the page (busybox wget -T segfaults: use timeout)
+fetch()
+{
+	docker_on "$H" exec "$1" timeout 4 wget -qO- "$2"
+}
+
+both_running()
+{
+	[ "$(docker_on "$H" inspect -f '{{.State.Running}}' ca cb | sort -u)" = true ]
+}
+
+e2e_init
+host_up "$H"
+wgnetd_start "$H"
+
+assert_ok "wgnet init --index $H" wgnet_on "$H" init --index "$H"
+
+# ---- network create: the slice, the bridge, the firewall
+netid=$(docker_on "$H" network create -d wgnet --ipam-driver wgnet --subnet "$POOL" app) ||
+	die "docker network create -d wgnet --ipam-driver wgnet --subnet $POOL app"
+br=wgb${netid:0:10}
+e2e_log "network app: $netid, bridge $br"
+brjson=$(host_exec "$H" ip -j addr show dev "$br")
+assert_eq "bridge $br has $SLICE.1/24" "$SLICE.1/24" \
+	"$(jq -r '.[0].addr_info[] | select(.family == "inet") | "\(.local)/\(.prefixlen)"' <<<"$brjson")"
+assert_eq "bridge $br MTU" 1420 "$(jq -r '.[0].mtu' <<<"$brjson")"
+assert_eq "bridge $br is up" UP "$(jq -r '.[0].operstate' <<<"$brjson")"
+assert_ok "nft table inet wgnet exists" host_exec "$H" nft list table inet wgnet
+assert_match "DOCKER-USER has wgnet's accepts" 'wgnet' "$(iptables_on "$H" -S DOCKER-USER)"
+
+status=$(wgnet_on "$H" status 2>&1)
+assert_match "wgnet status shows the slice" "$SLICE\.0/24" "$status"
+assert_match "wgnet status shows the bridge" "$br" "$status"
+assert_ok "wgnet status --json is JSON" jq -e . <<<"$(wgnet_on "$H" status --json)"
+
+# ---- two containers on the slice
+ctr ca app
+ctr cb app
+a=$(ip_of ca app)
+b=$(ip_of cb app)
+e2e_log "ca $a, cb $b"
+assert_match "ca has an address in $SLICE.0/24" "^$SLICE\.[0-9]+$" "$a"
+assert_match "cb has an address in $SLICE.0/24" "^$SLICE\.[0-9]+$" "$b"
+assert_eq "ca's eth0 MTU" 1420 "$(docker_on "$H" exec ca cat /sys/class/net/eth0/mtu)"
+assert_ok "ca pings cb" reaches ca "$b"
+assert_ok "cb pings ca" reaches cb "$a"
+assert_ok "ca pings the gateway $SLICE.1" reaches ca "$SLICE.1"
+docker_on "$H" exec ca sh -c 'echo page-of-ca >/var/www/index.html && httpd -p 80 -h /var/www'
+assert_eq "cb fetches a page from ca" page-of-ca "$(fetch cb "http://$a/")"
+
+# ---- egress: masqueraded to the host's underlay address
+seen=$(fetch ca "http://$E2E_UPLINK_IP/cgi-bin/addr")
+assert_match "uplink reached from ca sees the host's address" \
+	"^\[?(::ffff:)?192\.168\.77\.$H\]?$" "$seen"
+
+# ---- isolation from a plain Docker bridge network
+docker_on "$H" network create plain >/dev/null || die "docker network create plain"
+ctr cp plain
+ctr cq plain
+p=$(ip_of cp plain)
+docker_on "$H" exec cp sh -c 'echo page-of-cp >/var/www/index.html && httpd -p 80 -h /var/www'
+assert_eq "control: cq fetches from cp on plain" page-of-cp "$(fetch cq "http://$p/")"
+assert_fails "plain container cannot ping a wgnet container" reaches cp "$a"
+assert_fails "plain container cannot fetch from a wgnet container" fetch cp "http://$a/"
+assert_fails "wgnet container cannot ping a plain container" reaches ca "$p"
+assert_fails "wgnet container cannot fetch from a plain container" fetch ca "http://$p/"
+
+# ---- refused networks
+assert_fails "network with Docker's default IPAM is refused" \
+	docker_on "$H" network create -d wgnet --subnet 10.220.0.0/16 defipam
+assert_match "the refusal says to add --ipam-driver wgnet" '--ipam-driver wgnet' "$E2E_OUT"
+assert_fails "a second network on $POOL is refused" \
+	docker_on "$H" network create -d wgnet --ipam-driver wgnet --subnet "$POOL" app2
+e2e_log "second network on the same pool: $(tail -n 1 <<<"$E2E_OUT")"
+assert_eq "no network defipam or app2 left" "" \
+	"$(docker_on "$H" network ls -q -f name=defipam -f name=app2)"
+
+# ---- static address, sub-pool, and isolation between two wgnet networks
+ctr cs app --ip "$SLICE.77"
+assert_eq "--ip $SLICE.77 is honoured" "$SLICE.77" "$(ip_of cs app)"
+assert_ok "cs pings ca" reaches cs "$a"
+docker_on "$H" network create -d wgnet --ipam-driver wgnet --subnet 10.211.0.0/16 \
+	--ip-range 10.211.3.128/25 ranged >/dev/null || die "network create --ip-range"
+ctr cr ranged
+r=$(ip_of cr ranged)
+assert_match "--ip-range 10.211.3.128/25 is honoured ($r)" \
+	'^10\.211\.3\.(1[3-9][0-9]|12[89]|2[0-5][0-9])$' "$r"
+assert_ok "cr pings its gateway 10.211.3.1" reaches cr 10.211.3.1
+assert_fails "network ranged cannot ping network app" reaches cr "$a"
+assert_fails "network app cannot ping network ranged" reaches ca "$r"
+
+# ---- wgnetd stopped (SIGTERM, then kill -9) while containers run
+for sig in TERM KILL; do
+	wgnetd_stop "$H" "$sig"
+	assert_ok "wgnetd $sig: bridge $br is still there" host_exec "$H" ip link show dev "$br"
+	assert_ok "wgnetd $sig: ca still pings cb" reaches ca "$b"
+	assert_ok "wgnetd $sig: cb still pings the gateway" reaches cb "$SLICE.1"
+	wgnetd_start "$H"
+	ctr "cn$sig" app
+	n=$(ip_of "cn$sig" app)
+	assert_match "after wgnetd $sig: a new container joins ($n)" "^$SLICE\.[0-9]+$" "$n"
+	assert_ok "after wgnetd $sig: the new container pings ca" reaches "cn$sig" "$a"
+	assert_ok "after wgnetd $sig: cb pings the new container" reaches cb "$n"
+	assert_ok "after wgnetd $sig: egress still works" fetch "cn$sig" "http://$E2E_UPLINK_IP/"
+done
+
+# ---- dockerd restarted: networks survive (dockerd replays the IPAM, never CreateNetwork)
+docker_on "$H" update --restart always ca cb >/dev/null || die "docker update --restart"
+dockerd_stop "$H" TERM
+dockerd_start "$H"
+assert_ok "after dockerd restart: ca and cb (--restart always) run again" retry 30 both_running
+a=$(ip_of ca app)
+b=$(ip_of cb app)
+assert_ok "after dockerd restart: ca pings cb ($b)" reaches ca "$b"
+ctr cd app
+assert_ok "after dockerd restart: a new container pings ca" reaches cd "$a"
+assert_ok "after dockerd restart: egress from ca" fetch ca "http://$E2E_UPLINK_IP/"
+assert_fails "after dockerd restart: a second network on $POOL is still refused" \
+	docker_on "$H" network create -d wgnet --ipam-driver wgnet --subnet "$POOL" app2
+
+# ---- teardown: network rm removes what wgnet made for it
+docker_on "$H" rm -f $(docker_on "$H" ps -aq) >/dev/null || die "docker rm -f"
+assert_eq "no wgv/wgc veth left once containers are gone" "" \
+	"$(host_exec "$H" ip -j link show | jq -r '.[].ifname | select(test("^wg(v|c)"))')"
+assert_ok "docker network rm app" docker_on "$H" network rm app
+assert_fails "bridge $br is gone" host_exec "$H" ip link show dev "$br"
+assert_eq "the nft table no longer names $br" 0 \
+	"$(host_exec "$H" nft list ruleset | grep -c "$br")"
+assert_ok "docker network rm ranged plain" docker_on "$H" network rm ranged plain
+assert_eq "nothing of wgnet's is left (links, nft table, DOCKER-USER rules)" "" \
+	"$(wgnet_leftovers "$H")"
+
+e2e_finish
