@@ -85,6 +85,17 @@ struct state_pool *driver_pool_by_id(struct driver *d, const char *pool_id)
 	return NULL;
 }
 
+int driver_pool_id_check(const char *pool_id, struct errbuf *e)
+{
+	const char *slash = strchr(pool_id, '/');
+	struct cidr c;
+
+	if (!slash || slash == pool_id || cidr_parse(slash + 1, &c) < 0)
+		return errbuf_set(e, -EINVAL, "invalid pool ID '%.80s': wgnet's pool IDs look like "
+				  "wgnet-local/10.210.3.0/24", pool_id);
+	return 0;
+}
+
 struct state_endpoint *driver_endpoint_by_id(struct driver *d, const char *endpoint_id)
 {
 	for (size_t i = 0; i < d->st.nendpoints; i++)

@@ -52,6 +52,8 @@ struct state_pool *driver_pool_by_network(struct driver *d, const char *network_
 struct state_pool *driver_pool_by_id(struct driver *d, const char *pool_id);
 struct state_endpoint *driver_endpoint_by_id(struct driver *d, const char *endpoint_id);
 void driver_pool_id(const struct state_pool *p, char out[DRIVER_POOL_ID_MAX]);
+/* -EINVAL (worded) unless pool_id has the shape "<address space>/<CIDR>". */
+int driver_pool_id_check(const char *pool_id, struct errbuf *e);
 /* The first 12 characters of a Docker ID, for messages. */
 const char *short_id(const char *id, char buf[13]);
 

@@ -56,6 +56,19 @@ int endpoint_veth_ensure(struct driver *d, const struct state_pool *p,
 	names_bridge(p->network_id, br);
 	*created = false;
 	ret = link_get(d->nl, host, &li);
+	if (ret == 0 && strcmp(li.kind, "veth") != 0)
+		return errbuf_set(e, -EEXIST, "a %s link named %s exists and is not a veth of "
+				  "wgnet: delete it (ip link del %s)", li.kind[0] ? li.kind : "non-veth",
+				  host, host);
+	if (ret == 0 && link_get(d->nl, ctr, &bl) == -ENODEV) {
+		/* Its peer is not our container end: a leftover or a squatter with our name.
+		 * Make a pair that Join can hand out. */
+		ret = link_del(d->nl, host);
+		if (ret < 0)
+			return errbuf_set(e, ret, "could not replace link %s: %s", host,
+					  nl_strerror(d->nl, ret));
+		ret = -ENODEV;
+	}
 	if (ret == 0) {
 		/* still there (e.g. its bridge was re-made): put it back on the bridge */
 		ret = link_get(d->nl, br, &bl);
@@ -119,7 +132,7 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 	struct state_endpoint *ep, *other;
 	struct state_pool *p;
 	struct cidr a;
-	bool created;
+	bool created, added = false;
 	int ret;
 
 	p = driver_pool_by_network(d, req->network_id);
@@ -148,6 +161,9 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 		mac_format(other->mac, reply->mac);
 		return 0;
 	}
+	if (a.addr == p->gateway)
+		return errbuf_set(e, -EADDRINUSE, "address %s is the network's gateway",
+				  req->address);
 	for (size_t i = 0; i < d->st.nendpoints; i++)
 		if (d->st.endpoints[i].addr == a.addr &&
 		    strcmp(d->st.endpoints[i].network_id, req->network_id) == 0)
@@ -180,6 +196,7 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 			ret = errbuf_set(e, ret, "out of memory");
 			goto undo_state;
 		}
+		added = true;
 	}
 	id_list_del(&d->replay_addrs, req->network_id);
 	ret = endpoint_veth_ensure(d, p, ep, &created, e);
@@ -194,6 +211,8 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 	return 0;
 undo_state:
 	reply->mac[0] = 0;
+	if (added)
+		addr_set_del(&p->addrs, a.addr);
 	state_endpoint_remove(&d->st, d->st.nendpoints - 1);
 	return ret;
 }

@@ -18,8 +18,8 @@ struct errbuf {
 int errbuf_set(struct errbuf *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* 400 for -EINVAL/-ERANGE/-EMSGSIZE..., 404 -ENOENT/-ENODEV, 409 -EEXIST/-EBUSY/-EADDRINUSE,
- * 413 -EMSGSIZE, 503 -EAGAIN/-ENOTCONN (not initialised yet), 500 otherwise. */
+/* 400 for -EINVAL/-ERANGE/-EOPNOTSUPP..., 404 -ENOENT/-ENODEV, 409 -EEXIST/-EBUSY/-EADDRINUSE/
+ * -ENOSPC, 413 -EMSGSIZE, 503 -EAGAIN/-ENOTCONN (not initialised yet), 500 otherwise. */
 int errbuf_http_status(int code);
 
 #endif

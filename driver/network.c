@@ -81,7 +81,7 @@ static int network_create_locked(struct driver *d, const struct network_create_r
 	struct state_pool *p;
 	struct cidr slice, gw = { 0 };
 	bool created = false;
-	unsigned mtu;
+	unsigned mtu = 0;
 	int ret;
 
 	p = driver_pool_by_network(d, req->network_id);

@@ -222,8 +222,11 @@ int driver_ipam_release_pool(struct driver *d, const char *pool_id, struct errbu
 	struct state_pool *p;
 	struct state_pool saved;
 	size_t i;
-	int ret = 0;
+	int ret;
 
+	ret = driver_pool_id_check(pool_id, e);
+	if (ret < 0)
+		return ret;
 	pthread_mutex_lock(&d->lock);
 	p = driver_pool_by_id(d, pool_id);
 	if (!p) {
@@ -358,7 +361,7 @@ static int address_request_locked(struct driver *d, const struct ipam_addr_req *
 	}
 	addr_set_release(&saved.addrs);
 	addr_format(a, a_s);
-	snprintf(reply, CIDR_STR_MAX, "%s/%u", a_s, p->slice.len);
+	snprintf(reply, CIDR_STR_MAX, "%s/%u", a_s, p->slice.len & 63u);
 	return 0;
 }
 
@@ -380,13 +383,18 @@ int driver_ipam_release_address(struct driver *d, const char *pool_id, const cha
 	uint32_t a, gw;
 	int ret;
 
+	ret = driver_pool_id_check(pool_id, e);
+	if (ret < 0)
+		return ret;
 	ret = addr_parse_any(address, &a);
 	if (ret < 0)
 		return errbuf_set(e, ret, "invalid address '%s'", address);
 	pthread_mutex_lock(&d->lock);
 	p = driver_pool_by_id(d, pool_id);
 	if (!p) {
-		ret = errbuf_set(e, -ENOENT, "unknown pool ID '%s'", pool_id);
+		/* dockerd retries releases and only logs their errors: already gone is done */
+		log_debug("ReleaseAddress %s in %s: unknown pool, already released", address,
+			  pool_id);
 		goto out;
 	}
 	/* A live network keeps its gateway until DeleteNetwork (dockerd releases it first). */

@@ -70,56 +70,7 @@ fail()
 	done
 }
 
-# die MSG: a step the rest of the test depends on failed; cleanup runs from the trap
-die()
-{
-	fail "$1 (fatal)"
-	exit 1
-}
-
-# assert_eq DESC EXPECTED ACTUAL
-assert_eq()
-{
-	if [ "$2" = "$3" ]; then
-		pass "$1"
-	else
-		fail "$1" "expected: $2" "actual:   $3"
-	fi
-}
-
-# assert_match DESC REGEX ACTUAL (extended regex, grep -E)
-assert_match()
-{
-	if grep -qE -- "$2" <<<"$3"; then
-		pass "$1"
-	else
-		fail "$1" "expected to match: $2" "actual: $3"
-	fi
-}
-
-# assert_ok DESC CMD...: the command succeeds; its output is shown when it does not
-assert_ok()
-{
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		pass "$desc"
-	else
-		fail "$desc" "command failed ($?): $*" "$(tail -n 5 <<<"$out")"
-	fi
-}
-
-# assert_fails DESC CMD...: the command fails; E2E_OUT holds its output for further checks
-assert_fails()
-{
-	local desc=$1
-	shift
-	if E2E_OUT=$("$@" 2>&1); then
-		fail "$desc" "command succeeded but should fail: $*" "$(tail -n 5 <<<"$E2E_OUT")"
-	else
-		pass "$desc"
-	fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../assert.sh"
 
 # retry SECONDS CMD...: run CMD every 0.2 s until it succeeds or SECONDS pass
 retry()

@@ -98,10 +98,10 @@ assert_fails "wgnet container cannot fetch from a plain container" fetch ca "htt
 # ---- refused networks
 assert_fails "network with Docker's default IPAM is refused" \
 	docker_on "$H" network create -d wgnet --subnet 10.220.0.0/16 defipam
-assert_match "the refusal says to add --ipam-driver wgnet" '--ipam-driver wgnet' "$E2E_OUT"
+assert_match "the refusal says to add --ipam-driver wgnet" '--ipam-driver wgnet' "$ASSERT_OUT"
 assert_fails "a second network on $POOL is refused" \
 	docker_on "$H" network create -d wgnet --ipam-driver wgnet --subnet "$POOL" app2
-e2e_log "second network on the same pool: $(tail -n 1 <<<"$E2E_OUT")"
+e2e_log "second network on the same pool: $(tail -n 1 <<<"$ASSERT_OUT")"
 assert_eq "no network defipam or app2 left" "" \
 	"$(docker_on "$H" network ls -q -f name=defipam -f name=app2)"
 

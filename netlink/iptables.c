@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * wgnet's fixed accepts at the top of DOCKER-USER, through the iptables binary dockerd uses
+ * (iptables-nft refuses tables that carry native nft rules). Always `-w`: dockerd may hold the
+ * xtables lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "netlink/iptables.h"
+
+#define CHAIN "DOCKER-USER"
+#define OUTPUT_MAX (16 << 20)		/* -S of a chain; far more than any real one */
+#define ARGV_MAX 64
+#define NRULES 4
+
+struct output {
+	char *buf;
+	size_t len;
+};
+
+/* Our rules in chain order; the last one only with a tunnel interface. */
+static int rule_argv(int k, const char *wg_ifname, const char **argv)
+{
+	static const char *const comment[] = { "-m", "comment", "--comment", IPTABLES_COMMENT };
+	int n = 0;
+
+	switch (k) {
+	case 0:
+		argv[n++] = "-i";
+		argv[n++] = "wgb+";
+		break;
+	case 1:
+	case 2:
+		argv[n++] = "-o";
+		argv[n++] = "wgb+";
+		argv[n++] = "-m";
+		argv[n++] = "conntrack";
+		argv[n++] = "--ctstate";
+		argv[n++] = k == 1 ? "RELATED,ESTABLISHED" : "DNAT";
+		break;
+	case 3:
+		if (!wg_ifname)
+			return 0;
+		argv[n++] = "-i";
+		argv[n++] = wg_ifname;
+		argv[n++] = "-o";
+		argv[n++] = "wgb+";
+		break;
+	default:
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(comment) / sizeof(comment[0]); i++)
+		argv[n++] = comment[i];
+	argv[n++] = "-j";
+	argv[n++] = "ACCEPT";
+	return n;
+}
+
+static int read_all(int fd, struct output *out)
+{
+	size_t cap = 0;
+	char *p;
+	ssize_t n;
+
+	for (;;) {
+		if (out->len + 4096 + 1 > cap) {
+			if (cap >= OUTPUT_MAX)
+				return -EFBIG;
+			cap = cap ? cap * 2 : 8192;
+			p = realloc(out->buf, cap);
+			if (!p)
+				return -ENOMEM;
+			out->buf = p;
+		}
+		n = read(fd, out->buf + out->len, cap - out->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+	}
+	out->buf[out->len] = 0;
+	return 0;
+}
+
+static void child_exec(const char *const *argv, int out_fd, int err_fd)
+{
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
+
+	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+		goto fail;
+	execvp(argv[0], (char *const *)argv);
+fail:
+	e = errno;
+	if (write(err_fd, &e, sizeof(e)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/*
+ * Runs bin with args (stdin /dev/null, stdout and stderr into out when given): its exit status,
+ * or -errno when it could not run (-ENOENT: no such binary).
+ */
+static int run(const char *bin, const char *const *args, int nargs, struct output *out)
+{
+	const char *argv[ARGV_MAX];
+	int out_pipe[2] = { -1, -1 }, err_pipe[2] = { -1, -1 };
+	struct output discard = { 0 };
+	int ret, status, exec_err = 0, argc = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (nargs + 3 > ARGV_MAX)		/* bin, -w, args, NULL */
+		return -E2BIG;
+	argv[argc++] = bin && bin[0] ? bin : "iptables";
+	argv[argc++] = "-w";
+	for (int i = 0; i < nargs; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	if (!out)
+		out = &discard;
+
+	if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (pid == 0)
+		child_exec(argv, out_pipe[1], err_pipe[1]);
+	close(out_pipe[1]);
+	close(err_pipe[1]);
+	out_pipe[1] = err_pipe[1] = -1;
+
+	ret = read_all(out_pipe[0], out);
+	close(out_pipe[0]);		/* a child still writing gets SIGPIPE, not a hang */
+	out_pipe[0] = -1;
+	do
+		n = read(err_pipe[0], &exec_err, sizeof(exec_err));
+	while (n < 0 && errno == EINTR);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			if (ret == 0)
+				ret = -errno;
+			goto out;
+		}
+	}
+	if (ret < 0)
+		goto out;
+	if (n == (ssize_t)sizeof(exec_err) && exec_err > 0)
+		ret = -exec_err;
+	else if (WIFEXITED(status))
+		ret = WEXITSTATUS(status);
+	else
+		ret = -EINTR;		/* killed by a signal */
+out:
+	for (int i = 0; i < 2; i++) {
+		if (out_pipe[i] >= 0)
+			close(out_pipe[i]);
+		if (err_pipe[i] >= 0)
+			close(err_pipe[i]);
+	}
+	free(discard.buf);
+	return ret;
+}
+
+/* An exit status that means failure, as -errno (2 is iptables' "parameter problem"). */
+static int status_errno(int status)
+{
+	if (status < 0)
+		return status;
+	return status == 0 ? 0 : status == 2 ? -EINVAL : -EIO;
+}
+
+/* iptables -w -t filter <op> DOCKER-USER [pos] <rule k> */
+static int run_rule(const char *bin, const char *op, const char *pos, int k, const char *wg)
+{
+	const char *args[ARGV_MAX] = { "-t", "filter", op, CHAIN };
+	int n = 4;
+
+	if (pos)
+		args[n++] = pos;
+	n += rule_argv(k, wg, args + n);
+	return run(bin, args, n, NULL);
+}
+
+/* 0 with the chain's -S listing in out, -ENOENT without the chain (or binary), -errno. */
+static int list_chain(const char *bin, struct output *out)
+{
+	static const char *const args[] = { "-t", "filter", "-S", CHAIN };
+	int ret;
+
+	ret = run(bin, args, 4, out);
+	if (ret > 0)
+		return -ENOENT;
+	return ret;
+}
+
+/* 1 if rule k is in the chain, 0 if not. */
+static int rule_present(const char *bin, int k, const char *wg)
+{
+	int ret = run_rule(bin, "-C", NULL, k, wg);
+
+	return ret == 0 ? 1 : ret == 1 ? 0 : status_errno(ret);
+}
+
+int iptables_docker_user_ensure(const char *iptables_bin, const char *wg_ifname)
+{
+	struct output out = { 0 };
+	char pos[16];
+	int ret;
+
+	ret = list_chain(iptables_bin, &out);
+	free(out.buf);
+	if (ret < 0)
+		return ret;
+	for (int k = 0; k < NRULES; k++) {
+		if (k == 3 && !wg_ifname)
+			break;
+		ret = rule_present(iptables_bin, k, wg_ifname);
+		if (ret < 0)
+			return ret;
+		if (ret)
+			continue;
+		/* rule k goes to position k + 1: ours stay first and in order */
+		snprintf(pos, sizeof(pos), "%d", k + 1);
+		ret = status_errno(run_rule(iptables_bin, "-I", pos, k, wg_ifname));
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+int iptables_docker_user_present(const char *iptables_bin, const char *wg_ifname)
+{
+	struct output out = { 0 };
+	int ret;
+
+	ret = list_chain(iptables_bin, &out);
+	free(out.buf);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret < 0)
+		return ret;
+	for (int k = 0; k < NRULES; k++) {
+		if (k == 3 && !wg_ifname)
+			break;
+		ret = rule_present(iptables_bin, k, wg_ifname);
+		if (ret <= 0)
+			return ret;
+	}
+	return 1;
+}
+
+/*
+ * Splits one -S line in place into argv: words separated by blanks, double quotes group
+ * (iptables quotes a comment with blanks and escapes `"` and `\` inside with a backslash).
+ */
+static int split_line(char *line, const char **argv, int max)
+{
+	char *r = line, *w;
+	int n = 0;
+
+	for (;;) {
+		bool quoted = false;
+
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (!*r)
+			return n;
+		if (n == max)
+			return -E2BIG;
+		argv[n++] = w = r;
+		for (; *r && (quoted || (*r != ' ' && *r != '\t')); r++) {
+			if (*r == '"')
+				quoted = !quoted;
+			else if (quoted && *r == '\\' && r[1])
+				*w++ = *++r;
+			else
+				*w++ = *r;
+		}
+		if (quoted)
+			return -EINVAL;
+		if (*r)
+			r++;
+		*w = 0;
+	}
+}
+
+static bool ours(const char *const *argv, int n)
+{
+	for (int i = 0; i + 1 < n; i++)
+		if (strcmp(argv[i], "--comment") == 0 && strcmp(argv[i + 1], IPTABLES_COMMENT) == 0)
+			return true;
+	return false;
+}
+
+int iptables_docker_user_remove(const char *iptables_bin)
+{
+	const char *args[ARGV_MAX - 2] = { "-t", "filter", "-D" };
+	struct output out = { 0 };
+	char *line, *next;
+	int ret, n;
+
+	ret = list_chain(iptables_bin, &out);
+	if (ret == -ENOENT) {
+		ret = 0;
+		goto out;
+	}
+	if (ret < 0)
+		goto out;
+	for (line = out.buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		/* "-A DOCKER-USER <rule>" becomes "-D DOCKER-USER <rule>" */
+		n = split_line(line, args + 2, ARGV_MAX - 4);
+		if (n < 0) {
+			ret = n;
+			goto out;
+		}
+		if (n < 2 || strcmp(args[2], "-A") != 0 || strcmp(args[3], CHAIN) != 0 ||
+		    !ours(args + 4, n - 2))
+			continue;
+		args[2] = "-D";
+		ret = status_errno(run(iptables_bin, args, n + 2, NULL));
+		if (ret < 0)
+			goto out;
+	}
+out:
+	free(out.buf);
+	return ret;
+}

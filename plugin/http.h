@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_PLUGIN_HTTP_H
+#define WGNET_PLUGIN_HTTP_H
+
+#include <stddef.h>
+
+/*
+ * A small HTTP/1.1 server on one unix socket (libmicrohttpd, a thread per connection so a slow
+ * request never stalls another client, keep-alive without idle timeout: dockerd re-sends a
+ * request whose connection we dropped with an empty body). Bodies over HTTP_BODY_MAX get 413
+ * before the handler runs.
+ */
+#define HTTP_BODY_MAX (1 << 20)
+
+struct http_request {
+	const char *method;
+	const char *path;
+	const char *body;		/* NUL-terminated (the NUL is not counted) */
+	size_t body_len;
+};
+
+struct http_reply {
+	unsigned status;
+	char *body;			/* malloc'd JSON, freed by the server; NULL = empty */
+};
+
+/* Called on one of the server's threads; must fill reply (status 0 = 500). */
+typedef void (*http_handler)(void *ctx, const struct http_request *req, struct http_reply *reply);
+
+struct http_server;
+
+/*
+ * Listen on socket_path (mode 0600, parent directory made 0755 if missing). A stale socket file
+ * that nothing answers is replaced; a live one is -EADDRINUSE, any other file there -EEXIST.
+ */
+int http_server_start(const char *socket_path, http_handler handler, void *ctx,
+		      struct http_server **out);
+/* Stops serving and removes the socket file if it is still ours. */
+void http_server_stop(struct http_server *s);
+
+/* JSON body {"Err": msg} for any error reply; NULL on ENOMEM. */
+char *http_error_body(const char *msg);
+
+#endif

@@ -1,0 +1,427 @@
+# lib.sh: one wgnetd in a fresh network namespace, driven over its unix sockets (source it).
+# shellcheck shell=bash disable=SC2120
+#
+#   it_setup                      namespace wgit<pid>, temp dir, traps, wgnetd started
+#   wgnetd_start / wgnetd_stop [TERM|KILL]   (re)start or stop the daemon; $IT_WGNETD_PID
+#   api PATH [JSON]               POST like dockerd; sets $BODY and $HTTP_STATUS (000 = no reply)
+#   api_file PATH FILE            the same with the body taken from FILE as is
+#   cli ARGS...                   $WGNET --socket <control socket> ARGS...
+#   ns CMD...                     run CMD in the namespace (ns ip -j link, ns nft -j ...)
+#   link_json NAME                `ip -j -d link show NAME` as one object ("" if absent)
+#   kernel_snapshot [IFNAME...]   normalized links, addresses, routes and nft ruleset
+#                                 (the given links left out)
+#   state_sum                     checksum of the state directory's files (names and contents)
+#   rand_id                       a random 64-hex Docker ID
+#   pass, fail, assert_eq, assert_match, assert_ok, assert_fails, assert_status,
+#   assert_json, assert_err, retry, it_finish
+#
+# WGNETD and WGNET come from ctest's environment (default build/release/, then build/).
+# Everything is removed by the EXIT trap, by pid and by name, also when a test fails or is
+# interrupted; the wgnetd log is printed when something failed.
+
+IT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+IT_REPO=$(cd "$IT_LIB_DIR/../.." && pwd)
+IT_NS=wgit$$
+IT_DIR=/tmp/wgnet-it.$$
+IT_PLUGIN_SOCK=$IT_DIR/plugin.sock
+IT_CONTROL_SOCK=$IT_DIR/control.sock
+IT_STATE_DIR=$IT_DIR/state
+IT_LOG=$IT_DIR/wgnetd.log
+IT_WGNETD_PID=""
+IT_WRAPPER_PID=""
+IT_PASSED=0
+IT_FAILED=0
+IT_FINISHED=0
+IT_CLEANED=0
+IT_T0=$(date +%s)
+BODY=""
+HTTP_STATUS=""
+
+it_default_bin()
+{
+	local d
+	for d in build/release build; do
+		[ -x "$IT_REPO/$d/$1" ] && { echo "$IT_REPO/$d/$1"; return; }
+	done
+	echo "$IT_REPO/build/$1"
+}
+WGNETD=${WGNETD:-$(it_default_bin wgnetd)}
+WGNET=${WGNET:-$(it_default_bin wgnet)}
+
+# ---------------------------------------------------------------- output and assertions
+
+it_log()
+{
+	printf '[%3ds] %s\n' $(($(date +%s) - IT_T0)) "$*"
+}
+
+pass()
+{
+	IT_PASSED=$((IT_PASSED + 1))
+	it_log "ok: $1"
+}
+
+# fail DESC [DETAIL...]
+fail()
+{
+	IT_FAILED=$((IT_FAILED + 1))
+	it_log "FAIL: $1"
+	shift
+	local line
+	for line in "$@"; do
+		printf '        %s\n' "$line"
+	done
+}
+
+. "$(dirname "${BASH_SOURCE[0]}")/../assert.sh"
+
+# assert_status DESC CODE: the last api call answered CODE
+assert_status()
+{
+	if [ "$HTTP_STATUS" = "$2" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected HTTP $2, got $HTTP_STATUS: $(head -c 300 <<<"$BODY")"
+	fi
+}
+
+# assert_json DESC JQ-FILTER [JQ ARGS...]: the last api call answered 200 and the filter holds
+# on its body
+assert_json()
+{
+	local desc=$1 filter=$2
+	shift 2
+	if [ "$HTTP_STATUS" != 200 ]; then
+		fail "$desc" "expected HTTP 200, got $HTTP_STATUS: $(head -c 300 <<<"$BODY")"
+	elif jq -e "$@" "$filter" <<<"$BODY" >/dev/null 2>&1; then
+		pass "$desc"
+	else
+		fail "$desc" "body does not satisfy: $filter" "body: $(head -c 300 <<<"$BODY")"
+	fi
+}
+
+# err_reply [REGEX]: true if the last api call is a 4xx/5xx with a non-empty JSON Err (matching
+# REGEX, case-insensitive); IT_WHY says what was wrong otherwise
+err_reply()
+{
+	local err
+	IT_WHY=""
+	if ! [[ "$HTTP_STATUS" =~ ^[45][0-9][0-9]$ ]]; then
+		IT_WHY="expected HTTP 4xx/5xx, got $HTTP_STATUS: $(head -c 300 <<<"$BODY")"
+		return 1
+	fi
+	if ! err=$(jq -er 'if type == "object" and (.Err | type) == "string" and .Err != ""
+			    then .Err else error("no Err") end' <<<"$BODY" 2>/dev/null); then
+		IT_WHY="HTTP $HTTP_STATUS without a JSON {\"Err\": non-empty}: $(head -c 300 <<<"$BODY")"
+		return 1
+	fi
+	if [ -n "${1:-}" ] && ! grep -qiE -- "$1" <<<"$err"; then
+		IT_WHY="Err does not match /$1/: $err"
+		return 1
+	fi
+	return 0
+}
+
+# assert_err DESC [REGEX]: the last api call failed with a worded {"Err"}
+assert_err()
+{
+	if err_reply "${2:-}"; then
+		pass "$1: $(jq -r .Err <<<"$BODY" | head -c 160)"
+	else
+		fail "$1" "$IT_WHY"
+	fi
+}
+
+# retry SECONDS CMD...: run CMD every 0.1 s until it succeeds or SECONDS pass
+retry()
+{
+	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $(($(date +%s%N) / 1000000)) -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+it_finish()
+{
+	IT_FINISHED=1
+	it_log "$(basename "$0"): $IT_PASSED passed, $IT_FAILED failed" \
+		"($(($(date +%s) - IT_T0)) s)"
+	[ "$IT_FAILED" -eq 0 ]
+}
+
+# ---------------------------------------------------------------- helpers
+
+rand_id()
+{
+	head -c32 /dev/urandom | od -An -tx1 -v | tr -d ' \n'
+}
+
+ns()
+{
+	ip netns exec "$IT_NS" "$@"
+}
+
+cli()
+{
+	"$WGNET" --socket "$IT_CONTROL_SOCK" "$@"
+}
+
+# api PATH [JSON]: POST /PATH as dockerd 20.10 does (empty Host, no Content-Type, the Accept
+# header, body = JSON + "\n", or nothing at all when JSON is empty). Sets BODY, HTTP_STATUS.
+api()
+{
+	local f=$IT_DIR/req.body
+	if [ -n "${2:-}" ]; then
+		printf '%s\n' "$2" >"$f"
+	else
+		: >"$f"
+	fi
+	api_file "$1" "$f"
+}
+
+api_file()
+{
+	local out
+	out=$(curl -s --max-time 20 --unix-socket "$IT_PLUGIN_SOCK" -X POST \
+		-H 'Host;' -H 'Content-Type:' -H 'Expect:' -H 'User-Agent: Go-http-client/1.1' \
+		-H 'Accept: application/vnd.docker.plugins.v1.2+json' \
+		--data-binary "@$2" -w '\n%{http_code}' "http://localhost/$1")
+	HTTP_STATUS=${out##*$'\n'}
+	BODY=${out%$'\n'*}
+	[ -n "$HTTP_STATUS" ] || HTTP_STATUS=000
+}
+
+# link_json NAME: the link as one JSON object, "" when it does not exist
+link_json()
+{
+	ns ip -j -d link show dev "$1" 2>/dev/null | jq -c '.[0] // empty' 2>/dev/null
+}
+
+link_exists()
+{
+	ns ip link show dev "$1" >/dev/null 2>&1
+}
+
+# link_field NAME JQ: one field of the link ("" when absent)
+link_field()
+{
+	link_json "$1" | jq -r "$2 // empty"
+}
+
+# has_addr IFNAME A.B.C.D/LEN
+has_addr()
+{
+	ns ip -j -4 addr show dev "$1" 2>/dev/null |
+		jq -e --arg a "$2" '[.[].addr_info[] | "\(.local)/\(.prefixlen)"] | index($a) != null' \
+			>/dev/null
+}
+
+nft_table_json()
+{
+	ns nft -j list table inet wgnet 2>/dev/null
+}
+
+# kernel_snapshot [IFNAME...]: what a request could change in the namespace, as stable text:
+# links (name, kind, master, MTU, admin state, MAC, ifindex), IPv4 and global IPv6 addresses,
+# IPv4 routes of all tables and the nft ruleset without handles. The named links are left out.
+kernel_snapshot()
+{
+	local skip n
+	skip=$(for n in "$@"; do printf '"%s",' "$n"; done)
+	skip="[${skip%,}]"
+	{
+		ip -n "$IT_NS" -j -d link show
+		ip -n "$IT_NS" -j addr show
+		ip -n "$IT_NS" -j -4 route show table all
+		ns nft -j list ruleset
+	} | jq -rs --argjson skip "$skip" '
+		def keep(f): map(select(f as $n | $skip | index($n) | not));
+		"# links",
+		(.[0] | keep(.ifname) | sort_by(.ifname)[] |
+			{ifname, ifindex, kind: .linkinfo.info_kind, master, mtu, address,
+			 up: ((.flags // []) | index("UP") != null)} | tojson),
+		"# addresses",
+		(.[1] | keep(.ifname) | sort_by(.ifname)[] |
+			{ifname, addrs: ([.addr_info[] | select(.family == "inet" or
+				(.family == "inet6" and .scope == "global")) |
+				"\(.local)/\(.prefixlen)"] | sort)} | tojson),
+		"# routes",
+		(.[2] | keep(.dev) | map(del(.flags)) | sort_by(tostring)[] | tojson),
+		"# nft",
+		(.[3].nftables | map(select(has("metainfo") | not)) |
+			walk(if type == "object" then del(.handle) else . end)[] | tojson)'
+}
+
+# kernel_settle: wait until two snapshots in a row agree (operstate and carrier settle
+# asynchronously after links come up), at most 3 s
+kernel_settle()
+{
+	local a b i
+	a=$(kernel_snapshot "$@")
+	for ((i = 0; i < 15; i++)); do
+		sleep 0.2
+		b=$(kernel_snapshot "$@")
+		[ "$a" = "$b" ] && return 0
+		a=$b
+	done
+	return 1
+}
+
+# state_sum: names and contents of everything in the state directory (a leftover temp file
+# counts as a change)
+state_sum()
+{
+	(cd "$IT_STATE_DIR" 2>/dev/null && find . -type f | LC_ALL=C sort | while read -r f; do
+		printf '%s %s\n' "$f" "$(sha256sum <"$f" | cut -c1-64)"
+	done)
+}
+
+# ---------------------------------------------------------------- the daemon
+
+it_alive()
+{
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
+}
+
+# wgnetd_ready: the plugin socket answers (GetCapabilities: no side effects, unlike
+# Plugin.Activate, which opens the replay window) and the control socket exists
+wgnetd_ready()
+{
+	[ -S "$IT_CONTROL_SOCK" ] &&
+		curl -s --max-time 2 --unix-socket "$IT_PLUGIN_SOCK" -X POST -H 'Host;' \
+			-H 'Content-Type:' -d '' -o /dev/null -w '%{http_code}' \
+			http://localhost/NetworkDriver.GetCapabilities | grep -qx 200
+}
+
+wgnetd_start()
+{
+	local i
+	echo "---- wgnetd start $(date +%T.%N)" >>"$IT_LOG"
+	rm -f "$IT_DIR/wgnetd.pid" "$IT_DIR/wgnetd.status"
+	# A quiet wrapper waits for it and keeps its exit status (bash would print a "Killed" line
+	# for a job of ours killed by a signal); ip netns exec execs, so the pid is wgnetd's.
+	(
+		ip netns exec "$IT_NS" "$WGNETD" --plugin-socket "$IT_PLUGIN_SOCK" \
+			--control-socket "$IT_CONTROL_SOCK" --state-dir "$IT_STATE_DIR" --no-iptables \
+			--log-level debug "$@" </dev/null >>"$IT_LOG" 2>&1 &
+		echo $! >"$IT_DIR/wgnetd.pid"
+		wait $!
+		echo $? >"$IT_DIR/wgnetd.status"
+	) 2>/dev/null &
+	IT_WRAPPER_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$IT_DIR/wgnetd.pid" ] && break
+		sleep 0.02
+	done
+	IT_WGNETD_PID=$(cat "$IT_DIR/wgnetd.pid" 2>/dev/null)
+	[ -n "$IT_WGNETD_PID" ] || die "wgnetd did not start"
+	for ((i = 0; i < 150; i++)); do
+		wgnetd_ready && return 0
+		it_alive "$IT_WGNETD_PID" || die "wgnetd exited at start" "$(tail -n 20 "$IT_LOG")"
+		sleep 0.1
+	done
+	die "wgnetd did not answer on $IT_PLUGIN_SOCK within 15 s"
+}
+
+# wgnetd_stop [TERM|KILL]: stop it and wait; IT_WGNETD_STATUS = its exit status (128 + signal
+# when a signal ended it), "timeout" when it had to be killed after 10 s
+wgnetd_stop()
+{
+	local sig=${1:-TERM} pid=$IT_WGNETD_PID i
+	IT_WGNETD_STATUS=""
+	[ -n "$pid" ] || return 0
+	kill -"$sig" "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		it_alive "$pid" || break
+		sleep 0.1
+	done
+	if it_alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		IT_WGNETD_STATUS=timeout
+	fi
+	wait "$IT_WRAPPER_PID" 2>/dev/null
+	[ -n "$IT_WGNETD_STATUS" ] || IT_WGNETD_STATUS=$(cat "$IT_DIR/wgnetd.status" 2>/dev/null)
+	IT_WGNETD_PID=""
+	echo "---- wgnetd stopped with SIG$sig, status $IT_WGNETD_STATUS $(date +%T.%N)" >>"$IT_LOG"
+}
+
+# ---------------------------------------------------------------- setup and cleanup
+
+# it_reap_stale: namespaces and temp dirs of earlier runs whose shell is gone (a test killed
+# with SIGKILL cannot clean up after itself)
+it_reap_stale()
+{
+	local n pid p
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^wgit[0-9]+$'); do
+		pid=${n#wgit}
+		[ -d "/proc/$pid" ] && continue
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns del "$n" 2>/dev/null
+	done
+	for n in /tmp/wgnet-it.*; do
+		pid=${n##*.}
+		[[ "$pid" =~ ^[0-9]+$ ]] && [ ! -d "/proc/$pid" ] && rm -rf "$n"
+	done
+}
+
+it_setup()
+{
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$(basename "$0"): needs root (network namespaces)" >&2
+		exit 1
+	fi
+	local t
+	for t in curl jq ip nft od sha256sum; do
+		command -v "$t" >/dev/null || { echo "$(basename "$0"): needs $t" >&2; exit 1; }
+	done
+	[ -x "$WGNETD" ] || { echo "$(basename "$0"): no wgnetd at $WGNETD (set WGNETD)" >&2; exit 1; }
+	[ -x "$WGNET" ] || { echo "$(basename "$0"): no wgnet at $WGNET (set WGNET)" >&2; exit 1; }
+	it_reap_stale
+	trap it_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	mkdir -p "$IT_DIR" "$IT_STATE_DIR"
+	chmod 700 "$IT_DIR"
+	: >"$IT_LOG"
+	ip netns add "$IT_NS" || die "namespace $IT_NS"
+	ns ip link set lo up
+	it_log "namespace $IT_NS, files in $IT_DIR, wgnetd $WGNETD"
+	wgnetd_start
+}
+
+it_cleanup()
+{
+	local status=$? p
+	[ "$IT_CLEANED" = 1 ] && return
+	IT_CLEANED=1
+	trap - INT TERM
+	wgnetd_stop TERM
+	# sanitizer reports (the sanitize build) are failures even when every reply was right
+	if grep -qE '(AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:)' \
+		"$IT_LOG" 2>/dev/null; then
+		fail "wgnetd log has a sanitizer report" \
+			"$(grep -m3 -E '(Sanitizer|runtime error:)' "$IT_LOG")"
+	fi
+	if [ "$IT_FINISHED" != 1 ]; then
+		[ "$IT_FAILED" -eq 0 ] && [ "$status" -ne 0 ] && IT_FAILED=1
+		it_finish
+	fi
+	if [ "$IT_FAILED" -ne 0 ] && [ -s "$IT_LOG" ]; then
+		cp "$IT_LOG" "/tmp/wgnet-it-$(basename "$0" .sh).$$.log"
+		echo "---- wgnetd log, last 80 lines (all of it in /tmp/wgnet-it-$(basename "$0" .sh).$$.log)"
+		tail -n 80 "$IT_LOG"
+		echo "----"
+	fi
+	if ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$IT_NS"; then
+		for p in $(ip netns pids "$IT_NS" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns del "$IT_NS"	# every link in it goes with it
+	fi
+	rm -rf "$IT_DIR"
+	exit "$([ "$IT_FAILED" -eq 0 ] && echo 0 || echo 1)"
+}

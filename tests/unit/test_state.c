@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: MIT */
+/* state.json: round trip, atomic save and load, strict parsing, copy, array helpers. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "driver/state.h"
+
+#define NET "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define NET2 "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define EP "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define EP2 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+#define EP_OBJ								\
+	"{\"id\":\"" EP "\",\"network_id\":\"" NET "\",\"address\":\"10.210.3.2\","	\
+	"\"mac\":\"02:42:0a:d2:03:02\",\"joined\":true,"			\
+	"\"sandbox\":\"/var/run/docker/netns/abc\",\"ports\":[{\"proto\":\"tcp\","	\
+	"\"port\":80,\"host_ip\":\"0.0.0.0\",\"host_port\":8080,\"host_port_end\":8080}]}"
+
+/* A valid document every invalid case is derived from. */
+static const char valid_doc[] =
+	"{\"version\":1,"
+	"\"host\":{\"index\":3,\"endpoint\":\"203.0.113.1:51820\",\"mtu\":1420},"
+	"\"pools\":[{\"network_id\":\"" NET "\",\"address_space\":\"wgnet-local\","
+	"\"pool\":\"10.210.0.0/16\",\"slice\":\"10.210.3.0/24\",\"sub_pool\":\"10.210.3.128/25\","
+	"\"default_pool\":false,\"gateway\":\"10.210.3.1\",\"mtu\":1420,\"internal\":false,"
+	"\"addresses\":[\"10.210.3.1\",\"10.210.3.2\"],\"cursor\":\"10.210.3.2\"},"
+	"{\"network_id\":\"\",\"address_space\":\"wgnet-global\",\"pool\":\"10.99.0.0/16\","
+	"\"slice\":\"10.99.3.0/24\",\"default_pool\":true,\"mtu\":1400,\"internal\":true,"
+	"\"addresses\":[]}],"
+	"\"endpoints\":[" EP_OBJ "]}";
+
+static uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
+}
+
+/* doc with the first occurrence of from replaced by to; from must occur. */
+static char *subst(const char *doc, const char *from, const char *to)
+{
+	const char *at = strstr(doc, from);
+	size_t n;
+	char *out;
+
+	assert_non_null(at);
+	n = strlen(doc) - strlen(from) + strlen(to) + 1;
+	out = malloc(n);
+	assert_non_null(out);
+	snprintf(out, n, "%.*s%s%s", (int)(at - doc), doc, to, at + strlen(from));
+	return out;
+}
+
+static void build_state(struct state *s)
+{
+	struct state_pool *p;
+	struct state_endpoint *ep;
+
+	memset(s, 0, sizeof(*s));
+	s->host_index = 3;
+	snprintf(s->host_endpoint, sizeof(s->host_endpoint), "203.0.113.1:51820");
+	s->mtu = 1420;
+
+	p = state_pool_add(s);
+	assert_non_null(p);
+	memcpy(p->network_id, NET, sizeof(p->network_id));
+	snprintf(p->address_space, sizeof(p->address_space), "wgnet-local");
+	p->pool = (struct cidr){ ip(10, 210, 0, 0), 16 };
+	p->slice = (struct cidr){ ip(10, 210, 3, 0), 24 };
+	p->has_sub_pool = true;
+	p->sub_pool = (struct cidr){ ip(10, 210, 3, 128), 25 };
+	p->gateway = ip(10, 210, 3, 1);
+	p->mtu = 1420;
+	assert_int_equal(addr_set_add(&p->addrs, ip(10, 210, 3, 130)), 0);
+	assert_int_equal(addr_set_add(&p->addrs, ip(10, 210, 3, 1)), 0);
+	assert_int_equal(addr_set_add(&p->addrs, ip(10, 210, 3, 129)), 0);
+	p->cursor = ip(10, 210, 3, 130);
+
+	p = state_pool_add(s);
+	assert_non_null(p);
+	snprintf(p->address_space, sizeof(p->address_space), "wgnet-global");
+	p->pool = (struct cidr){ ip(10, 99, 0, 0), 16 };
+	p->slice = (struct cidr){ ip(10, 99, 3, 0), 24 };
+	p->default_pool = true;
+	p->internal = true;
+	p->mtu = 9000;
+
+	ep = state_endpoint_add(s);
+	assert_non_null(ep);
+	memcpy(ep->id, EP, sizeof(ep->id));
+	memcpy(ep->network_id, NET, sizeof(ep->network_id));
+	ep->addr = ip(10, 210, 3, 129);
+	memcpy(ep->mac, "\x02\x42\x0a\xd2\x03\x81", 6);
+	ep->joined = true;
+	snprintf(ep->sandbox, sizeof(ep->sandbox), "/var/run/docker/netns/abc");
+	ep->ports = calloc(2, sizeof(*ep->ports));
+	assert_non_null(ep->ports);
+	ep->nports = 2;
+	ep->ports[0] = (struct port_binding){ 6, 80, 0, 8080, 8080 };
+	ep->ports[1] = (struct port_binding){ 132, 9000, ip(192, 0, 2, 7), 30000, 30010 };
+
+	ep = state_endpoint_add(s);
+	assert_non_null(ep);
+	memcpy(ep->id, EP2, sizeof(ep->id));
+	memcpy(ep->network_id, NET, sizeof(ep->network_id));
+	ep->addr = ip(10, 210, 3, 130);
+	memcpy(ep->mac, "\x02\x42\x0a\xd2\x03\x82", 6);
+}
+
+static void assert_state_equal(const struct state *a, const struct state *b)
+{
+	assert_int_equal(a->host_index, b->host_index);
+	assert_string_equal(a->host_endpoint, b->host_endpoint);
+	assert_int_equal(a->mtu, b->mtu);
+	assert_int_equal(a->npools, b->npools);
+	for (size_t i = 0; i < a->npools; i++) {
+		const struct state_pool *p = &a->pools[i], *q = &b->pools[i];
+
+		assert_string_equal(p->network_id, q->network_id);
+		assert_string_equal(p->address_space, q->address_space);
+		assert_int_equal(p->pool.addr, q->pool.addr);
+		assert_int_equal(p->pool.len, q->pool.len);
+		assert_int_equal(p->slice.addr, q->slice.addr);
+		assert_int_equal(p->slice.len, q->slice.len);
+		assert_int_equal(p->has_sub_pool, q->has_sub_pool);
+		if (p->has_sub_pool) {
+			assert_int_equal(p->sub_pool.addr, q->sub_pool.addr);
+			assert_int_equal(p->sub_pool.len, q->sub_pool.len);
+		}
+		assert_int_equal(p->default_pool, q->default_pool);
+		assert_int_equal(p->gateway, q->gateway);
+		assert_int_equal(p->mtu, q->mtu);
+		assert_int_equal(p->internal, q->internal);
+		assert_int_equal(p->addrs.n, q->addrs.n);
+		for (size_t j = 0; j < p->addrs.n; j++)
+			assert_int_equal(p->addrs.v[j], q->addrs.v[j]);
+		assert_int_equal(p->cursor, q->cursor);
+	}
+	assert_int_equal(a->nendpoints, b->nendpoints);
+	for (size_t i = 0; i < a->nendpoints; i++) {
+		const struct state_endpoint *x = &a->endpoints[i], *y = &b->endpoints[i];
+
+		assert_string_equal(x->id, y->id);
+		assert_string_equal(x->network_id, y->network_id);
+		assert_int_equal(x->addr, y->addr);
+		assert_memory_equal(x->mac, y->mac, 6);
+		assert_int_equal(x->joined, y->joined);
+		assert_string_equal(x->sandbox, y->sandbox);
+		assert_int_equal(x->nports, y->nports);
+		for (size_t j = 0; j < x->nports; j++) {
+			assert_int_equal(x->ports[j].proto, y->ports[j].proto);
+			assert_int_equal(x->ports[j].port, y->ports[j].port);
+			assert_int_equal(x->ports[j].host_ip, y->ports[j].host_ip);
+			assert_int_equal(x->ports[j].host_port, y->ports[j].host_port);
+			assert_int_equal(x->ports[j].host_port_end, y->ports[j].host_port_end);
+		}
+	}
+}
+
+static void test_round_trip(void **unused)
+{
+	struct state s, t = { 0 };
+	struct errbuf e = { 0 };
+	char *a, *b;
+
+	(void)unused;
+	build_state(&s);
+	assert_int_equal(state_dump(&s, &a), 0);
+	/* optional keys only where set, in the documented order */
+	assert_non_null(strstr(a, "\"sub_pool\": \"10.210.3.128/25\""));
+	assert_null(strstr(strstr(a, "wgnet-global"), "\"gateway\""));
+	assert_null(strstr(strstr(a, "wgnet-global"), "\"cursor\""));
+	assert_true(strstr(a, "\"version\"") < strstr(a, "\"host\""));
+	assert_true(strstr(a, "\"pools\"") < strstr(a, "\"endpoints\""));
+	assert_non_null(strstr(a, "\"mac\": \"02:42:0a:d2:03:81\""));
+	assert_non_null(strstr(a, "\"proto\": \"sctp\""));
+
+	assert_int_equal(state_parse(a, strlen(a), &t, &e), 0);
+	assert_int_equal(e.code, 0);
+	assert_state_equal(&s, &t);
+	assert_int_equal(state_dump(&t, &b), 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	state_release(&s);
+	state_release(&t);
+	assert_null(t.pools);
+	assert_int_equal(t.npools, 0);
+	assert_int_equal(t.host_index, 0);
+}
+
+static void test_valid_doc(void **unused)
+{
+	struct state s = { 0 };
+	struct errbuf e = { 0 };
+	char *doc;
+
+	(void)unused;
+	assert_int_equal(state_parse(valid_doc, strlen(valid_doc), &s, &e), 0);
+	assert_int_equal(s.host_index, 3);
+	assert_int_equal(s.npools, 2);
+	assert_int_equal(s.pools[0].addrs.n, 2);
+	assert_int_equal(s.pools[0].gateway, ip(10, 210, 3, 1));
+	assert_int_equal(s.pools[0].cursor, ip(10, 210, 3, 2));
+	assert_false(s.pools[1].has_sub_pool);
+	assert_int_equal(s.pools[1].gateway, 0);
+	assert_int_equal(s.nendpoints, 1);
+	assert_int_equal(s.endpoints[0].nports, 1);
+	assert_int_equal(s.endpoints[0].ports[0].proto, 6);
+	assert_int_equal(s.endpoints[0].mac[5], 2);
+	state_release(&s);
+
+	/* host MTU 0 means "the default"; addresses in any order come out sorted */
+	doc = subst(valid_doc, "\"mtu\":1420},", "\"mtu\":0},");
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_int_equal(s.mtu, 0);
+	state_release(&s);
+	free(doc);
+	doc = subst(valid_doc, "[\"10.210.3.1\",\"10.210.3.2\"]",
+		    "[\"10.210.3.9\",\"10.210.3.1\"]");
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_int_equal(s.pools[0].addrs.v[0], ip(10, 210, 3, 1));
+	assert_int_equal(s.pools[0].addrs.v[1], ip(10, 210, 3, 9));
+	state_release(&s);
+	free(doc);
+}
+
+static void test_empty(void **unused)
+{
+	struct state s = { 0 }, t;
+	struct errbuf e = { 0 };
+	char *a;
+
+	(void)unused;
+	assert_int_equal(state_dump(&s, &a), 0);
+	memset(&t, 0xff, sizeof(t));
+	assert_int_equal(state_parse(a, strlen(a), &t, &e), 0);
+	assert_int_equal(t.host_index, 0);
+	assert_int_equal(t.mtu, 0);
+	assert_string_equal(t.host_endpoint, "");
+	assert_int_equal(t.npools, 0);
+	assert_null(t.pools);
+	assert_int_equal(t.nendpoints, 0);
+	assert_null(t.endpoints);
+	state_release(&t);
+	free(a);
+}
+
+struct bad_case {
+	const char *from;	/* NULL: `to` is the whole document */
+	const char *to;
+	const char *field;	/* must appear in the message */
+};
+
+static const struct bad_case bad_cases[] = {
+	{ NULL, "", "bad JSON" },
+	{ NULL, "{", "bad JSON" },
+	{ NULL, "[]", "state: " },
+	{ NULL, "null", "bad JSON" },
+	{ "\"version\":1,", "\"version\":1,\"version\":1,", "bad JSON" },
+	{ "\"version\":1,", "\"version\":1,\"extra\":0,", "extra" },
+	{ "\"version\":1,", "\"version\":2,", "version" },
+	{ "\"version\":1,", "\"version\":\"1\",", "version" },
+	{ "\"version\":1,", "\"version\":1.0,", "version" },
+	{ "\"version\":1,", "", "version" },
+	{ "\"index\":3", "\"index\":-1", "host.index" },
+	{ "\"index\":3", "\"index\":65536", "host.index" },
+	{ "\"index\":3", "\"index\":99999999999999999999", "bad JSON" },
+	{ "\"index\":3", "\"index\":null", "host.index" },
+	{ "\"mtu\":1420},", "\"mtu\":575},", "host.mtu" },
+	{ "\"mtu\":1420},", "\"mtu\":65536},", "host.mtu" },
+	{ "\"mtu\":1420},", "\"mtu\":1420,\"x\":1},", "host" },
+	{ "\"endpoint\":\"203.0.113.1:51820\",", "", "endpoint" },
+	{ "\"endpoint\":\"203.0.113.1:51820\"", "\"endpoint\":false", "host.endpoint" },
+	{ NULL, "{\"version\":1,\"host\":{\"index\":0,\"endpoint\":\"\",\"mtu\":0},"
+	  "\"pools\":{},\"endpoints\":[]}", "state: pools" },
+	{ NULL, "{\"version\":1,\"host\":{\"index\":0,\"endpoint\":\"\",\"mtu\":0},"
+	  "\"pools\":[],\"endpoints\":\"\"}", "state: endpoints" },
+	{ NULL, "{\"version\":1,\"host\":[],\"pools\":[],\"endpoints\":[]}", "state: host" },
+	{ "\"pools\":[{", "\"pools\":[1,{", "pools[0]" },
+	{ "\"network_id\":\"" NET "\"", "\"network_id\":\"" NET "0\"", "pools[0].network_id" },
+	{ "\"network_id\":\"0123", "\"network_id\":\"A123", "pools[0].network_id" },
+	{ "\"network_id\":\"0123", "\"network_id\":\"123", "pools[0].network_id" },
+	{ "wgnet-local", "wgnet-foo", "pools[0].address_space" },
+	{ "wgnet-local", "wgnet-localwgnet-localwgnet-local", "pools[0].address_space" },
+	{ "\"10.210.0.0/16\"", "\"10.210.0.1/16\"", "pools[0].pool" },
+	{ "\"10.210.0.0/16\"", "\"10.210.0.0/33\"", "pools[0].pool" },
+	{ "\"10.210.0.0/16\"", "\"10.210.0.0/016\"", "pools[0].pool" },
+	{ "\"10.210.0.0/16\"", "\"10.210.0.0\"", "pools[0].pool" },
+	{ "\"10.210.3.0/24\"", "\"10.211.3.0/24\"", "pools[0].slice" },
+	{ "\"10.210.3.0/24\"", "\"10.210.0.0/15\"", "pools[0].slice" },
+	{ "\"slice\":\"10.210.3.0/24\",", "", "slice" },
+	{ "\"10.210.3.128/25\"", "\"10.210.4.128/25\"", "pools[0].sub_pool" },
+	{ "\"10.210.3.128/25\"", "null", "pools[0].sub_pool" },
+	{ "\"default_pool\":false", "\"default_pool\":\"false\"", "pools[0].default_pool" },
+	{ "\"gateway\":\"10.210.3.1\"", "\"gateway\":\"10.210.4.1\"", "pools[0].gateway" },
+	{ "\"gateway\":\"10.210.3.1\"", "\"gateway\":\"10.210.03.1\"", "pools[0].gateway" },
+	{ "\"gateway\":\"10.210.3.1\"", "\"gateway\":\"10.210.3.1/24\"", "pools[0].gateway" },
+	{ "\"mtu\":1420,\"internal\"", "\"mtu\":575,\"internal\"", "pools[0].mtu" },
+	{ "\"mtu\":1420,\"internal\"", "\"mtu\":65536,\"internal\"", "pools[0].mtu" },
+	{ "\"mtu\":1420,\"internal\"", "\"mtu\":1420.5,\"internal\"", "pools[0].mtu" },
+	{ "\"mtu\":1400,", "", "mtu" },
+	{ "\"internal\":false", "\"internal\":0", "pools[0].internal" },
+	{ "\"internal\":false", "\"internal\":false,\"x\":1", "pools[0]" },
+	{ "\"10.210.3.2\"]", "\"10.210.4.2\"]", "pools[0].addresses[1]" },
+	{ "\"10.210.3.2\"]", "\"10.210.3.1\"]", "pools[0].addresses" },
+	{ "\"10.210.3.2\"]", "\"10.210.3.2\",\"10.210.3.1\"]", "pools[0].addresses" },
+	{ "\"10.210.3.2\"]", "167904002]", "pools[0].addresses[1]" },
+	{ "[\"10.210.3.1\",\"10.210.3.2\"]", "\"10.210.3.1\"", "pools[0].addresses" },
+	{ "\"cursor\":\"10.210.3.2\"", "\"cursor\":\"10.210.2.2\"", "pools[0].cursor" },
+	{ "\"network_id\":\"\",", "\"network_id\":\"" NET "\",", "pools[1].network_id" },
+	{ "\"endpoints\":[", "\"endpoints\":[" EP_OBJ ",", "endpoints[1].id" },
+	{ "\"id\":\"aaaa", "\"id\":\"aaa", "endpoints[0].id" },
+	{ "\"id\":\"aaaa", "\"id\":\"Aaaa", "endpoints[0].id" },
+	{ "\"network_id\":\"" NET "\",\"address\"", "\"network_id\":\"" NET2 "\",\"address\"",
+	  "endpoints[0].network_id" },
+	{ "\"network_id\":\"" NET "\",\"address\"", "\"network_id\":\"\",\"address\"",
+	  "endpoints[0].network_id" },
+	{ "\"address\":\"10.210.3.2\"", "\"address\":\"10.210.4.2\"", "endpoints[0].address" },
+	{ "\"address\":\"10.210.3.2\"", "\"address\":\"10.210.3.2 \"", "endpoints[0].address" },
+	{ "02:42:0a:d2:03:02", "02:42:0a:d2:03", "endpoints[0].mac" },
+	{ "02:42:0a:d2:03:02", "02:42:0A:D2:03:02", "endpoints[0].mac" },
+	{ "02:42:0a:d2:03:02", "02-42-0a-d2-03-02", "endpoints[0].mac" },
+	{ "\"joined\":true", "\"joined\":\"yes\"", "endpoints[0].joined" },
+	{ "\"/var/run/docker/netns/abc\"", "\"/var/run\\u0000x\"", "bad JSON" },
+	{ "\"/var/run/docker/netns/abc\"", "[]", "endpoints[0].sandbox" },
+	{ "\"ports\":[{\"proto\":\"tcp\",\"port\":80,\"host_ip\":\"0.0.0.0\",\"host_port\":8080,"
+	  "\"host_port_end\":8080}]", "\"ports\":{}", "endpoints[0].ports" },
+	{ "\"proto\":\"tcp\"", "\"proto\":\"icmp\"", "endpoints[0].ports[0].proto" },
+	{ "\"proto\":\"tcp\"", "\"proto\":\"TCP\"", "endpoints[0].ports[0].proto" },
+	{ "\"port\":80", "\"port\":0", "endpoints[0].ports[0].port" },
+	{ "\"port\":80", "\"port\":65536", "endpoints[0].ports[0].port" },
+	{ "\"host_ip\":\"0.0.0.0\"", "\"host_ip\":\"any\"", "endpoints[0].ports[0].host_ip" },
+	{ "\"host_port\":8080", "\"host_port\":0", "endpoints[0].ports[0].host_port" },
+	{ "\"host_port_end\":8080", "\"host_port_end\":8079",
+	  "endpoints[0].ports[0].host_port_end" },
+	{ "\"host_port_end\":8080", "\"host_port_end\":8080,\"x\":1", "endpoints[0].ports[0]" },
+	{ "\"host_port_end\":8080", "\"host_port_ends\":8080", "endpoints[0].ports[0]" },
+	{ "]}]}", "]}]}x", "bad JSON" },
+};
+
+static void test_invalid(void **unused)
+{
+	(void)unused;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		char *doc = c->from ? subst(valid_doc, c->from, c->to) : strdup(c->to);
+		struct state s = { .host_index = 777, .mtu = 4242 };
+		struct errbuf e = { 0 };
+		int ret;
+
+		assert_non_null(doc);
+		ret = state_parse(doc, strlen(doc), &s, &e);
+		if (ret != -EINVAL || !strstr(e.msg, c->field) || strncmp(e.msg, "state: ", 7) != 0)
+			fail_msg("case %zu (%s -> %s): ret %d, message '%s', want -EINVAL and '%s'",
+				 i, c->from ? c->from : "(doc)", c->to, ret, e.msg, c->field);
+		assert_int_equal(e.code, -EINVAL);
+		assert_int_equal(s.host_index, 777);	/* untouched */
+		assert_int_equal(s.mtu, 4242);
+		assert_null(s.pools);
+		free(doc);
+	}
+}
+
+/* Strings at and one past their limit. */
+static void test_lengths(void **unused)
+{
+	char endpoint[STATE_HOST_ENDPOINT_MAX + 1], sandbox[STATE_SANDBOX_MAX + 1], to[512];
+	struct state s = { 0 };
+	struct errbuf e = { 0 };
+	char *doc;
+
+	(void)unused;
+	memset(endpoint, 'h', sizeof(endpoint));
+	memset(sandbox, 's', sizeof(sandbox));
+
+	endpoint[STATE_HOST_ENDPOINT_MAX - 1] = 0;
+	snprintf(to, sizeof(to), "\"endpoint\":\"%s\"", endpoint);
+	doc = subst(valid_doc, "\"endpoint\":\"203.0.113.1:51820\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_int_equal(strlen(s.host_endpoint), STATE_HOST_ENDPOINT_MAX - 1);
+	state_release(&s);
+	free(doc);
+	endpoint[STATE_HOST_ENDPOINT_MAX - 1] = 'h';
+	endpoint[STATE_HOST_ENDPOINT_MAX] = 0;
+	snprintf(to, sizeof(to), "\"endpoint\":\"%s\"", endpoint);
+	doc = subst(valid_doc, "\"endpoint\":\"203.0.113.1:51820\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "host.endpoint"));
+	free(doc);
+
+	sandbox[STATE_SANDBOX_MAX - 1] = 0;
+	snprintf(to, sizeof(to), "\"%s\"", sandbox);
+	doc = subst(valid_doc, "\"/var/run/docker/netns/abc\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_int_equal(strlen(s.endpoints[0].sandbox), STATE_SANDBOX_MAX - 1);
+	state_release(&s);
+	free(doc);
+	sandbox[STATE_SANDBOX_MAX - 1] = 's';
+	sandbox[STATE_SANDBOX_MAX] = 0;
+	snprintf(to, sizeof(to), "\"%s\"", sandbox);
+	doc = subst(valid_doc, "\"/var/run/docker/netns/abc\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "endpoints[0].sandbox"));
+	free(doc);
+}
+
+static void test_too_large(void **unused)
+{
+	size_t n = (size_t)STATE_FILE_MAX + 1;
+	struct state s = { .host_index = 5 };
+	struct errbuf e = { 0 };
+	char *big = malloc(n);
+
+	(void)unused;
+	assert_non_null(big);
+	memset(big, ' ', n);
+	assert_int_equal(state_parse(big, n, &s, &e), -EFBIG);
+	assert_int_equal(s.host_index, 5);
+	assert_true(e.msg[0] != 0);
+	free(big);
+}
+
+/* Save and load through a private temp directory. */
+static int dir_setup(void **ctx)
+{
+	char *dir = strdup("/tmp/test_state.XXXXXX");
+
+	if (!dir || !mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*ctx = dir;
+	return 0;
+}
+
+static void rm_tree(const char *path)
+{
+	struct dirent *de;
+	char sub[4096];
+	DIR *d = opendir(path);
+
+	if (!d) {
+		unlink(path);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		rm_tree(sub);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+static int dir_teardown(void **ctx)
+{
+	rm_tree(*ctx);
+	free(*ctx);
+	return 0;
+}
+
+/* Number of entries in dir; *only gets the name when there is exactly one. */
+static int dir_count(const char *dir, char only[256])
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (only)
+			snprintf(only, 256, "%s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_save_load(void **ctx)
+{
+	const char *dir = *ctx;
+	struct state s, t = { 0 };
+	struct errbuf e = { 0 };
+	char path[512], name[256];
+	struct stat st1, st2;
+	FILE *f;
+
+	build_state(&s);
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME);
+	/* an existing file with other contents and a loose mode is replaced whole */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("old contents", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(stat(path, &st1), 0);
+
+	assert_int_equal(state_save(path, &s, &e), 0);
+	assert_int_equal(stat(path, &st2), 0);
+	assert_int_equal(st2.st_mode & 07777, 0600);
+	assert_true(st1.st_ino != st2.st_ino);	/* renamed over, not rewritten in place */
+	assert_int_equal(dir_count(dir, name), 1);
+	assert_string_equal(name, STATE_FILE_NAME);
+
+	assert_int_equal(state_load(path, &t, &e), 0);
+	assert_state_equal(&s, &t);
+	state_release(&t);
+
+	/* a second save replaces the first */
+	s.host_index = 9;
+	state_endpoint_remove(&s, 0);
+	assert_int_equal(state_save(path, &s, &e), 0);
+	assert_int_equal(dir_count(dir, name), 1);
+	assert_int_equal(state_load(path, &t, &e), 0);
+	assert_int_equal(t.host_index, 9);
+	assert_int_equal(t.nendpoints, 1);
+	assert_state_equal(&s, &t);
+	state_release(&t);
+	state_release(&s);
+}
+
+static void test_save_fails(void **ctx)
+{
+	const char *dir = *ctx;
+	struct state s;
+	struct errbuf e = { 0 };
+	char path[512];
+	int ret;
+
+	build_state(&s);
+	snprintf(path, sizeof(path), "%s/missing/%s", dir, STATE_FILE_NAME);
+	ret = state_save(path, &s, &e);
+	assert_int_equal(ret, -ENOENT);
+	assert_int_equal(e.code, -ENOENT);
+	assert_true(e.msg[0] != 0);
+	assert_int_equal(dir_count(dir, NULL), 0);
+
+	/* rename onto a non-empty directory fails: the temp file must go */
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/sub/x", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	memset(&e, 0, sizeof(e));
+	ret = state_save(path, &s, &e);
+	assert_true(ret < 0);
+	assert_non_null(strstr(e.msg, "rename"));
+	assert_int_equal(dir_count(dir, NULL), 1);
+	state_release(&s);
+}
+
+static void test_load_missing_and_bad(void **ctx)
+{
+	const char *dir = *ctx;
+	struct state s;
+	struct errbuf e = { 0 };
+	char path[512];
+	FILE *f;
+
+	memset(&s, 0x5a, sizeof(s));
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME);
+	assert_int_equal(state_load(path, &s, &e), 0);
+	assert_int_equal(s.host_index, 0);
+	assert_int_equal(s.npools, 0);
+	assert_null(s.pools);
+	assert_int_equal(s.nendpoints, 0);
+	assert_null(s.endpoints);
+	assert_string_equal(s.host_endpoint, "");
+	assert_int_equal(dir_count(dir, NULL), 0);	/* loading creates nothing */
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"version\":1,\"host\":{\"index\":1,\"endpoint\":\"\",\"mtu\":0},"
+	      "\"pools\":[],\"endpoints\":[],\"surprise\":true}", f);
+	fclose(f);
+	s.host_index = 42;
+	assert_int_equal(state_load(path, &s, &e), -EINVAL);
+	assert_int_equal(s.host_index, 42);
+	assert_non_null(strstr(e.msg, path));
+	assert_non_null(strstr(e.msg, "surprise"));
+
+	/* a directory is not a state file */
+	assert_int_equal(state_load(dir, &s, &e), -EINVAL);
+	assert_int_equal(s.host_index, 42);
+}
+
+static void test_copy(void **unused)
+{
+	struct state s, c;
+	char *a, *b;
+
+	(void)unused;
+	build_state(&s);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(state_copy(&s, &c), 0);
+	assert_state_equal(&s, &c);
+	assert_true(c.pools != s.pools);
+	assert_true(c.pools[0].addrs.v != s.pools[0].addrs.v);
+	assert_true(c.endpoints[0].ports != s.endpoints[0].ports);
+	assert_int_equal(state_dump(&s, &a), 0);
+
+	/* changing the copy leaves the original alone */
+	assert_int_equal(addr_set_add(&c.pools[0].addrs, ip(10, 210, 3, 200)), 0);
+	c.endpoints[0].ports[0].host_port = 1;
+	c.endpoints[0].ports[0].host_port_end = 1;
+	snprintf(c.host_endpoint, sizeof(c.host_endpoint), "changed:1");
+	state_pool_remove(&c, 1);
+	state_endpoint_remove(&c, 1);
+	assert_int_equal(state_dump(&s, &b), 0);
+	assert_string_equal(a, b);
+	assert_false(addr_set_has(&s.pools[0].addrs, ip(10, 210, 3, 200)));
+	assert_int_equal(s.endpoints[0].ports[0].host_port, 8080);
+	free(a);
+	free(b);
+	state_release(&c);
+	state_release(&s);
+
+	/* an empty state copies to an empty state */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(state_copy(&s, &c), 0);
+	assert_null(c.pools);
+	assert_null(c.endpoints);
+	state_release(&c);
+}
+
+static void test_add_remove(void **unused)
+{
+	struct state s = { 0 };
+	struct state_pool *p;
+	struct state_endpoint *ep;
+
+	(void)unused;
+	for (unsigned i = 0; i < 5; i++) {
+		p = state_pool_add(&s);
+		assert_non_null(p);
+		assert_int_equal(p->gateway, 0);
+		assert_int_equal(p->addrs.n, 0);
+		assert_string_equal(p->network_id, "");
+		p->mtu = 1000 + i;
+		assert_int_equal(addr_set_add(&p->addrs, i), 0);
+	}
+	assert_int_equal(s.npools, 5);
+	state_pool_remove(&s, 1);
+	state_pool_remove(&s, 3);	/* the last one */
+	state_pool_remove(&s, 3);	/* out of range: nothing */
+	assert_int_equal(s.npools, 3);
+	assert_int_equal(s.pools[0].mtu, 1000);
+	assert_int_equal(s.pools[1].mtu, 1002);
+	assert_int_equal(s.pools[2].mtu, 1003);
+	assert_true(addr_set_has(&s.pools[1].addrs, 2));
+
+	for (unsigned i = 0; i < 3; i++) {
+		ep = state_endpoint_add(&s);
+		assert_non_null(ep);
+		assert_null(ep->ports);
+		assert_int_equal(ep->nports, 0);
+		assert_false(ep->joined);
+		ep->addr = i;
+		ep->ports = calloc(i + 1, sizeof(*ep->ports));
+		assert_non_null(ep->ports);
+		ep->nports = i + 1;
+	}
+	state_endpoint_remove(&s, 0);
+	assert_int_equal(s.nendpoints, 2);
+	assert_int_equal(s.endpoints[0].addr, 1);
+	assert_int_equal(s.endpoints[0].nports, 2);
+	assert_int_equal(s.endpoints[1].addr, 2);
+	state_endpoint_remove(&s, 1);
+	state_endpoint_remove(&s, 0);
+	assert_int_equal(s.nendpoints, 0);
+	ep = state_endpoint_add(&s);	/* usable again after emptying */
+	assert_non_null(ep);
+	assert_int_equal(s.nendpoints, 1);
+	state_release(&s);
+	assert_int_equal(s.npools, 0);
+	assert_null(s.endpoints);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_valid_doc),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_too_large),
+		cmocka_unit_test_setup_teardown(test_save_load, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_save_fails, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_load_missing_and_bad, dir_setup, dir_teardown),
+		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_add_remove),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
