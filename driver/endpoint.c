@@ -60,9 +60,9 @@ int endpoint_veth_ensure(struct driver *d, const struct state_pool *p,
 		return errbuf_set(e, -EEXIST, "a %s link named %s exists and is not a veth of "
 				  "wgnet: delete it (ip link del %s)", li.kind[0] ? li.kind : "non-veth",
 				  host, host);
-	if (ret == 0 && link_get(d->nl, ctr, &bl) == -ENODEV) {
-		/* Its peer is not our container end: a leftover or a squatter with our name.
-		 * Make a pair that Join can hand out. */
+	if (ret == 0 && !ep->joined && link_get(d->nl, ctr, &bl) == -ENODEV) {
+		/* Not joined, so our container end should be here: its peer is someone
+		 * else's link with our name. Make a pair that Join can hand out. */
 		ret = link_del(d->nl, host);
 		if (ret < 0)
 			return errbuf_set(e, ret, "could not replace link %s: %s", host,
