@@ -128,7 +128,7 @@ static int pool_request_locked(struct driver *d, const struct ipam_pool_req *req
 					  req->sub_pool, slice_s, pool_s, d->st.host_index);
 	}
 
-	for (size_t i = 0; !same && i < d->st.npools; i++) {
+	for (size_t i = 0; !same && d->st.pools && i < d->st.npools; i++) {
 		p = &d->st.pools[i];
 		if (cidr_equal(&p->slice, &slice) && cidr_equal(&p->pool, &pool)) {
 			same = p;
@@ -177,7 +177,7 @@ static int pool_request_locked(struct driver *d, const struct ipam_pool_req *req
 		state_pool_remove(&d->st, (size_t)(same - d->st.pools));
 	}
 	/* Leases abandoned by a dockerd that died mid-create go before we add a new one. */
-	for (size_t i = d->st.npools; i-- > 0;) {
+	for (size_t i = d->st.pools ? d->st.npools : 0; i-- > 0;) {
 		p = &d->st.pools[i];
 		if (!p->network_id[0] && cidr_overlaps(&p->pool, &pool) && pending_abandoned(d, p)) {
 			pending_age_del(d, &p->slice);

@@ -159,8 +159,8 @@ int api_json_int(const json_t *obj, const char *key, bool required, long long mi
 
 static int port_binding_parse(const json_t *o, size_t i, struct port_binding *b, struct errbuf *e)
 {
-	long long proto, port, hport, hend;
-	const char *hip;
+	long long proto = 0, port = 0, hport = 0, hend = 0;
+	const char *hip = "";
 	int ret;
 
 	if (!json_is_object(o))
