@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "driver/driver_impl.h"
+#include "driver/join_line.h"
 #include "driver/log.h"
 #include "netlink/link.h"
 #include "netlink/nft.h"
@@ -116,6 +119,28 @@ int driver_save(struct driver *d, struct errbuf *e)
 	return 0;
 }
 
+/* The state directory and its parents; it holds the private key: 0700. */
+static int mkdir_p(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e)
 {
 	const char *dir = cfg->state_dir ? cfg->state_dir : "/var/lib/wgnet";
@@ -133,7 +158,23 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	}
 	snprintf(d->iptables, sizeof(d->iptables), "%s", cfg->iptables ? cfg->iptables : "iptables");
 	d->no_iptables = cfg->no_iptables;
+	snprintf(d->key_path, sizeof(d->key_path), "%s/%s", dir, KEYS_FILE_NAME);
+	snprintf(d->wg_mode, sizeof(d->wg_mode), "%s", cfg->wg_backend ? cfg->wg_backend : "auto");
+	snprintf(d->wg_program, sizeof(d->wg_program), "%s",
+		 cfg->wg_userspace ? cfg->wg_userspace : "");
+	if (strcmp(d->wg_mode, "auto") != 0 && strcmp(d->wg_mode, "kernel") != 0 &&
+	    strcmp(d->wg_mode, "userspace") != 0) {
+		ret = errbuf_set(e, -EINVAL, "unknown WireGuard backend '%s': auto, kernel or "
+				 "userspace", d->wg_mode);
+		goto fail;
+	}
 
+	ret = mkdir_p(dir);
+	if (ret < 0) {
+		errbuf_set(e, ret, "could not create the state directory %s: %s", dir,
+			   strerror(-ret));
+		goto fail;
+	}
 	ret = state_load(d->state_path, &d->st, e);
 	if (ret < 0)
 		goto fail;
@@ -147,6 +188,14 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	ret = reconcile_all(d, e);
 	if (ret < 0)
 		goto fail;
+	if (d->st.host_index) {
+		struct errbuf me = { 0 };
+
+		/* The mesh failing (no WireGuard at all?) must not take the local networks down. */
+		if (mesh_start(d, &me) < 0)
+			log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, me.msg);
+	}
+	mesh_watchdog_start(d);
 	*out = d;
 	return 0;
 fail:
@@ -158,6 +207,8 @@ void driver_free(struct driver *d)
 {
 	if (!d)
 		return;
+	mesh_watchdog_stop(d);
+	keys_wipe(&d->keys);
 	if (d->nl)
 		nl_close(d->nl);
 	state_release(&d->st);
@@ -182,28 +233,16 @@ void driver_activated(struct driver *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
-static int endpoint_valid(const char *s, struct errbuf *e)
+/* "host<index>": unique in the cluster like the index itself (hostnames need not be);
+ * `wgnet init --name` gives a nicer one. */
+static void default_host_name(char *out, size_t size, unsigned index)
 {
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long port;
-
-	if (!colon || colon == s || strlen(s) >= STATE_HOST_ENDPOINT_MAX)
-		return errbuf_set(e, -EINVAL, "endpoint '%s' is not HOST:PORT", s);
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-		return errbuf_set(e, -EINVAL, "endpoint '%s' has no valid port (1-65535)", s);
-	for (const char *c = s; c < colon; c++)
-		if (*c <= ' ' || *c == '/' || *c == '"' || *c == '\\')
-			return errbuf_set(e, -EINVAL, "endpoint '%s' has an invalid host part", s);
-	return 0;
+	snprintf(out, size, "host%u", index);
 }
 
 int driver_host_init(struct driver *d, const struct host_init_req *req, struct errbuf *e)
 {
-	unsigned old_index, old_mtu;
-	char old_endpoint[STATE_HOST_ENDPOINT_MAX];
+	struct state old;
 	int ret = 0;
 
 	if (req->index < 1 || req->index > 65535)
@@ -212,10 +251,16 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 	if (req->mtu && (req->mtu < 1280 || req->mtu > 9000))
 		return errbuf_set(e, -EINVAL, "MTU %u out of range 1280..9000", req->mtu);
 	if (req->endpoint && req->endpoint[0]) {
-		ret = endpoint_valid(req->endpoint, e);
+		ret = endpoint_check(req->endpoint, e);
 		if (ret < 0)
 			return ret;
 	}
+	if (req->name && !host_name_valid(req->name))
+		return errbuf_set(e, -EINVAL, "host name '%.64s' is not 1..63 of A-Z a-z 0-9 . _ -",
+				  req->name);
+	if (req->listen_port > 65535)
+		return errbuf_set(e, -EINVAL, "listen port %u out of range 1..65535",
+				  req->listen_port);
 
 	pthread_mutex_lock(&d->lock);
 	if (d->st.npools && d->st.host_index && req->index != d->st.host_index) {
@@ -229,23 +274,37 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 				 "networks before changing it", d->st.mtu, d->st.npools);
 		goto out;
 	}
-	old_index = d->st.host_index;
-	old_mtu = d->st.mtu;
-	memcpy(old_endpoint, d->st.host_endpoint, sizeof(old_endpoint));
+	for (size_t i = 0; i < d->st.npeers; i++) {
+		if (d->st.peers[i].index == req->index) {
+			ret = errbuf_set(e, -EEXIST, "index %u belongs to peer %s: each host needs "
+					 "its own", req->index, d->st.peers[i].name);
+			goto out;
+		}
+	}
+	old = d->st;
 	d->st.host_index = req->index;
 	if (req->endpoint)
 		snprintf(d->st.host_endpoint, sizeof(d->st.host_endpoint), "%s", req->endpoint);
 	if (req->mtu)
 		d->st.mtu = req->mtu;
+	if (req->listen_port)
+		d->st.listen_port = (uint16_t)req->listen_port;
+	if (req->name)
+		snprintf(d->st.host_name, sizeof(d->st.host_name), "%s", req->name);
+	if (!d->st.host_name[0])
+		default_host_name(d->st.host_name, sizeof(d->st.host_name), req->index);
 	ret = driver_save(d, e);
 	if (ret < 0) {
-		d->st.host_index = old_index;
-		d->st.mtu = old_mtu;
-		memcpy(d->st.host_endpoint, old_endpoint, sizeof(old_endpoint));
+		d->st.host_index = old.host_index;
+		d->st.mtu = old.mtu;
+		d->st.listen_port = old.listen_port;
+		memcpy(d->st.host_endpoint, old.host_endpoint, sizeof(old.host_endpoint));
+		memcpy(d->st.host_name, old.host_name, sizeof(old.host_name));
 		goto out;
 	}
 	log_info("host index %u%s%s", req->index, d->st.host_endpoint[0] ? ", endpoint " : "",
 		 d->st.host_endpoint);
+	ret = mesh_start(d, e);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;
@@ -290,6 +349,12 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 	}
 	s.nnetworks = n;
 	s.firewall_ok = n == 0 || nft_exists() == 1;
+	ret = mesh_status_fill(d, &s);
+	if (ret < 0) {
+		driver_status_release(&s);
+		ret = errbuf_set(e, ret, "out of memory");
+		goto out;
+	}
 	*out = s;
 	s.networks = NULL;
 out:
@@ -300,6 +365,11 @@ out:
 
 void driver_status_release(struct driver_status *s)
 {
+	for (size_t i = 0; i < s->npeers; i++)
+		free(s->peers[i].allowed_ips);
+	free(s->peers);
+	s->peers = NULL;
+	s->npeers = 0;
 	free(s->networks);
 	s->networks = NULL;
 	s->nnetworks = 0;

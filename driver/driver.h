@@ -28,6 +28,8 @@ struct driver_config {
 	const char *state_dir;		/* default /var/lib/wgnet */
 	const char *iptables;		/* iptables binary for DOCKER-USER; NULL = "iptables" */
 	bool no_iptables;		/* tests: never touch DOCKER-USER */
+	const char *wg_backend;		/* "auto" (NULL), "kernel" or "userspace" */
+	const char *wg_userspace;	/* userspace WireGuard program; NULL = wireguard-go */
 };
 
 struct driver;
@@ -132,8 +134,28 @@ struct host_init_req {
 	unsigned index;			/* 1..65535 */
 	const char *endpoint;		/* "host:port" or NULL */
 	unsigned mtu;			/* 0 = keep / default */
+	unsigned listen_port;		/* 0 = keep / default 51820 */
+	const char *name;		/* NULL = keep / the machine's hostname */
 };
 int driver_host_init(struct driver *d, const struct host_init_req *req, struct errbuf *e);
+
+#define DRIVER_JOIN_LINE_MAX 512
+#define DRIVER_NAME_MAX 64
+#define DRIVER_KEY_B64_MAX 45
+/* This host's join line for `wgnet peer add` on the others; -EAGAIN before init. */
+int driver_join_line(struct driver *d, char out[DRIVER_JOIN_LINE_MAX], struct errbuf *e);
+
+struct peer_add_req {
+	const char *join_line;
+	const char *endpoint;		/* NULL = the line's */
+	bool no_endpoint;		/* ignore the line's endpoint (the peer is behind NAT) */
+	int keepalive;			/* -1 = default 25 s */
+};
+int driver_peer_add(struct driver *d, const struct peer_add_req *req,
+		    char name[DRIVER_NAME_MAX], struct errbuf *e);
+/* By name or base64 public key; -ENOENT if unknown. */
+int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX],
+		   struct errbuf *e);
 
 struct status_network {
 	char network_id[DOCKER_ID_LEN + 1];
@@ -146,9 +168,30 @@ struct status_network {
 	bool bridge_up;			/* the bridge exists in the kernel */
 	size_t endpoints;
 };
+struct status_peer {
+	char name[DRIVER_NAME_MAX];
+	unsigned index;
+	char public_key[DRIVER_KEY_B64_MAX];
+	char endpoint[STATE_HOST_ENDPOINT_MAX];	/* what the device uses now, "" = none */
+	char configured_endpoint[STATE_HOST_ENDPOINT_MAX];
+	unsigned keepalive;
+	int64_t latest_handshake;	/* unix seconds, 0 = never */
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+	char (*allowed_ips)[CIDR_STR_MAX];
+	size_t nallowed_ips;
+};
 struct driver_status {
 	unsigned host_index;		/* 0 = not initialised */
 	char host_endpoint[STATE_HOST_ENDPOINT_MAX];
+	char host_name[DRIVER_NAME_MAX];
+	char public_key[DRIVER_KEY_B64_MAX];	/* "" before init */
+	unsigned listen_port;
+	const char *backend;		/* "kernel", "userspace" or "none" */
+	bool device_up;
+	char join_line[DRIVER_JOIN_LINE_MAX];	/* "" before init */
+	struct status_peer *peers;
+	size_t npeers;
 	unsigned mtu;
 	bool firewall_ok;		/* table inet wgnet present when it should be */
 	struct status_network *networks;
@@ -156,6 +199,8 @@ struct driver_status {
 	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */
 };
 int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf *e);
+/* A handshake within the last 180 s. */
+bool driver_peer_up(const struct status_peer *p);
 void driver_status_release(struct driver_status *s);
 
 #endif

@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "driver/driver.h"
+#include "driver/keys.h"
 #include "driver/state.h"
+#include "netlink/wg.h"
 
 /* Private to driver/: the one driver instance and helpers its files share. */
 
@@ -30,6 +32,16 @@ struct driver {
 	struct id_list replay_pools;	/* set at start and at Plugin.Activate */
 	struct id_list replay_addrs;	/* pools whose stored addresses dockerd re-requests */
 	time_t docker_user_checked;	/* last DOCKER-USER check, 0 = never */
+	/* the WireGuard mesh (driver/mesh.c) */
+	char key_path[PATH_MAX];
+	char wg_mode[16];		/* "auto", "kernel" or "userspace" */
+	char wg_program[PATH_MAX];	/* userspace implementation, "" = wireguard-go */
+	struct wg_backend wg;		/* valid when wg_ready */
+	bool wg_ready;			/* wgnet0 exists and is configured */
+	struct keys keys;		/* loaded at init/start; wiped by driver_free */
+	pthread_t watchdog;
+	bool watchdog_running;
+	bool stopping;
 	struct pending_age {		/* when each unbound pool lease was made (memory only) */
 		struct cidr slice;
 		time_t at;
@@ -72,6 +84,17 @@ int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *cr
 int endpoint_veth_ensure(struct driver *d, const struct state_pool *p,
 			 const struct state_endpoint *ep, bool *created, struct errbuf *e);
 void endpoint_veth_remove(struct driver *d, const struct state_endpoint *ep);
+
+/* The mesh (driver/mesh.c): device, peers, pool routes. mesh_start makes wgnet0 and applies
+ * everything (at start and at init); mesh_sync re-applies peers' allowed IPs and the routes
+ * after a network or peer change. Both need the lock held and do nothing before init. */
+int mesh_start(struct driver *d, struct errbuf *e);
+int mesh_sync(struct driver *d, struct errbuf *e);
+/* A userspace WireGuard that died is started again and re-applied (a thread). */
+void mesh_watchdog_start(struct driver *d);
+/* Host key, backend, join line and peers of `wgnet status`; lock held. */
+int mesh_status_fill(struct driver *d, struct driver_status *s);
+void mesh_watchdog_stop(struct driver *d);
 
 /* Start-up reconciliation (driver/reconcile.c). */
 int reconcile_all(struct driver *d, struct errbuf *e);

@@ -40,7 +40,6 @@ int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 	size_t nbr = bound_pools(st), ndn = 0, k = 0;
 	int ret;
 
-	(void)d;
 	for (size_t i = 0; i < st->nendpoints; i++)
 		ndn += st->endpoints[i].nports;
 	if (!nbr && !ndn) {
@@ -89,6 +88,8 @@ int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 			k++;
 		}
 	}
+	pol.wg_ifname = d->wg_ready ? NAMES_WG_DEVICE : NULL;
+	pol.wg_listen_port = d->st.listen_port ? d->st.listen_port : 51820;
 	pol.bridges = br;
 	pol.nbridges = nbr;
 	pol.dnats = dn;
@@ -121,7 +122,7 @@ void firewall_docker_user_sync(struct driver *d, bool force)
 	if (!force && d->docker_user_checked && now - d->docker_user_checked <
 						  DRIVER_DOCKER_USER_RECHECK)
 		return;
-	ret = iptables_docker_user_ensure(d->iptables, NULL);
+	ret = iptables_docker_user_ensure(d->iptables, d->wg_ready ? NAMES_WG_DEVICE : NULL);
 	if (ret == -ENOENT) {
 		/* dockerd creates the chain when it starts, maybe after us: we check again at
 		 * its next call. Docker's nftables backend has no such chain and needs none. */

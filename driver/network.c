@@ -56,6 +56,17 @@ fail:
 	return ret;
 }
 
+/* Peers' allowed IPs and the pool routes follow the networks; the network itself is made
+ * (or gone) either way, and the next change or start retries a failure. */
+static void mesh_sync_logged(struct driver *d, const char *network_id)
+{
+	struct errbuf me = { 0 };
+	char idb[13];
+
+	if (mesh_sync(d, &me) < 0)
+		log_error("network %s: %s", short_id(network_id, idb), me.msg);
+}
+
 static int mtu_option(const char *s, unsigned host_mtu, unsigned *out, struct errbuf *e)
 {
 	char *end;
@@ -164,6 +175,7 @@ static int network_create_locked(struct driver *d, const struct network_create_r
 	cidr_format(&p->pool, pool_s);
 	log_info("network %s: pool %s, slice %s, bridge created", short_id(p->network_id, idb),
 		 pool_s, req->pool);
+	mesh_sync_logged(d, p->network_id);
 	return 0;
 
 undo_firewall:
@@ -228,6 +240,7 @@ int driver_network_delete(struct driver *d, const char *network_id, struct errbu
 	ret = driver_save(d, e);
 	firewall_docker_user_sync(d, true);
 	log_info("network %s deleted", short_id(network_id, idb));
+	mesh_sync_logged(d, network_id);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;

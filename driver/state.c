@@ -3,9 +3,11 @@
  * state.json: strict parsing, dumping and atomic saving. The file is ours, so anything we would
  * not have written (an unknown key, a wrong type, an address outside its slice) is an error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -176,16 +178,90 @@ static int unpack_failed(const struct parse_ctx *c, const char *where, const jso
 	return bad(c, where, "", "%s", jerr->text);
 }
 
+static bool name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n >= STATE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* 44 characters of standard base64 for exactly 32 bytes. */
+static int key_parse(const char *s, uint8_t out[32])
+{
+	uint8_t buf[32];
+	size_t len = 0;
+	const char *end = NULL;
+
+	if (strlen(s) != 44 || s[43] != '=' ||
+	    sodium_base642bin(buf, sizeof(buf), s, 44, NULL, &len, &end,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 || len != 32 || *end)
+		return -EINVAL;
+	memcpy(out, buf, 32);
+	return 0;
+}
+
+static int get_key(const struct parse_ctx *c, const char *where, const char *key, json_t *v,
+		   uint8_t out[32])
+{
+	char text[64];
+	int ret;
+
+	ret = get_str(c, where, key, v, text, sizeof(text));
+	if (ret < 0)
+		return ret;
+	if (key_parse(text, out) < 0)
+		return bad(c, where, key, "not a base64 WireGuard key (44 characters)");
+	return 0;
+}
+
+/* Host keys added with the mesh are optional, so that older files load. */
+static int parse_host_mesh(const struct parse_ctx *c, json_t *name, json_t *port, json_t *key,
+			   struct state *s)
+{
+	long long n = 0;
+	int ret;
+
+	if (name) {
+		ret = get_str(c, "host", "name", name, s->host_name, sizeof(s->host_name));
+		if (ret < 0)
+			return ret;
+		if (s->host_name[0] && !name_valid(s->host_name))
+			return bad(c, "host", "name", "not 1..63 of A-Z a-z 0-9 . _ -");
+	}
+	if (port) {
+		ret = get_int(c, "host", "listen_port", port, 0, 65535, &n);
+		if (ret < 0)
+			return ret;
+		s->listen_port = (uint16_t)n;
+	}
+	if (key && !(json_is_string(key) && !json_string_length(key))) {
+		ret = get_key(c, "host", "public_key", key, s->host_public_key);
+		if (ret < 0)
+			return ret;
+		s->has_host_key = true;
+	}
+	return 0;
+}
+
 static int parse_host(const struct parse_ctx *c, json_t *host, struct state *s)
 {
-	json_t *index, *endpoint, *mtu;
+	json_t *index, *endpoint, *mtu, *name = NULL, *port = NULL, *key = NULL;
 	json_error_t jerr;
 	long long n = 0;
 	int ret;
 
-	if (json_unpack_ex(host, &jerr, JSON_STRICT, "{s:o, s:o, s:o}", "index", &index,
-			   "endpoint", &endpoint, "mtu", &mtu) < 0)
+	if (json_unpack_ex(host, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s?o, s?o, s?o}", "index",
+			   &index, "endpoint", &endpoint, "mtu", &mtu, "name", &name,
+			   "listen_port", &port, "public_key", &key) < 0)
 		return unpack_failed(c, "host", &jerr);
+	ret = parse_host_mesh(c, name, port, key, s);
+	if (ret < 0)
+		return ret;
 	ret = get_int(c, "host", "index", index, 0, 65535, &n);
 	if (ret < 0)
 		return ret;
@@ -517,9 +593,95 @@ static int check_endpoint_ids(const struct parse_ctx *c, const struct state *s)
 	return ret;
 }
 
+static int parse_peer(const struct parse_ctx *c, size_t idx, json_t *o, struct state_peer *p)
+{
+	json_t *name, *index, *key, *endpoint = NULL, *keepalive;
+	char where[32];
+	json_error_t jerr;
+	long long n = 0;
+	int ret;
+
+	snprintf(where, sizeof(where), "peers[%zu]", idx);
+	if (!json_is_object(o))
+		return bad(c, where, "", "expected an object");
+	if (json_unpack_ex(o, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s?o, s:o}", "name", &name,
+			   "index", &index, "public_key", &key, "endpoint", &endpoint,
+			   "keepalive", &keepalive) < 0)
+		return unpack_failed(c, where, &jerr);
+	ret = get_str(c, where, "name", name, p->name, sizeof(p->name));
+	if (ret < 0)
+		return ret;
+	if (!name_valid(p->name))
+		return bad(c, where, "name", "not 1..63 of A-Z a-z 0-9 . _ -");
+	ret = get_int(c, where, "index", index, 1, 65535, &n);
+	if (ret < 0)
+		return ret;
+	p->index = (unsigned)n;
+	ret = get_key(c, where, "public_key", key, p->public_key);
+	if (ret < 0)
+		return ret;
+	if (endpoint) {
+		ret = get_str(c, where, "endpoint", endpoint, p->endpoint, sizeof(p->endpoint));
+		if (ret < 0)
+			return ret;
+	}
+	ret = get_int(c, where, "keepalive", keepalive, 0, 65535, &n);
+	if (ret < 0)
+		return ret;
+	p->keepalive = (uint16_t)n;
+	return 0;
+}
+
+/* Peers are few (one per host): pairwise checks are fine. */
+static int check_peers(const struct parse_ctx *c, const struct state *s)
+{
+	char where[32];
+
+	for (size_t i = 0; i < s->npeers; i++) {
+		const struct state_peer *p = &s->peers[i];
+
+		snprintf(where, sizeof(where), "peers[%zu]", i);
+		if (s->host_index && p->index == s->host_index)
+			return bad(c, where, "index", "%u is this host's own index", p->index);
+		if (s->has_host_key && memcmp(p->public_key, s->host_public_key, 32) == 0)
+			return bad(c, where, "public_key", "is this host's own key");
+		for (size_t j = 0; j < i; j++) {
+			if (s->peers[j].index == p->index)
+				return bad(c, where, "index", "%u repeats peers[%zu]", p->index, j);
+			if (memcmp(s->peers[j].public_key, p->public_key, 32) == 0)
+				return bad(c, where, "public_key", "repeats peers[%zu]", j);
+			if (strcmp(s->peers[j].name, p->name) == 0)
+				return bad(c, where, "name", "repeats peers[%zu]", j);
+		}
+	}
+	return 0;
+}
+
+static int parse_peers(const struct parse_ctx *c, json_t *peers, struct state *s)
+{
+	int ret;
+
+	if (!peers)
+		return 0;
+	if (!json_is_array(peers))
+		return bad(c, "", "peers", "expected an array");
+	if (json_array_size(peers)) {
+		s->peers = calloc(json_array_size(peers), sizeof(*s->peers));
+		if (!s->peers)
+			return errbuf_set(c->e, -ENOMEM, "%s: out of memory", c->src);
+		s->npeers = json_array_size(peers);
+	}
+	for (size_t i = 0; i < s->npeers; i++) {
+		ret = parse_peer(c, i, json_array_get(peers, i), &s->peers[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return check_peers(c, s);
+}
+
 static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, struct state *out)
 {
-	json_t *root, *version, *host, *pools, *endpoints;
+	json_t *root, *version, *host, *pools, *endpoints, *peers = NULL;
 	struct pool_index ix = { 0 };
 	struct state s = { 0 };
 	json_error_t jerr;
@@ -532,8 +694,9 @@ static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, str
 	if (!root)
 		return errbuf_set(c->e, -EINVAL, "%s: bad JSON at line %d column %d: %s", c->src,
 				  jerr.line, jerr.column, jerr.text);
-	if (json_unpack_ex(root, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s:o}", "version", &version,
-			   "host", &host, "pools", &pools, "endpoints", &endpoints) < 0) {
+	if (json_unpack_ex(root, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s:o, s?o}", "version",
+			   &version, "host", &host, "pools", &pools, "endpoints", &endpoints,
+			   "peers", &peers) < 0) {
 		ret = errbuf_set(c->e, -EINVAL, "%s: %s", c->src, jerr.text);
 		goto out;
 	}
@@ -585,6 +748,8 @@ static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, str
 			goto out;
 	}
 	ret = check_endpoint_ids(c, &s);
+	if (ret == 0)
+		ret = parse_peers(c, peers, &s);
 	if (ret < 0)
 		goto out;
 
@@ -759,10 +924,31 @@ static json_t *dump_endpoint(const struct state_endpoint *ep, int *err)
 	return o;
 }
 
+static json_t *key_new(const uint8_t key[32])
+{
+	char b64[45];
+
+	sodium_bin2base64(b64, sizeof(b64), key, 32, sodium_base64_VARIANT_ORIGINAL);
+	return json_string(b64);
+}
+
+static json_t *dump_peer(const struct state_peer *p, int *err)
+{
+	json_t *o = json_object();
+
+	put(o, "name", str_new(p->name, sizeof(p->name)), err);
+	put(o, "index", json_integer(p->index), err);
+	put(o, "public_key", key_new(p->public_key), err);
+	if (p->endpoint[0])
+		put(o, "endpoint", str_new(p->endpoint, sizeof(p->endpoint)), err);
+	put(o, "keepalive", json_integer(p->keepalive), err);
+	return o;
+}
+
 int state_dump(const struct state *s, char **out)
 {
 	json_t *root = json_object(), *host = json_object(), *pools = json_array();
-	json_t *endpoints = json_array();
+	json_t *endpoints = json_array(), *peers = json_array();
 	char *text;
 	int err = 0;
 
@@ -770,6 +956,10 @@ int state_dump(const struct state *s, char **out)
 	put(host, "index", json_integer(s->host_index), &err);
 	put(host, "endpoint", str_new(s->host_endpoint, sizeof(s->host_endpoint)), &err);
 	put(host, "mtu", json_integer(s->mtu), &err);
+	put(host, "name", str_new(s->host_name, sizeof(s->host_name)), &err);
+	put(host, "listen_port", json_integer(s->listen_port), &err);
+	put(host, "public_key", s->has_host_key ? key_new(s->host_public_key) : json_string(""),
+	    &err);
 	put(root, "host", host, &err);
 	for (size_t i = 0; i < s->npools; i++)
 		if (json_array_append_new(pools, dump_pool(&s->pools[i], &err)) < 0 && !err)
@@ -780,6 +970,10 @@ int state_dump(const struct state *s, char **out)
 		    !err)
 			err = -ENOMEM;
 	put(root, "endpoints", endpoints, &err);
+	for (size_t i = 0; i < s->npeers; i++)
+		if (json_array_append_new(peers, dump_peer(&s->peers[i], &err)) < 0 && !err)
+			err = -ENOMEM;
+	put(root, "peers", peers, &err);
 	if (err) {
 		json_decref(root);
 		return err;
@@ -909,6 +1103,7 @@ void state_release(struct state *s)
 		free(s->endpoints[i].ports);
 	free(s->pools);
 	free(s->endpoints);
+	free(s->peers);
 	*s = (struct state){ 0 };
 }
 
@@ -921,6 +1116,17 @@ int state_copy(const struct state *src, struct state *dst)
 	s.npools = 0;
 	s.endpoints = NULL;
 	s.nendpoints = 0;
+	s.peers = NULL;
+	s.npeers = 0;
+	if (src->npeers) {
+		s.peers = calloc(src->npeers, sizeof(*s.peers));
+		if (!s.peers) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		memcpy(s.peers, src->peers, src->npeers * sizeof(*s.peers));
+		s.npeers = src->npeers;
+	}
 	if (src->npools) {
 		s.pools = calloc(src->npools, sizeof(*s.pools));
 		if (!s.pools) {
@@ -1011,4 +1217,25 @@ void state_endpoint_remove(struct state *s, size_t i)
 	memmove(&s->endpoints[i], &s->endpoints[i + 1],
 		(s->nendpoints - i - 1) * sizeof(*s->endpoints));
 	s->nendpoints--;
+}
+
+struct state_peer *state_peer_add(struct state *s)
+{
+	struct state_peer *v;
+
+	v = reallocarray(s->peers, s->npeers + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	s->peers = v;
+	v = &s->peers[s->npeers++];
+	memset(v, 0, sizeof(*v));
+	return v;
+}
+
+void state_peer_remove(struct state *s, size_t i)
+{
+	if (i >= s->npeers)
+		return;
+	memmove(&s->peers[i], &s->peers[i + 1], (s->npeers - i - 1) * sizeof(*s->peers));
+	s->npeers--;
 }

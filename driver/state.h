@@ -19,6 +19,7 @@
 #define STATE_VERSION 1
 #define STATE_HOST_ENDPOINT_MAX 262	/* "host:port", host up to 253 chars */
 #define STATE_SANDBOX_MAX 256
+#define STATE_NAME_MAX 64		/* host and peer names: [A-Za-z0-9._-]{1,63} */
 #define STATE_FILE_MAX (64 << 20)	/* refuse to load anything larger */
 
 struct port_binding {
@@ -59,10 +60,25 @@ struct state_endpoint {
 	size_t nports;
 };
 
+/* A remote host of the mesh (wgnet peer add). Its allowed IPs are derived, never stored. */
+struct state_peer {
+	char name[STATE_NAME_MAX];
+	unsigned index;			/* its slice number, 1..65535 */
+	uint8_t public_key[32];
+	char endpoint[STATE_HOST_ENDPOINT_MAX];	/* "" = none (behind NAT) */
+	uint16_t keepalive;		/* seconds, 0 = off */
+};
+
 struct state {
 	unsigned host_index;		/* 0 = not initialised (wgnet init --index N) */
 	char host_endpoint[STATE_HOST_ENDPOINT_MAX];	/* "" = none */
 	unsigned mtu;			/* WireGuard MTU = bridge MTU, default 1420 */
+	char host_name[STATE_NAME_MAX];	/* "" until init */
+	uint16_t listen_port;		/* 0 = the default 51820 */
+	bool has_host_key;
+	uint8_t host_public_key[32];	/* the private key is in its own 0600 file */
+	struct state_peer *peers;
+	size_t npeers;
 	struct state_pool *pools;
 	size_t npools;
 	struct state_endpoint *endpoints;
@@ -85,5 +101,7 @@ struct state_pool *state_pool_add(struct state *s);		/* zeroed, NULL on ENOMEM *
 void state_pool_remove(struct state *s, size_t i);
 struct state_endpoint *state_endpoint_add(struct state *s);	/* zeroed, NULL on ENOMEM */
 void state_endpoint_remove(struct state *s, size_t i);
+struct state_peer *state_peer_add(struct state *s);		/* zeroed, NULL on ENOMEM */
+void state_peer_remove(struct state *s, size_t i);
 
 #endif

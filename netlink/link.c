@@ -117,7 +117,7 @@ static int link_parse(const struct nlmsghdr *nlh, struct link_info *li)
 	return 0;
 }
 
-int link_bridge_create(struct nl *nl, const char *name, unsigned mtu)
+static int link_kind_create(struct nl *nl, const char *name, const char *kind, unsigned mtu)
 {
 	alignas(struct nlmsghdr) char buf[NL_BUF_SIZE];
 	struct nlmsghdr *nlh;
@@ -129,9 +129,19 @@ int link_bridge_create(struct nl *nl, const char *name, unsigned mtu)
 	if (mtu)
 		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
 	mnl_attr_nest_end(nlh, linkinfo);
 	return nl_request(nl, nlh);
+}
+
+int link_bridge_create(struct nl *nl, const char *name, unsigned mtu)
+{
+	return link_kind_create(nl, name, "bridge", mtu);
+}
+
+int link_wireguard_create(struct nl *nl, const char *name, unsigned mtu)
+{
+	return link_kind_create(nl, name, "wireguard", mtu);
 }
 
 int link_veth_create(struct nl *nl, const char *host, const char *peer, unsigned mtu,

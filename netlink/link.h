@@ -22,6 +22,8 @@ struct link_info {
 
 /* -EEXIST if a link of that name exists. The bridge is created down. */
 int link_bridge_create(struct nl *nl, const char *name, unsigned mtu);
+/* A kernel WireGuard device, down, no address; -EOPNOTSUPP when the kernel has no WireGuard. */
+int link_wireguard_create(struct nl *nl, const char *name, unsigned mtu);
 /*
  * A veth pair, both ends with mtu, host end enslaved to master (if not NULL) and up, the peer
  * left down in this namespace with peer_mac if not NULL. -EEXIST if either name exists.

@@ -2,6 +2,7 @@
 /* The wgnet CLI's API: strict JSON (a typo is an error), answers for humans and scripts. */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "plugin/api.h"
 #include "plugin/api_json.h"
@@ -9,21 +10,49 @@
 
 int parse_init(const json_t *req, struct host_init_req *out, struct errbuf *e)
 {
-	static const char *const keys[] = { "index", "endpoint", "mtu", NULL };
+	static const char *const keys[] = { "index", "endpoint", "mtu", "listen_port", "name",
+					    NULL };
 	struct host_init_req r = { 0 };
-	long long index, mtu;
-	const char *endpoint;
+	long long index, mtu, port;
+	const char *endpoint, *name;
 	int ret;
 
 	if ((ret = api_json_only_keys(req, keys, e)) < 0 ||
 	    (ret = api_json_int(req, "index", true, 1, 65535, 0, &index, e)) < 0 ||
 	    (ret = api_json_string(req, "endpoint", false, STATE_HOST_ENDPOINT_MAX - 1, &endpoint,
 				   e)) < 0 ||
-	    (ret = api_json_int(req, "mtu", false, 576, 65535, 0, &mtu, e)) < 0)
+	    (ret = api_json_int(req, "mtu", false, 576, 65535, 0, &mtu, e)) < 0 ||
+	    (ret = api_json_int(req, "listen_port", false, 1, 65535, 0, &port, e)) < 0 ||
+	    (ret = api_json_string(req, "name", false, DRIVER_NAME_MAX - 1, &name, e)) < 0)
 		return ret;
 	r.index = (unsigned)index;
 	r.endpoint = endpoint[0] ? endpoint : NULL;
 	r.mtu = (unsigned)mtu;
+	r.listen_port = (unsigned)port;
+	r.name = name[0] ? name : NULL;
+	*out = r;
+	return 0;
+}
+
+int parse_peer_add(const json_t *req, struct peer_add_req *out, struct errbuf *e)
+{
+	static const char *const keys[] = { "join_line", "endpoint", "no_endpoint", "keepalive",
+					    NULL };
+	struct peer_add_req r = { 0 };
+	long long keepalive;
+	int ret;
+
+	if ((ret = api_json_only_keys(req, keys, e)) < 0 ||
+	    (ret = api_json_string(req, "join_line", true, DRIVER_JOIN_LINE_MAX - 1, &r.join_line,
+				   e)) < 0 ||
+	    (ret = api_json_string(req, "endpoint", false, STATE_HOST_ENDPOINT_MAX - 1,
+				   &r.endpoint, e)) < 0 ||
+	    (ret = api_json_bool(req, "no_endpoint", &r.no_endpoint, e)) < 0 ||
+	    (ret = api_json_int(req, "keepalive", false, 0, 65535, -1, &keepalive, e)) < 0)
+		return ret;
+	if (r.no_endpoint && r.endpoint[0])
+		return errbuf_set(e, -EINVAL, "endpoint and no_endpoint exclude each other");
+	r.keepalive = (int)keepalive;
 	*out = r;
 	return 0;
 }
@@ -37,6 +66,37 @@ static json_t *network_json(const struct status_network *n)
 			 "endpoints", (json_int_t)n->endpoints);
 }
 
+static json_t *peer_json(const struct status_peer *p)
+{
+	json_t *o, *ips = json_array();
+	time_t now = time(NULL);
+
+	for (size_t i = 0; ips && i < p->nallowed_ips; i++)
+		json_array_append_new(ips, json_string(p->allowed_ips[i]));
+	o = json_pack("{s:s, s:i, s:s, s:s, s:s, s:i, s:I, s:o, s:I, s:I, s:o, s:b}",
+		      "name", p->name, "index", (int)p->index, "public_key", p->public_key,
+		      "endpoint", p->endpoint, "configured_endpoint", p->configured_endpoint,
+		      "keepalive", (int)p->keepalive, "latest_handshake",
+		      (json_int_t)p->latest_handshake, "handshake_age",
+		      p->latest_handshake ? json_integer(now - p->latest_handshake) : json_null(),
+		      "rx_bytes", (json_int_t)p->rx_bytes, "tx_bytes", (json_int_t)p->tx_bytes,
+		      "allowed_ips", ips ? ips : json_array(), "up", driver_peer_up(p));
+	return o;
+}
+
+static json_t *peers_json(const struct driver_status *st)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < st->npeers; i++) {
+		if (json_array_append_new(a, peer_json(&st->peers[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static int status(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
 {
 	struct driver_status st = { 0 };
@@ -47,10 +107,15 @@ static int status(struct driver *d, const json_t *req, json_t **reply, struct er
 	ret = driver_status_get(d, &st, e);
 	if (ret < 0)
 		return ret;
-	out = json_pack("{s:{s:i, s:s, s:i}, s:s, s:I, s:[]}",
+	out = json_pack("{s:{s:i, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:b, s:s}, s:s, s:I, "
+			"s:o, s:[]}",
 			"host", "index", (int)st.host_index, "endpoint", st.host_endpoint,
-			"mtu", (int)st.mtu, "firewall", st.firewall_ok ? "ok" : "missing",
-			"pending_pools", (json_int_t)st.pending_pools, "networks");
+			"mtu", (int)st.mtu, "name", st.host_name, "public_key", st.public_key,
+			"listen_port", (int)st.listen_port, "backend", st.backend,
+			"device", "wgnet0", "device_up", st.device_up, "join_line", st.join_line,
+			"firewall", st.firewall_ok ? "ok" : "missing",
+			"pending_pools", (json_int_t)st.pending_pools, "peers", peers_json(&st),
+			"networks");
 	nets = out ? json_object_get(out, "networks") : NULL;
 	for (size_t i = 0; nets && i < st.nnetworks; i++) {
 		if (json_array_append_new(nets, network_json(&st.networks[i])) < 0) {
@@ -63,6 +128,20 @@ static int status(struct driver *d, const json_t *req, json_t **reply, struct er
 		return errbuf_set(e, -ENOMEM, "out of memory");
 	*reply = out;
 	return 0;
+}
+
+static int peers(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	struct driver_status st = { 0 };
+	int ret;
+
+	(void)req;
+	ret = driver_status_get(d, &st, e);
+	if (ret < 0)
+		return ret;
+	*reply = json_pack("{s:o}", "peers", peers_json(&st));
+	driver_status_release(&st);
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }
 
 static int init_reply(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
@@ -79,14 +158,63 @@ static int init_reply(struct driver *d, const json_t *req, json_t **reply, struc
 	ret = driver_status_get(d, &st, e);
 	if (ret < 0)
 		return ret;
-	*reply = json_pack("{s:i, s:s, s:i}", "index", (int)st.host_index, "endpoint",
-			   st.host_endpoint, "mtu", (int)st.mtu);
+	*reply = json_pack("{s:i, s:s, s:i, s:i, s:s, s:s, s:s, s:s}", "index", (int)st.host_index,
+			   "endpoint", st.host_endpoint, "mtu", (int)st.mtu, "listen_port",
+			   (int)st.listen_port, "name", st.host_name, "public_key", st.public_key,
+			   "join_line", st.join_line, "backend", st.backend);
 	driver_status_release(&st);
-	return 0;
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
+}
+
+static int join_line(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	char line[DRIVER_JOIN_LINE_MAX];
+	int ret;
+
+	(void)req;
+	ret = driver_join_line(d, line, e);
+	if (ret < 0)
+		return ret;
+	*reply = json_pack("{s:s}", "join_line", line);
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
+}
+
+static int peer_add(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	char name[DRIVER_NAME_MAX];
+	struct peer_add_req r;
+	int ret;
+
+	ret = parse_peer_add(req, &r, e);
+	if (ret == 0)
+		ret = driver_peer_add(d, &r, name, e);
+	if (ret < 0)
+		return ret;
+	*reply = json_pack("{s:s}", "name", name);
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
+}
+
+static int peer_rm(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	static const char *const keys[] = { "peer", NULL };
+	char name[DRIVER_NAME_MAX];
+	const char *peer;
+	int ret;
+
+	if ((ret = api_json_only_keys(req, keys, e)) < 0 ||
+	    (ret = api_json_string(req, "peer", true, 128, &peer, e)) < 0 ||
+	    (ret = driver_peer_rm(d, peer, name, e)) < 0)
+		return ret;
+	*reply = json_pack("{s:s}", "name", name);
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }
 
 const struct api_route control_api_routes[] = {
 	{ "POST", "/init", true, init_reply },
 	{ "GET", "/status", false, status },
+	{ "GET", "/join-line", false, join_line },
+	{ "GET", "/peers", false, peers },
+	{ "POST", "/peers/add", true, peer_add },
+	{ "POST", "/peers/rm", true, peer_rm },
 };
 const size_t control_api_nroutes = sizeof(control_api_routes) / sizeof(control_api_routes[0]);

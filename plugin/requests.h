@@ -27,5 +27,6 @@ int parse_release_address(const json_t *req, const char **pool_id, const char **
 			  struct errbuf *e);
 
 int parse_init(const json_t *req, struct host_init_req *out, struct errbuf *e);
+int parse_peer_add(const json_t *req, struct peer_add_req *out, struct errbuf *e);
 
 #endif

@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"  --state-dir DIR        state directory (" DEFAULT_STATE_DIR ")\n"
 		"  --iptables PATH        iptables binary dockerd uses (iptables)\n"
 		"  --no-iptables          never touch Docker's DOCKER-USER chain\n"
+		"  --wg-backend MODE      auto (default), kernel or userspace WireGuard\n"
+		"  --wg-userspace PROG    userspace WireGuard to run (wireguard-go)\n"
 		"  --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  --help, --version\n");
 }
@@ -52,6 +54,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "iptables", required_argument, NULL, 'i' },
 		{ "no-iptables", no_argument, NULL, 'n' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "wg-backend", required_argument, NULL, 'b' },
+		{ "wg-userspace", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -75,6 +79,17 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'n':
 			o->driver.no_iptables = true;
+			break;
+		case 'b':
+			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "kernel") != 0 &&
+			    strcmp(optarg, "userspace") != 0) {
+				fprintf(stderr, "wgnetd: --wg-backend is auto, kernel or userspace\n");
+				return -EINVAL;
+			}
+			o->driver.wg_backend = optarg;
+			break;
+		case 'u':
+			o->driver.wg_userspace = optarg;
 			break;
 		case 'l':
 			if (log_level_parse(optarg, &level) < 0) {

@@ -14,6 +14,7 @@
 #   wgnetd_stop i [TERM|KILL]     stop it and wait
 #   dockerd_stop i [TERM|KILL]    and dockerd_start i
 #   wgnet_on i args...            the wgnet CLI ($WGNET) in host i
+#   host_wg_pids i, host_kill_wg i   the host's wireguard-go processes (pids; kill -9)
 #   uplink_exec cmd...            run in the uplink (192.168.77.254; a busybox httpd on :80
 #                                 whose /cgi-bin/addr prints the client address)
 #   assert_eq, assert_ok, assert_fails, assert_match, retry, e2e_finish
@@ -459,6 +460,29 @@ wgnet_on()
 	host_exec "$i" "$WGNET" "$@"
 }
 
+# host_wg_pids i: the userspace WireGuard processes (wireguard-go) running in host i. wgnetd
+# starts them detached (a session of their own, not its child) so they outlive it: find them
+# by the host's network namespace and the program name (or a --wg-userspace program whose name
+# says wireguard)
+host_wg_pids()
+{
+	local pid comm
+	for pid in $(ip netns pids "$(host_ns "$1")" 2>/dev/null); do
+		comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+		[[ "$comm" == *wireguard* ]] && echo "$pid"
+	done
+	return 0
+}
+
+# host_kill_wg i: kill -9 host i's wireguard-go (its TUN device and UAPI socket go with it)
+host_kill_wg()
+{
+	local pid
+	for pid in $(host_wg_pids "$1"); do
+		e2e_stop_pid "$pid" 0
+	done
+}
+
 # ---------------------------------------------------------------- kernel state checks
 
 # iptables_on i args...: the iptables of the dockerd that host i runs
@@ -520,6 +544,8 @@ e2e_cleanup()
 		fi
 		pid=$(wgnetd_pid "$i")
 		[ -n "$pid" ] && e2e_stop_pid "$pid" 5
+		# wgnetd leaves wireguard-go running on purpose (the tunnel outlives it)
+		host_kill_wg "$i"
 		pid=$(dockerd_pid "$i")
 		[ -n "$pid" ] && e2e_stop_pid "$pid" 20
 		e2e_kill_netns "$ns"

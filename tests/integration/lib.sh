@@ -301,9 +301,15 @@ wgnetd_start()
 	echo "---- wgnetd start $(date +%T.%N)" >>"$IT_LOG"
 	rm -f "$IT_DIR/wgnetd.pid" "$IT_DIR/wgnetd.status"
 	# A quiet wrapper waits for it and keeps its exit status (bash would print a "Killed" line
-	# for a job of ours killed by a signal); ip netns exec execs, so the pid is wgnetd's.
+	# for a job of ours killed by a signal); ip netns exec, unshare and sh exec, so the pid is
+	# wgnetd's. Its /run is the test's own directory, the same at every restart: the userspace
+	# WireGuard it starts (wgnet init) stays out of the machine's /run/wireguard and is
+	# adopted by the next wgnetd; the process itself dies with the namespace at cleanup.
+	mkdir -p "$IT_DIR/run"
 	(
-		ip netns exec "$IT_NS" "$WGNETD" --plugin-socket "$IT_PLUGIN_SOCK" \
+		ip netns exec "$IT_NS" unshare -m --propagation private \
+			sh -c 'mount --bind "$0" /run && exec "$@"' "$IT_DIR/run" \
+			"$WGNETD" --plugin-socket "$IT_PLUGIN_SOCK" \
 			--control-socket "$IT_CONTROL_SOCK" --state-dir "$IT_STATE_DIR" --no-iptables \
 			--log-level debug "$@" </dev/null >>"$IT_LOG" 2>&1 &
 		echo $! >"$IT_DIR/wgnetd.pid"

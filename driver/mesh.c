@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The WireGuard mesh: the device wgnet0 (kernel, or a userspace implementation when the kernel
+ * has none), one peer per remote host whose allowed IPs are its slice of every pool this host
+ * has, and one route per pool through wgnet0. Converges by difference: peers the state does not
+ * name are removed one by one, never by replacing the whole list, so live peers never drop.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver/driver_impl.h"
+#include "driver/ipam.h"
+#include "driver/log.h"
+#include "netlink/link.h"
+#include "netlink/nl.h"
+#include "netlink/route.h"
+#include "netlink/wg_userspace.h"
+
+#define MESH_DEFAULT_KEEPALIVE 25
+
+static bool backend_is_kernel(const struct driver *d)
+{
+	return strcmp(d->wg.name, "kernel") == 0;
+}
+
+static int backend_pick(struct driver *d, struct errbuf *e)
+{
+	bool kernel = wg_genl_available() == 0;
+
+	if (strcmp(d->wg_mode, "kernel") == 0 && !kernel)
+		return errbuf_set(e, -EPROTONOSUPPORT, "the kernel has no WireGuard (module "
+				  "wireguard), but --wg-backend kernel was given");
+	if (kernel && strcmp(d->wg_mode, "userspace") != 0)
+		d->wg = wg_backend_kernel;
+	else
+		wg_backend_userspace(&d->wg, NULL);
+	return 0;
+}
+
+static int device_kernel_ensure(struct driver *d, struct errbuf *e)
+{
+	struct link_info li;
+	int ret;
+
+	ret = link_get(d->nl, NAMES_WG_DEVICE, &li);
+	if (ret == 0 && strcmp(li.kind, "wireguard") != 0)
+		return errbuf_set(e, -EEXIST, "a %s link named %s exists and is not WireGuard: "
+				  "delete it (ip link del %s)", li.kind[0] ? li.kind : "non-wireguard",
+				  NAMES_WG_DEVICE, NAMES_WG_DEVICE);
+	if (ret == -ENODEV)
+		ret = link_wireguard_create(d->nl, NAMES_WG_DEVICE, d->st.mtu);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not create %s: %s", NAMES_WG_DEVICE,
+				  nl_strerror(d->nl, ret));
+	return 0;
+}
+
+static int device_userspace_ensure(struct driver *d, struct errbuf *e)
+{
+	const char *prog = d->wg_program[0] ? d->wg_program : NULL;
+	struct link_info li;
+	pid_t pid;
+	int ret;
+
+	ret = wg_userspace_probe(NULL, NAMES_WG_DEVICE);
+	if (ret == 1)
+		return 0;	/* adopted: it outlived the previous wgnetd */
+	if (ret < 0 && ret != -ETIMEDOUT)
+		return errbuf_set(e, ret, "could not check the WireGuard socket of %s: %s",
+				  NAMES_WG_DEVICE, strerror(-ret));
+	/* A device of that name with nobody serving it is left by a dead process. */
+	if (link_get(d->nl, NAMES_WG_DEVICE, &li) == 0)
+		link_del(d->nl, NAMES_WG_DEVICE);
+	ret = wg_userspace_start(prog, NULL, NAMES_WG_DEVICE, &pid);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not start %s for %s: %s",
+				  prog ? prog : "wireguard-go", NAMES_WG_DEVICE, strerror(-ret));
+	log_info("started %s for %s (pid %d)", prog ? prog : "wireguard-go", NAMES_WG_DEVICE,
+		 (int)pid);
+	return 0;
+}
+
+/* The peer's slice of every pool of a network of this host. */
+static int peer_allowed_ips(const struct driver *d, const struct state_peer *sp,
+			    struct wg_allowed_ip **out, size_t *n)
+{
+	struct wg_allowed_ip *v = calloc(d->st.npools ? d->st.npools : 1, sizeof(*v));
+	size_t k = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->st.npools; i++) {
+		const struct state_pool *p = &d->st.pools[i];
+		struct cidr slice;
+		bool dup = false;
+
+		if (!p->network_id[0] ||
+		    ipam_slice_for(&p->pool, sp->index, p->slice.len, &slice, NULL) < 0)
+			continue;
+		for (size_t j = 0; j < k; j++)
+			dup |= v[j].addr == slice.addr && v[j].len == slice.len;
+		if (!dup)
+			v[k++] = (struct wg_allowed_ip){ .addr = slice.addr, .len = slice.len };
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+/* "host:port" or "[v6]:port" to a socket address; names are resolved (once, here). */
+static int endpoint_resolve(const char *s, struct sockaddr_storage *out)
+{
+	char host[STATE_HOST_ENDPOINT_MAX];
+	const char *colon = strrchr(s, ':');
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+	size_t hl;
+	int ret;
+
+	if (!colon)
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[' && hl >= 2) {
+		s++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	ret = getaddrinfo(host, colon + 1, &hints, &res);
+	if (ret != 0 || !res)
+		return -EHOSTUNREACH;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static const struct wg_peer *have_peer(const struct wg_device *have, const uint8_t key[KEYS_LEN])
+{
+	for (size_t i = 0; i < have->npeers; i++)
+		if (memcmp(have->peers[i].public_key, key, KEYS_LEN) == 0)
+			return &have->peers[i];
+	return NULL;
+}
+
+static bool state_has_peer(const struct state *st, const uint8_t key[KEYS_LEN])
+{
+	for (size_t i = 0; i < st->npeers; i++)
+		if (memcmp(st->peers[i].public_key, key, KEYS_LEN) == 0)
+			return true;
+	return false;
+}
+
+static void peers_free(struct wg_peer *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].allowed_ips);
+	free(v);
+}
+
+/*
+ * Every peer of the state with its current allowed IPs, in one set operation; a peer the
+ * device already reaches keeps the endpoint it roamed to. Peers the state does not name go.
+ */
+static int peers_apply(struct driver *d, struct errbuf *e)
+{
+	struct wg_device have = { 0 };
+	struct wg_peer *v = NULL;
+	size_t n = 0;
+	int ret;
+
+	ret = d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not read %s: %s", NAMES_WG_DEVICE, strerror(-ret));
+	v = calloc(d->st.npeers + have.npeers + 1, sizeof(*v));
+	if (!v) {
+		ret = errbuf_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < d->st.npeers; i++) {
+		const struct state_peer *sp = &d->st.peers[i];
+		const struct wg_peer *cur = have_peer(&have, sp->public_key);
+		struct wg_peer *p = &v[n++];
+
+		memcpy(p->public_key, sp->public_key, KEYS_LEN);
+		p->keepalive = sp->keepalive;
+		p->replace_allowed_ips = true;
+		ret = peer_allowed_ips(d, sp, &p->allowed_ips, &p->nallowed_ips);
+		if (ret < 0) {
+			ret = errbuf_set(e, ret, "out of memory");
+			goto out;
+		}
+		if (sp->endpoint[0] && !(cur && cur->endpoint.ss_family != AF_UNSPEC) &&
+		    endpoint_resolve(sp->endpoint, &p->endpoint) < 0)
+			log_warn("peer %s: endpoint %s does not resolve, ignoring", sp->name,
+				 sp->endpoint);
+	}
+	for (size_t i = 0; i < have.npeers; i++) {
+		if (state_has_peer(&d->st, have.peers[i].public_key))
+			continue;
+		memcpy(v[n].public_key, have.peers[i].public_key, KEYS_LEN);
+		v[n++].remove = true;
+	}
+	ret = n ? d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, v, n) : 0;
+	if (ret < 0)
+		errbuf_set(e, ret, "could not configure the peers of %s: %s", NAMES_WG_DEVICE,
+			   strerror(-ret));
+out:
+	peers_free(v, n);
+	wg_device_release(&have);
+	return ret;
+}
+
+static bool route_wanted(const struct state *st, const struct route *r)
+{
+	if (strcmp(r->ifname, NAMES_WG_DEVICE) != 0)
+		return false;
+	for (size_t i = 0; i < st->npools; i++)
+		if (st->pools[i].network_id[0] && st->pools[i].pool.addr == r->dst &&
+		    st->pools[i].pool.len == r->len)
+			return true;
+	return false;
+}
+
+/* One route per pool through wgnet0; the local slice on its bridge is more specific. */
+static int routes_apply(struct driver *d, struct errbuf *e)
+{
+	struct route *have = NULL;
+	size_t nhave = 0;
+	int ret, first = 0;
+
+	ret = route_dump_proto(d->nl, NAMES_ROUTE_PROTO, &have, &nhave);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not list routes: %s", nl_strerror(d->nl, ret));
+	for (size_t i = 0; i < nhave; i++) {
+		if (route_wanted(&d->st, &have[i]))
+			continue;
+		ret = route_del(d->nl, &have[i]);
+		if (ret < 0 && ret != -ESRCH && !first)
+			first = ret;
+	}
+	for (size_t i = 0; i < d->st.npools; i++) {
+		const struct state_pool *p = &d->st.pools[i];
+		struct route r = {
+			.dst = p->pool.addr,
+			.len = p->pool.len,
+			.protocol = NAMES_ROUTE_PROTO,
+			.scope = 0,	/* global: dockerd 20.10 loops on scope-link overlaps */
+		};
+		bool present = false;
+
+		if (!p->network_id[0])
+			continue;
+		snprintf(r.ifname, sizeof(r.ifname), "%s", NAMES_WG_DEVICE);
+		for (size_t j = 0; j < nhave; j++)
+			present |= have[j].dst == r.dst && have[j].len == r.len &&
+				   strcmp(have[j].ifname, r.ifname) == 0;
+		if (present)
+			continue;
+		ret = route_add(d->nl, &r);
+		if (ret < 0 && !first)
+			first = ret;
+	}
+	free(have);
+	if (first < 0)
+		return errbuf_set(e, first, "could not set the pool routes through %s: %s",
+				  NAMES_WG_DEVICE, nl_strerror(d->nl, first));
+	return 0;
+}
+
+static int device_configure(struct driver *d, struct errbuf *e)
+{
+	struct wg_device dev = { .has_private_key = true };
+	struct link_info li;
+	int ret;
+
+	snprintf(dev.ifname, sizeof(dev.ifname), "%s", NAMES_WG_DEVICE);
+	memcpy(dev.private_key, d->keys.priv, KEYS_LEN);
+	dev.listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
+	ret = d->wg.set_device(&d->wg, &dev);
+	wg_device_release(&dev);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not configure %s (listen port %u): %s",
+				  NAMES_WG_DEVICE, d->st.listen_port ? d->st.listen_port :
+				  WG_DEFAULT_PORT, strerror(-ret));
+	ret = link_get(d->nl, NAMES_WG_DEVICE, &li);
+	if (ret == 0 && li.mtu != d->st.mtu)
+		ret = link_set_mtu(d->nl, NAMES_WG_DEVICE, d->st.mtu);
+	if (ret == 0 && !li.up)
+		ret = link_set_up(d->nl, NAMES_WG_DEVICE);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not bring %s up: %s", NAMES_WG_DEVICE,
+				  nl_strerror(d->nl, ret));
+	return 0;
+}
+
+int mesh_start(struct driver *d, struct errbuf *e)
+{
+	int ret;
+
+	if (!d->st.host_index)
+		return 0;
+	d->wg_ready = false;
+	ret = keys_load_or_create(d->key_path, &d->keys, e);
+	if (ret < 0)
+		return ret;
+	if (!d->st.has_host_key || memcmp(d->st.host_public_key, d->keys.pub, KEYS_LEN) != 0) {
+		memcpy(d->st.host_public_key, d->keys.pub, KEYS_LEN);
+		d->st.has_host_key = true;
+		ret = driver_save(d, e);
+		if (ret < 0)
+			return ret;
+	}
+	ret = backend_pick(d, e);
+	if (ret < 0)
+		return ret;
+	ret = backend_is_kernel(d) ? device_kernel_ensure(d, e) : device_userspace_ensure(d, e);
+	if (ret < 0)
+		return ret;
+	ret = device_configure(d, e);
+	if (ret < 0)
+		return ret;
+	d->wg_ready = true;
+	ret = peers_apply(d, e);
+	if (ret == 0)
+		ret = routes_apply(d, e);
+	if (ret == 0)
+		ret = firewall_apply(d, &d->st, e);
+	firewall_docker_user_sync(d, true);
+	return ret;
+}
+
+int mesh_sync(struct driver *d, struct errbuf *e)
+{
+	int ret;
+
+	if (!d->wg_ready)
+		return 0;
+	ret = peers_apply(d, e);
+	if (ret == 0)
+		ret = routes_apply(d, e);
+	return ret;
+}
+
+static void *watchdog_main(void *arg)
+{
+	struct driver *d = arg;
+	struct timespec tick = { .tv_nsec = 250 * 1000 * 1000 };
+	unsigned n = 0;
+
+	for (;;) {
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&d->lock);
+		if (d->stopping) {
+			pthread_mutex_unlock(&d->lock);
+			break;
+		}
+		/* every 2 s: is the userspace device still served? */
+		if (++n % 8 == 0 && d->wg_ready && !backend_is_kernel(d) &&
+		    wg_userspace_probe(NULL, NAMES_WG_DEVICE) == 0) {
+			struct errbuf e = { 0 };
+
+			log_warn("the userspace WireGuard of %s is gone, starting it again",
+				 NAMES_WG_DEVICE);
+			if (mesh_start(d, &e) < 0)
+				log_error("restarting %s: %s", NAMES_WG_DEVICE, e.msg);
+		}
+		pthread_mutex_unlock(&d->lock);
+	}
+	return NULL;
+}
+
+void mesh_watchdog_start(struct driver *d)
+{
+	if (d->watchdog_running)
+		return;
+	if (pthread_create(&d->watchdog, NULL, watchdog_main, d) == 0)
+		d->watchdog_running = true;
+	else
+		log_warn("could not start the WireGuard watchdog, ignoring");
+}
+
+void mesh_watchdog_stop(struct driver *d)
+{
+	if (!d->watchdog_running)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->watchdog, NULL);
+	d->watchdog_running = false;
+}

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/* wgnet join-line, peer add / rm and the mesh part of `wgnet status`. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <time.h>
+
+#include "driver/driver_impl.h"
+#include "driver/ipam.h"
+#include "driver/join_line.h"
+#include "driver/log.h"
+#include "netlink/link.h"
+
+#define PEER_UP_SECONDS 180	/* WireGuard rekeys every 2 min: older means no traffic */
+
+static void self_join_line(const struct driver *d, char out[DRIVER_JOIN_LINE_MAX])
+{
+	struct join_line j = { .index = d->st.host_index };
+
+	memcpy(j.key, d->st.host_public_key, KEYS_LEN);
+	snprintf(j.endpoint, sizeof(j.endpoint), "%s", d->st.host_endpoint);
+	if (d->st.host_name[0])
+		snprintf(j.name, sizeof(j.name), "%s", d->st.host_name);
+	else
+		snprintf(j.name, sizeof(j.name), "host%u", d->st.host_index);
+	join_line_format(&j, out);
+}
+
+int driver_join_line(struct driver *d, char out[DRIVER_JOIN_LINE_MAX], struct errbuf *e)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->st.host_index || !d->st.has_host_key)
+		ret = errbuf_set(e, -EAGAIN, "this host has no wgnet index yet: run 'wgnet init "
+				 "--index N' first");
+	else
+		self_join_line(d, out);
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static int peer_check(const struct driver *d, const struct join_line *j, struct errbuf *e)
+{
+	char key[KEYS_B64_LEN];
+
+	if (j->index == d->st.host_index)
+		return errbuf_set(e, -EEXIST, "index %u is this host's own index: each host needs "
+				  "its own (is this the line of this host?)", j->index);
+	if (memcmp(j->key, d->st.host_public_key, KEYS_LEN) == 0)
+		return errbuf_set(e, -EEXIST, "that key is this host's own public key");
+	for (size_t i = 0; i < d->st.npeers; i++) {
+		const struct state_peer *p = &d->st.peers[i];
+
+		if (p->index == j->index)
+			return errbuf_set(e, -EEXIST, "peer %s already has index %u (its slices would "
+					  "overlap): remove it first (wgnet peer rm %s)", p->name,
+					  j->index, p->name);
+		if (memcmp(p->public_key, j->key, KEYS_LEN) == 0) {
+			keys_b64(j->key, key);
+			return errbuf_set(e, -EEXIST, "peer %s already has key %s", p->name, key);
+		}
+		if (strcmp(p->name, j->name) == 0)
+			return errbuf_set(e, -EEXIST, "a peer named %s exists already: remove it "
+					  "first (wgnet peer rm %s)", j->name, j->name);
+	}
+	return 0;
+}
+
+int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[DRIVER_NAME_MAX],
+		    struct errbuf *e)
+{
+	struct state_peer *p;
+	struct join_line j;
+	int ret;
+
+	ret = join_line_parse(req->join_line, &j, e);
+	if (ret < 0)
+		return ret;
+	if (req->endpoint && req->endpoint[0]) {
+		ret = endpoint_check(req->endpoint, e);
+		if (ret < 0)
+			return ret;
+		snprintf(j.endpoint, sizeof(j.endpoint), "%s", req->endpoint);
+	}
+	if (req->no_endpoint)
+		j.endpoint[0] = 0;
+	if (req->keepalive > 65535)
+		return errbuf_set(e, -EINVAL, "keepalive %d out of range 0..65535", req->keepalive);
+
+	pthread_mutex_lock(&d->lock);
+	if (!d->st.host_index || !d->st.has_host_key) {
+		ret = errbuf_set(e, -EAGAIN, "this host has no wgnet index yet: run 'wgnet init "
+				 "--index N' first");
+		goto out;
+	}
+	ret = peer_check(d, &j, e);
+	if (ret < 0)
+		goto out;
+	p = state_peer_add(&d->st);
+	if (!p) {
+		ret = errbuf_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(p->name, sizeof(p->name), "%s", j.name);
+	p->index = j.index;
+	memcpy(p->public_key, j.key, KEYS_LEN);
+	snprintf(p->endpoint, sizeof(p->endpoint), "%s", j.endpoint);
+	p->keepalive = (uint16_t)(req->keepalive < 0 ? 25 : req->keepalive);
+	ret = driver_save(d, e);
+	if (ret < 0) {
+		state_peer_remove(&d->st, d->st.npeers - 1);
+		goto out;
+	}
+	snprintf(name, DRIVER_NAME_MAX, "%s", j.name);
+	log_info("peer %s added: index %u%s%s", j.name, j.index, j.endpoint[0] ? ", endpoint " :
+		 ", no endpoint", j.endpoint);
+	/* Saved: a failure to program it now is retried at the next change or start. */
+	if (mesh_sync(d, e) < 0) {
+		log_error("peer %s: %s", j.name, e->msg);
+		e->code = 0;
+		e->msg[0] = 0;
+	}
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX],
+		   struct errbuf *e)
+{
+	uint8_t key[KEYS_LEN];
+	struct state_peer gone;
+	bool by_key = keys_from_b64(peer, key) == 0;
+	size_t i;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	for (i = 0; i < d->st.npeers; i++)
+		if (strcmp(d->st.peers[i].name, peer) == 0 ||
+		    (by_key && memcmp(d->st.peers[i].public_key, key, KEYS_LEN) == 0))
+			break;
+	if (i == d->st.npeers) {
+		ret = errbuf_set(e, -ENOENT, "no peer named or with key '%.64s' (see wgnet peer ls)",
+				 peer);
+		goto out;
+	}
+	gone = d->st.peers[i];
+	memmove(&d->st.peers[i], &d->st.peers[i + 1], (d->st.npeers - i - 1) * sizeof(gone));
+	d->st.npeers--;
+	ret = driver_save(d, e);
+	if (ret < 0) {
+		memmove(&d->st.peers[i + 1], &d->st.peers[i], (d->st.npeers - i) * sizeof(gone));
+		d->st.peers[i] = gone;
+		d->st.npeers++;
+		goto out;
+	}
+	snprintf(name, DRIVER_NAME_MAX, "%s", gone.name);
+	log_info("peer %s removed", gone.name);
+	if (d->wg_ready) {
+		struct wg_peer rm = { .remove = true };
+
+		memcpy(rm.public_key, gone.public_key, KEYS_LEN);
+		ret = d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, &rm, 1);
+		if (ret < 0)
+			log_error("peer %s: could not remove it from %s: %s (it goes at the next "
+				  "start)", gone.name, NAMES_WG_DEVICE, strerror(-ret));
+		ret = 0;
+	}
+out:
+	pthread_mutex_unlock(&d->lock);
+	return ret;
+}
+
+static void endpoint_text(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	out[0] = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(out, size, "%s:%u", a, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(out, size, "[%s]:%u", a, ntohs(in6->sin6_port));
+	}
+}
+
+/* The mesh part of the status, lock held. */
+int mesh_status_fill(struct driver *d, struct driver_status *s)
+{
+	struct wg_device have = { 0 };
+	struct link_info li;
+	bool have_ok;
+
+	snprintf(s->host_name, sizeof(s->host_name), "%s", d->st.host_name);
+	s->listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
+	s->backend = d->wg_ready ? d->wg.name : "none";
+	s->device_up = link_get(d->nl, NAMES_WG_DEVICE, &li) == 0 && li.up;
+	if (d->st.host_index && d->st.has_host_key) {
+		keys_b64(d->st.host_public_key, s->public_key);
+		self_join_line(d, s->join_line);
+	}
+	s->peers = calloc(d->st.npeers ? d->st.npeers : 1, sizeof(*s->peers));
+	if (!s->peers)
+		return -ENOMEM;
+	have_ok = d->wg_ready && d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) == 0;
+	for (size_t i = 0; i < d->st.npeers; i++) {
+		const struct state_peer *sp = &d->st.peers[i];
+		struct status_peer *out = &s->peers[i];
+		const struct wg_peer *cur = NULL;
+		size_t k = 0;
+
+		snprintf(out->name, sizeof(out->name), "%s", sp->name);
+		out->index = sp->index;
+		keys_b64(sp->public_key, out->public_key);
+		snprintf(out->configured_endpoint, sizeof(out->configured_endpoint), "%s",
+			 sp->endpoint);
+		out->keepalive = sp->keepalive;
+		for (size_t j = 0; have_ok && j < have.npeers; j++)
+			if (memcmp(have.peers[j].public_key, sp->public_key, KEYS_LEN) == 0)
+				cur = &have.peers[j];
+		if (cur) {
+			endpoint_text(&cur->endpoint, out->endpoint, sizeof(out->endpoint));
+			out->latest_handshake = cur->last_handshake_sec;
+			out->rx_bytes = cur->rx_bytes;
+			out->tx_bytes = cur->tx_bytes;
+		}
+		out->allowed_ips = calloc(d->st.npools ? d->st.npools : 1, sizeof(*out->allowed_ips));
+		if (!out->allowed_ips) {
+			s->npeers = i + 1;
+			wg_device_release(&have);
+			return -ENOMEM;
+		}
+		for (size_t j = 0; j < d->st.npools; j++) {
+			const struct state_pool *p = &d->st.pools[j];
+			struct cidr slice;
+
+			if (p->network_id[0] &&
+			    ipam_slice_for(&p->pool, sp->index, p->slice.len, &slice, NULL) == 0)
+				cidr_format(&slice, out->allowed_ips[k++]);
+		}
+		out->nallowed_ips = k;
+		s->npeers = i + 1;
+	}
+	wg_device_release(&have);
+	return 0;
+}
+
+bool driver_peer_up(const struct status_peer *p)
+{
+	return p->latest_handshake && time(NULL) - p->latest_handshake < PEER_UP_SECONDS;
+}
