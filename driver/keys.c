@@ -94,7 +94,8 @@ static int keys_create(const char *path, struct keys *out, struct errbuf *e)
 		return errbuf_set(e, -EIO, "could not derive the public key");
 	}
 	keys_b64(k.priv, line);
-	strcat(line, "\n");
+	line[KEYS_B64_LEN - 1] = '\n';
+	line[KEYS_B64_LEN] = 0;
 	ret = write_secret(path, line, e);
 	sodium_memzero(line, sizeof(line));
 	if (ret == 0)

@@ -3,12 +3,11 @@
  * state.json: strict parsing, dumping and atomic saving. The file is ours, so anything we would
  * not have written (an unknown key, a wrong type, an address outside its slice) is an error.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <sodium.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,8 +183,10 @@ static bool name_valid(const char *s)
 
 	if (n < 1 || n >= STATE_NAME_MAX)
 		return false;
+	/* ASCII ranges rather than isalnum(): the answer must not depend on the locale */
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+		if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+		    !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' && s[i] != '-')
 			return false;
 	return true;
 }
@@ -208,7 +209,7 @@ static int key_parse(const char *s, uint8_t out[32])
 static int get_key(const struct parse_ctx *c, const char *where, const char *key, json_t *v,
 		   uint8_t out[32])
 {
-	char text[64];
+	char text[64] = "";
 	int ret;
 
 	ret = get_str(c, where, key, v, text, sizeof(text));
@@ -624,6 +625,8 @@ static int parse_peer(const struct parse_ctx *c, size_t idx, json_t *o, struct s
 		ret = get_str(c, where, "endpoint", endpoint, p->endpoint, sizeof(p->endpoint));
 		if (ret < 0)
 			return ret;
+		if (!p->endpoint[0])	/* state_dump leaves the key out instead */
+			return bad(c, where, "endpoint", "empty (no endpoint: leave the key out)");
 	}
 	ret = get_int(c, where, "keepalive", keepalive, 0, 65535, &n);
 	if (ret < 0)
@@ -632,10 +635,47 @@ static int parse_peer(const struct parse_ctx *c, size_t idx, json_t *o, struct s
 	return 0;
 }
 
-/* Peers are few (one per host): pairwise checks are fine. */
+static int peer_cmp_index(const struct state_peer *x, const struct state_peer *y)
+{
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+static int peer_cmp_key(const struct state_peer *x, const struct state_peer *y)
+{
+	return memcmp(x->public_key, y->public_key, sizeof(x->public_key));
+}
+
+static int peer_cmp_name(const struct state_peer *x, const struct state_peer *y)
+{
+	return strcmp(x->name, y->name);
+}
+
+struct peer_field {
+	const char *key;
+	int (*cmp)(const struct state_peer *x, const struct state_peer *y);
+};
+
+static int peer_order(const void *a, const void *b, void *arg)
+{
+	const struct peer_field *f = arg;
+	const struct state_peer *x = *(const struct state_peer *const *)a;
+	const struct state_peer *y = *(const struct state_peer *const *)b;
+	int r = f->cmp(x, y);
+
+	return r ? r : (x > y) - (x < y);	/* equal ones in file order */
+}
+
+/* Sorted rather than pairwise: a hostile file must not cost O(n^2) (65535 peers fit). */
 static int check_peers(const struct parse_ctx *c, const struct state *s)
 {
+	struct peer_field fields[] = {
+		{ "index", peer_cmp_index },
+		{ "public_key", peer_cmp_key },
+		{ "name", peer_cmp_name },
+	};
+	const struct state_peer **v = NULL;
 	char where[32];
+	int ret = 0;
 
 	for (size_t i = 0; i < s->npeers; i++) {
 		const struct state_peer *p = &s->peers[i];
@@ -645,16 +685,27 @@ static int check_peers(const struct parse_ctx *c, const struct state *s)
 			return bad(c, where, "index", "%u is this host's own index", p->index);
 		if (s->has_host_key && memcmp(p->public_key, s->host_public_key, 32) == 0)
 			return bad(c, where, "public_key", "is this host's own key");
-		for (size_t j = 0; j < i; j++) {
-			if (s->peers[j].index == p->index)
-				return bad(c, where, "index", "%u repeats peers[%zu]", p->index, j);
-			if (memcmp(s->peers[j].public_key, p->public_key, 32) == 0)
-				return bad(c, where, "public_key", "repeats peers[%zu]", j);
-			if (strcmp(s->peers[j].name, p->name) == 0)
-				return bad(c, where, "name", "repeats peers[%zu]", j);
+	}
+	if (s->npeers < 2)
+		return 0;
+	v = calloc(s->npeers, sizeof(*v));
+	if (!v)
+		return errbuf_set(c->e, -ENOMEM, "%s: out of memory", c->src);
+	for (size_t i = 0; i < s->npeers; i++)
+		v[i] = &s->peers[i];
+	for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+		qsort_r(v, s->npeers, sizeof(*v), peer_order, &fields[f]);
+		for (size_t i = 1; i < s->npeers; i++) {
+			if (fields[f].cmp(v[i - 1], v[i]) != 0)
+				continue;
+			snprintf(where, sizeof(where), "peers[%td]", v[i] - s->peers);
+			ret = bad(c, where, fields[f].key, "repeats peers[%td]", v[i - 1] - s->peers);
+			goto out;
 		}
 	}
-	return 0;
+out:
+	free(v);
+	return ret;
 }
 
 static int parse_peers(const struct parse_ctx *c, json_t *peers, struct state *s)
