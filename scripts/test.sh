@@ -66,6 +66,7 @@ if [[ " ${failed[*]} " != *" build release "* ]]; then
 	step "release: unit" tests release unit -j "$jobs"
 	step "release: integration" tests release integration
 	step "release: e2e" tests release e2e
+	step "release: kernel (qemu)" tests release kernel
 	step lint bash scripts/lint.sh build/release
 fi
 

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# run.sh: netlink/wg_genl.c against real kernel WireGuard. This machine's kernel has none, so
+# Debian's kernel boots under qemu (TCG) with an initramfs holding busybox, the modules and
+# test_wg_kernel; /init runs it and prints its PASS/FAIL lines on the serial console.
+#   exit 0: every check passed and the guest reached the end; 77: qemu missing (skip); else 1.
+# Root only for apt-get download into the cache; WGNET_QEMU_CACHE overrides the cache dir.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cache=${WGNET_QEMU_CACHE:-/var/cache/wgnet-qemu}
+boot_timeout=${WGNET_QEMU_TIMEOUT:-180}
+# dependencies first; more are added from each module's depends= field
+modules=(libcurve25519-generic udp_tunnel ip6_udp_tunnel poly1305-x86_64 libchacha chacha-x86_64
+	libchacha20poly1305 curve25519-x86_64 wireguard veth)
+
+log() { echo "qemu: $*" >&2; }
+
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "qemu: SKIP: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86 cpio)"
+	exit 77
+fi
+for tool in cpio gzip gcc busybox; do
+	command -v "$tool" >/dev/null || { log "$tool is not installed"; exit 1; }
+done
+if ! busybox --list >/dev/null 2>&1 || ldd "$(command -v busybox)" >/dev/null 2>&1; then
+	log "busybox must be the static one (busybox-static)"
+	exit 1
+fi
+
+work=$(mktemp -d /tmp/wgnet-qemu.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+# ---- the kernel: Debian's current one, downloaded once and kept in the cache
+kernel_pkg()
+{
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		awk '/Depends: linux-image-[0-9].*-amd64$/ { print $2; exit }'
+}
+
+kernel_get()
+{
+	local pkg=$1 dir=$cache/$1
+	if [ -f "$dir/.complete" ]; then
+		echo "$dir"
+		return 0
+	fi
+	mkdir -p "$cache"
+	rm -rf "$dir" "$cache/dl"
+	mkdir -p "$cache/dl"
+	chown _apt "$cache/dl" 2>/dev/null || true	# apt's download sandbox
+	log "downloading $pkg into $cache"
+	(cd "$cache/dl" && apt-get download -q "$pkg" >&2) || return 1
+	dpkg-deb -x "$cache"/dl/"$pkg"_*.deb "$dir" || return 1
+	rm -rf "$cache/dl"
+	touch "$dir/.complete"
+	echo "$dir"
+}
+
+pkg=$(kernel_pkg)
+if [ -z "$pkg" ]; then
+	# no package lists: fall back to a kernel already in the cache
+	pkg=$(find "$cache" -maxdepth 2 -name .complete 2>/dev/null | sort | tail -n 1 | xargs -r dirname |
+		xargs -r basename)
+fi
+[ -n "$pkg" ] || { log "cannot name the kernel package (apt-cache depends linux-image-amd64)"; exit 1; }
+kdir=$(kernel_get "$pkg") || { log "could not download $pkg"; exit 1; }
+vmlinuz=$(find "$kdir/boot" -name 'vmlinuz-*' | head -n 1)
+moddir=$(find "$kdir/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+if [ -z "$vmlinuz" ] || [ -z "$moddir" ]; then
+	log "no vmlinuz or modules in $kdir"
+	exit 1
+fi
+
+# ---- the test program, with the netlink files it needs
+build=$work/build
+mkdir -p "$build"
+cflags=(-std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$repo")
+for f in nl link addr route wg wg_genl; do
+	gcc "${cflags[@]}" -c "$repo/netlink/$f.c" -o "$build/$f.o"
+done
+gcc "${cflags[@]}" "$repo/tests/qemu/test_wg_kernel.c" "$build"/*.o -o "$build/test_wg_kernel" \
+	-lmnl -lsodium
+
+# ---- the initramfs
+root=$work/root
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,lib/modules,lib64,usr/bin,usr/sbin}
+cp "$(command -v busybox)" "$root/bin/busybox"
+for applet in $(busybox --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+cp "$build/test_wg_kernel" "$root/bin/test_wg_kernel"
+# every shared library ldd lists, the loader included, at the same path
+ldd "$build/test_wg_kernel" | grep -oE '/[^ ]+' | while read -r lib; do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+
+# name -> file, '-' and '_' being the same in module names
+declare -A modfile
+while read -r f; do
+	n=$(basename "$f")
+	n=${n%%.ko*}
+	modfile[${n//-/_}]=$f
+done < <(find "$moddir/kernel" -name '*.ko*')
+
+order=()
+declare -A seen
+mod_add()
+{
+	local key=${1//-/_} f dep deps
+	[ -n "${seen[$key]:-}" ] && return 0
+	seen[$key]=1
+	f=${modfile[$key]:-}
+	[ -n "$f" ] || { log "module $1 not found in $moddir"; return 1; }
+	case $f in
+	*.ko.xz) xz -dc "$f" >"$work/$key.ko" ;;
+	*.ko.zst) zstd -qdc "$f" >"$work/$key.ko" ;;
+	*.ko.gz) gzip -dc "$f" >"$work/$key.ko" ;;
+	*) cp "$f" "$work/$key.ko" ;;
+	esac
+	deps=$(strings "$work/$key.ko" | sed -n 's/^depends=//p' | head -n 1)
+	for dep in ${deps//,/ }; do
+		mod_add "$dep" || return 1
+	done
+	mv "$work/$key.ko" "$root/lib/modules/$key.ko"
+	order+=("$key")
+}
+for m in "${modules[@]}"; do
+	mod_add "$m" || exit 1
+done
+
+{
+	echo '#!/bin/sh'
+	echo 'mount -t proc proc /proc'
+	echo 'mount -t sysfs sysfs /sys'
+	echo 'mount -t devtmpfs devtmpfs /dev'
+	echo 'mount -t tmpfs tmpfs /run'
+	echo 'echo WGNET-QEMU-BOOTED'
+	for m in "${order[@]}"; do
+		echo "insmod /lib/modules/$m.ko || echo 'FAIL insmod $m'"
+	done
+	echo '/bin/test_wg_kernel'
+	echo 'echo "WGNET-QEMU-END rc=$?"'
+	echo 'poweroff -f'
+} >"$root/init"
+chmod 755 "$root/init"
+
+initrd=$work/initrd.gz
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
+size=$(stat -c %s "$initrd")
+if [ "$size" -lt 500000 ]; then
+	log "initramfs is only $size bytes: something is missing"	# an empty one hangs silently
+	exit 1
+fi
+log "booting $(basename "$vmlinuz") with ${#order[@]} modules, initramfs $((size / 1024)) KiB"
+
+# ---- boot: TCG (the CPU here offers no virtualisation to KVM), the console on stdio
+out=$work/console.log
+t0=$(date +%s)
+set +e
+timeout "$boot_timeout" qemu-system-x86_64 -accel tcg -m 512 -smp 1 -nographic -no-reboot \
+	-kernel "$vmlinuz" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 loglevel=3 edd=off" </dev/null >"$out" 2>&1
+qrc=$?
+set -e
+tr -d '\r' <"$out" | grep -E '^(PASS|FAIL|kernel:|#|WGNET-QEMU)' || true
+secs=$(($(date +%s) - t0))
+
+pass=$(tr -d '\r' <"$out" | grep -c '^PASS ' || true)
+fail=$(tr -d '\r' <"$out" | grep -c '^FAIL ' || true)
+if [ "$qrc" -eq 124 ]; then
+	log "the guest did not finish within ${boot_timeout} s; its console:"
+	tr -d '\r' <"$out" | tail -n 40 >&2
+	exit 1
+fi
+if ! tr -d '\r' <"$out" | grep -q '^WGNET-QEMU-END rc=0$' || [ "$fail" -ne 0 ] ||
+	[ "$pass" -eq 0 ]; then
+	log "FAILED: $pass passed, $fail failed, qemu exit $qrc, ${secs} s; the console's end:"
+	tr -d '\r' <"$out" | tail -n 40 >&2
+	exit 1
+fi
+log "all $pass checks passed in the guest (${secs} s of boot and test)"
+exit 0
