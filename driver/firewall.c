@@ -32,6 +32,11 @@ static const struct state_pool *pool_of(const struct state *st, const char *netw
 	return NULL;
 }
 
+static bool firewall_mesh_on(const struct driver *d)
+{
+	return d->st.host_index && d->st.has_host_key;
+}
+
 int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 {
 	struct nft_policy pol = { 0 };
@@ -88,7 +93,9 @@ int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 			k++;
 		}
 	}
-	pol.wg_ifname = d->wg_ready ? NAMES_WG_DEVICE : NULL;
+	/* From init on, not only once wgnet0 is configured: a table without the tunnel rules,
+	 * even for the moment between reconcile and mesh_start, drops tunnel traffic. */
+	pol.wg_ifname = firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL;
 	pol.wg_listen_port = d->st.listen_port ? d->st.listen_port : 51820;
 	pol.bridges = br;
 	pol.nbridges = nbr;
@@ -122,7 +129,8 @@ void firewall_docker_user_sync(struct driver *d, bool force)
 	if (!force && d->docker_user_checked && now - d->docker_user_checked <
 						  DRIVER_DOCKER_USER_RECHECK)
 		return;
-	ret = iptables_docker_user_ensure(d->iptables, d->wg_ready ? NAMES_WG_DEVICE : NULL);
+	ret = iptables_docker_user_ensure(d->iptables,
+					  firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL);
 	if (ret == -ENOENT) {
 		/* dockerd creates the chain when it starts, maybe after us: we check again at
 		 * its next call. Docker's nftables backend has no such chain and needs none. */

@@ -10,11 +10,12 @@
 static void reply_error(struct http_reply *reply, const char *path, const struct errbuf *e)
 {
 	int status = errbuf_http_status(e->code);
+	const char *what = path[0] == '/' && path[1] ? path + 1 : path;
 
 	if (status >= 500)
-		log_error("%s: %s", path + 1, e->msg);
+		log_error("%s: %s", what, e->msg);
 	else
-		log_warn("%s: %s", path + 1, e->msg);
+		log_warn("%s: %s", what, e->msg);
 	reply->status = (unsigned)status;
 	reply->body = http_error_body(e->msg);
 }
