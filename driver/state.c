@@ -699,7 +699,8 @@ static int check_peers(const struct parse_ctx *c, const struct state *s)
 			if (fields[f].cmp(v[i - 1], v[i]) != 0)
 				continue;
 			snprintf(where, sizeof(where), "peers[%td]", v[i] - s->peers);
-			ret = bad(c, where, fields[f].key, "repeats peers[%td]", v[i - 1] - s->peers);
+			ret = bad(c, where, fields[f].key, "repeats peers[%td]",
+				  v[i - 1] - s->peers);
 			goto out;
 		}
 	}

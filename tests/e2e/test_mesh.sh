@@ -341,6 +341,24 @@ for sig in TERM KILL; do
 	assert_ok "after wgnetd $sig: c1 fetches from web" fetch 1 c1 "http://${CIP[web]}/"
 done
 
+# ---- wireguard-go dies under a running wgnetd (host 2): wgnetd starts it again and re-applies
+# the key, port and peers; traffic resumes with no manual step
+wg_before=$(host_wg_pids 2)
+host_kill_wg 2
+wg_after=""
+for _ in $(seq 1 75); do
+	wg_after=$(host_wg_pids 2)
+	[ -n "$wg_after" ] && [ "$wg_after" != "$wg_before" ] && break
+	sleep 0.2
+done
+[ -n "$wg_after" ] && [ "$wg_after" != "$wg_before" ] &&
+	pass "wireguard-go killed on host 2: wgnetd started a new one ($wg_before -> $wg_after)" ||
+	fail "wireguard-go killed on host 2: wgnetd started a new one" "before $wg_before after $wg_after"
+assert_ok "after the wireguard-go restart: c1 (host 1) reaches c2 (host 2)" \
+	retry 30 reaches 1 c1 "${CIP[c2]}"
+assert_eq "after the wireguard-go restart: host 2 still has its 2 peers" 2 \
+	"$(status_json 2 | jq '.peers | length')"
+
 # ---- simulated reboot of host 3: everything that lives in RAM is gone; wgnetd (started
 # before dockerd, as its unit is) and dockerd bring c3 (--restart always) back, no manual step
 dockerd_stop 3 TERM

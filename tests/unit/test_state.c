@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* state.json: round trip, atomic save and load, strict parsing, copy, array helpers. */
+/* state.json: round trip, atomic save and load, strict parsing, copy, array helpers, peers. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,18 +28,40 @@
 	"\"sandbox\":\"/var/run/docker/netns/abc\",\"ports\":[{\"proto\":\"tcp\","	\
 	"\"port\":80,\"host_ip\":\"0.0.0.0\",\"host_port\":8080,\"host_port_end\":8080}]}"
 
-/* A valid document every invalid case is derived from. */
+/* Base64 of 32 bytes of 0x01, 0x02, 0x03 (peers) and 0x10 (this host). */
+#define K1 "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+#define K2 "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="
+#define K3 "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM="
+#define HK "EBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBA="
+
+#define POOLS_AND_ENDPOINTS						\
+	"\"pools\":[{\"network_id\":\"" NET "\",\"address_space\":\"wgnet-local\","	\
+	"\"pool\":\"10.210.0.0/16\",\"slice\":\"10.210.3.0/24\","			\
+	"\"sub_pool\":\"10.210.3.128/25\","						\
+	"\"default_pool\":false,\"gateway\":\"10.210.3.1\",\"mtu\":1420,\"internal\":false,"	\
+	"\"addresses\":[\"10.210.3.1\",\"10.210.3.2\"],\"cursor\":\"10.210.3.2\"},"	\
+	"{\"network_id\":\"\",\"address_space\":\"wgnet-global\",\"pool\":\"10.99.0.0/16\","	\
+	"\"slice\":\"10.99.3.0/24\",\"default_pool\":true,\"mtu\":1400,\"internal\":true,"	\
+	"\"addresses\":[]}],"						\
+	"\"endpoints\":[" EP_OBJ "]"
+
+/* A valid document of the first format (no mesh keys): every invalid case is derived from it. */
 static const char valid_doc[] =
 	"{\"version\":1,"
 	"\"host\":{\"index\":3,\"endpoint\":\"203.0.113.1:51820\",\"mtu\":1420},"
-	"\"pools\":[{\"network_id\":\"" NET "\",\"address_space\":\"wgnet-local\","
-	"\"pool\":\"10.210.0.0/16\",\"slice\":\"10.210.3.0/24\",\"sub_pool\":\"10.210.3.128/25\","
-	"\"default_pool\":false,\"gateway\":\"10.210.3.1\",\"mtu\":1420,\"internal\":false,"
-	"\"addresses\":[\"10.210.3.1\",\"10.210.3.2\"],\"cursor\":\"10.210.3.2\"},"
-	"{\"network_id\":\"\",\"address_space\":\"wgnet-global\",\"pool\":\"10.99.0.0/16\","
-	"\"slice\":\"10.99.3.0/24\",\"default_pool\":true,\"mtu\":1400,\"internal\":true,"
-	"\"addresses\":[]}],"
-	"\"endpoints\":[" EP_OBJ "]}";
+	POOLS_AND_ENDPOINTS "}";
+
+/* The same with the mesh: host name, port and key, three peers (one behind NAT). */
+static const char mesh_doc[] =
+	"{\"version\":1,"
+	"\"host\":{\"index\":3,\"endpoint\":\"203.0.113.1:51820\",\"mtu\":1420,"
+	"\"name\":\"host3\",\"listen_port\":51821,\"public_key\":\"" HK "\"},"
+	POOLS_AND_ENDPOINTS ","
+	"\"peers\":[{\"name\":\"host1\",\"index\":1,\"public_key\":\"" K1 "\","
+	"\"endpoint\":\"192.0.2.1:51820\",\"keepalive\":25},"
+	"{\"name\":\"host2\",\"index\":2,\"public_key\":\"" K2 "\",\"keepalive\":0},"
+	"{\"name\":\"Host-4.a_b\",\"index\":65535,\"public_key\":\"" K3 "\","
+	"\"endpoint\":\"[2001:db8::1]:51820\",\"keepalive\":65535}]}";
 
 static uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d)
 {
@@ -59,6 +81,39 @@ static char *subst(const char *doc, const char *from, const char *to)
 	assert_non_null(out);
 	snprintf(out, n, "%.*s%s%s", (int)(at - doc), doc, to, at + strlen(from));
 	return out;
+}
+
+/* Three peers: with an endpoint, behind NAT, and at the limits of index and keepalive. */
+static void add_peers(struct state *s)
+{
+	struct state_peer *peer;
+
+	s->has_host_key = true;
+	memset(s->host_public_key, 0x10, sizeof(s->host_public_key));
+	snprintf(s->host_name, sizeof(s->host_name), "host3");
+	s->listen_port = 51821;
+
+	peer = state_peer_add(s);
+	assert_non_null(peer);
+	snprintf(peer->name, sizeof(peer->name), "host1");
+	peer->index = 1;
+	memset(peer->public_key, 0x01, sizeof(peer->public_key));
+	snprintf(peer->endpoint, sizeof(peer->endpoint), "192.0.2.1:51820");
+	peer->keepalive = 25;
+
+	peer = state_peer_add(s);
+	assert_non_null(peer);
+	snprintf(peer->name, sizeof(peer->name), "host2");
+	peer->index = 2;
+	memset(peer->public_key, 0x02, sizeof(peer->public_key));
+
+	peer = state_peer_add(s);
+	assert_non_null(peer);
+	snprintf(peer->name, sizeof(peer->name), "Host-4.a_b");
+	peer->index = 65535;
+	memset(peer->public_key, 0x03, sizeof(peer->public_key));
+	snprintf(peer->endpoint, sizeof(peer->endpoint), "[2001:db8::1]:51820");
+	peer->keepalive = 65535;
 }
 
 static void build_state(struct state *s)
@@ -115,6 +170,8 @@ static void build_state(struct state *s)
 	memcpy(ep->network_id, NET, sizeof(ep->network_id));
 	ep->addr = ip(10, 210, 3, 130);
 	memcpy(ep->mac, "\x02\x42\x0a\xd2\x03\x82", 6);
+
+	add_peers(s);
 }
 
 static void assert_state_equal(const struct state *a, const struct state *b)
@@ -122,6 +179,21 @@ static void assert_state_equal(const struct state *a, const struct state *b)
 	assert_int_equal(a->host_index, b->host_index);
 	assert_string_equal(a->host_endpoint, b->host_endpoint);
 	assert_int_equal(a->mtu, b->mtu);
+	assert_string_equal(a->host_name, b->host_name);
+	assert_int_equal(a->listen_port, b->listen_port);
+	assert_int_equal(a->has_host_key, b->has_host_key);
+	if (a->has_host_key)
+		assert_memory_equal(a->host_public_key, b->host_public_key, 32);
+	assert_int_equal(a->npeers, b->npeers);
+	for (size_t i = 0; i < a->npeers; i++) {
+		const struct state_peer *x = &a->peers[i], *y = &b->peers[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->index, y->index);
+		assert_memory_equal(x->public_key, y->public_key, 32);
+		assert_string_equal(x->endpoint, y->endpoint);
+		assert_int_equal(x->keepalive, y->keepalive);
+	}
 	assert_int_equal(a->npools, b->npools);
 	for (size_t i = 0; i < a->npools; i++) {
 		const struct state_pool *p = &a->pools[i], *q = &b->pools[i];
@@ -184,6 +256,13 @@ static void test_round_trip(void **unused)
 	assert_true(strstr(a, "\"pools\"") < strstr(a, "\"endpoints\""));
 	assert_non_null(strstr(a, "\"mac\": \"02:42:0a:d2:03:81\""));
 	assert_non_null(strstr(a, "\"proto\": \"sctp\""));
+	assert_true(strstr(a, "\"endpoints\"") < strstr(a, "\"peers\""));
+	assert_non_null(strstr(a, "\"public_key\": \"" HK "\""));
+	assert_non_null(strstr(a, "\"public_key\": \"" K3 "\""));
+	assert_non_null(strstr(a, "\"listen_port\": 51821"));
+	assert_non_null(strstr(a, "\"name\": \"Host-4.a_b\""));
+	/* the peer behind NAT has no endpoint key at all */
+	assert_true(strstr(strstr(a, "\"host2\""), "\"endpoint\"") > strstr(a, "Host-4"));
 
 	assert_int_equal(state_parse(a, strlen(a), &t, &e), 0);
 	assert_int_equal(e.code, 0);
@@ -235,6 +314,96 @@ static void test_valid_doc(void **unused)
 	free(doc);
 }
 
+/* A file written before the mesh loads, and is saved with the new keys at their defaults. */
+static void test_old_format(void **unused)
+{
+	static const char *const keys[] = { ",\"name\":\"host3\"", ",\"listen_port\":51821",
+					    ",\"public_key\":\"" HK "\"" };
+	struct state s = { 0 }, t = { 0 };
+	struct errbuf e = { 0 };
+	char *a;
+
+	(void)unused;
+	assert_non_null(strstr(valid_doc, "\"mtu\":1420},"));	/* really the old host object */
+	assert_null(strstr(valid_doc, "peers"));
+	assert_int_equal(state_parse(valid_doc, strlen(valid_doc), &s, &e), 0);
+	assert_string_equal(s.host_name, "");
+	assert_int_equal(s.listen_port, 0);
+	assert_false(s.has_host_key);
+	assert_int_equal(s.npeers, 0);
+	assert_null(s.peers);
+	assert_int_equal(s.nendpoints, 1);
+
+	assert_int_equal(state_dump(&s, &a), 0);
+	assert_non_null(strstr(a, "\"name\": \"\""));
+	assert_non_null(strstr(a, "\"listen_port\": 0"));
+	assert_non_null(strstr(a, "\"public_key\": \"\""));
+	assert_non_null(strstr(a, "\"peers\": []"));
+	assert_int_equal(state_parse(a, strlen(a), &t, &e), 0);
+	assert_state_equal(&s, &t);
+	free(a);
+	state_release(&s);
+	state_release(&t);
+
+	/* each new key is optional on its own */
+	for (size_t i = 0; i < 3; i++) {
+		char *doc = subst(mesh_doc, keys[i], "");
+
+		assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+		assert_int_equal(s.npeers, 3);
+		assert_int_equal(s.has_host_key, i != 2);
+		state_release(&s);
+		free(doc);
+	}
+}
+
+static void test_mesh_doc(void **unused)
+{
+	struct state s = { 0 };
+	struct errbuf e = { 0 };
+	uint8_t k1[32], hk[32];
+	char *doc;
+
+	(void)unused;
+	memset(k1, 0x01, sizeof(k1));
+	memset(hk, 0x10, sizeof(hk));
+	assert_int_equal(state_parse(mesh_doc, strlen(mesh_doc), &s, &e), 0);
+	assert_string_equal(s.host_name, "host3");
+	assert_int_equal(s.listen_port, 51821);
+	assert_true(s.has_host_key);
+	assert_memory_equal(s.host_public_key, hk, 32);
+	assert_int_equal(s.npeers, 3);
+	assert_string_equal(s.peers[0].name, "host1");
+	assert_int_equal(s.peers[0].index, 1);
+	assert_memory_equal(s.peers[0].public_key, k1, 32);
+	assert_string_equal(s.peers[0].endpoint, "192.0.2.1:51820");
+	assert_int_equal(s.peers[0].keepalive, 25);
+	assert_string_equal(s.peers[1].endpoint, "");
+	assert_int_equal(s.peers[1].keepalive, 0);
+	assert_int_equal(s.peers[2].index, 65535);
+	assert_int_equal(s.peers[2].keepalive, 65535);
+	assert_int_equal(s.peers[2].public_key[31], 3);
+	state_release(&s);
+	assert_null(s.peers);
+	assert_int_equal(s.npeers, 0);
+
+	/* "" name and key, port 0 and no peers: a host before init */
+	doc = subst(mesh_doc, "\"name\":\"host3\",\"listen_port\":51821,\"public_key\":\"" HK "\"",
+		    "\"name\":\"\",\"listen_port\":0,\"public_key\":\"\"");
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_false(s.has_host_key);
+	assert_string_equal(s.host_name, "");
+	assert_int_equal(s.npeers, 3);
+	state_release(&s);
+	free(doc);
+	doc = subst(valid_doc, "]}]}", "]}],\"peers\":[]}");
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_int_equal(s.npeers, 0);
+	assert_null(s.peers);
+	state_release(&s);
+	free(doc);
+}
+
 static void test_empty(void **unused)
 {
 	struct state s = { 0 }, t;
@@ -252,6 +421,12 @@ static void test_empty(void **unused)
 	assert_null(t.pools);
 	assert_int_equal(t.nendpoints, 0);
 	assert_null(t.endpoints);
+	assert_int_equal(t.npeers, 0);
+	assert_null(t.peers);
+	assert_false(t.has_host_key);
+	assert_int_equal(t.listen_port, 0);
+	assert_string_equal(t.host_name, "");
+	assert_non_null(strstr(a, "\"public_key\": \"\""));
 	state_release(&t);
 	free(a);
 }
@@ -349,12 +524,72 @@ static const struct bad_case bad_cases[] = {
 	{ "]}]}", "]}]}x", "bad JSON" },
 };
 
-static void test_invalid(void **unused)
+/* Mesh keys and peers, derived from mesh_doc. */
+static const struct bad_case mesh_bad_cases[] = {
+	{ "\"name\":\"host3\"", "\"name\":\"host 3\"", "host.name" },
+	{ "\"name\":\"host3\"", "\"name\":\"h\u00e9\"", "host.name" },
+	{ "\"name\":\"host3\"", "\"name\":\"host/3\"", "host.name" },
+	{ "\"name\":\"host3\"", "\"name\":3", "host.name" },
+	{ "\"name\":\"host3\"", "\"name\":null", "host.name" },
+	{ "\"listen_port\":51821", "\"listen_port\":65536", "host.listen_port" },
+	{ "\"listen_port\":51821", "\"listen_port\":-1", "host.listen_port" },
+	{ "\"listen_port\":51821", "\"listen_port\":\"51821\"", "host.listen_port" },
+	{ "\"listen_port\":51821", "\"listen_port\":51821.0", "host.listen_port" },
+	{ "\"listen_port\":51821", "\"listen_port\":51821,\"listen\":1", "host" },
+	{ "\"public_key\":\"" HK, "\"public_key\":\"x" HK, "host.public_key" },
+	{ HK, "EBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBA", "host.public_key" },
+	{ "\"public_key\":\"" HK "\"", "\"public_key\":false", "host.public_key" },
+	{ "\"peers\":[", "\"peers\":[1,", "peers[0]" },
+	{ "\"peers\":[", "\"peers\":[[],", "peers[0]" },
+	{ "\"peers\":[{\"name\":\"host1\"", "\"peers\":[{\"name\":\"host1\",\"x\":1",
+	  "peers[0]" },
+	{ "\"name\":\"host2\"", "\"name\":\"host1\"", "peers[1].name" },
+	{ "\"name\":\"host2\"", "\"name\":\"\"", "peers[1].name" },
+	{ "\"name\":\"host2\"", "\"name\":\"host 2\"", "peers[1].name" },
+	{ "\"name\":\"host2\"", "\"name\":\"host2\\n\"", "peers[1].name" },
+	{ "\"name\":\"host2\",", "", "peers[1]" },
+	{ "\"index\":2,", "\"index\":1,", "peers[1].index" },
+	{ "\"index\":2,", "\"index\":3,", "peers[1].index" },	/* the host's */
+	{ "\"index\":2,", "\"index\":0,", "peers[1].index" },
+	{ "\"index\":2,", "\"index\":65536,", "peers[1].index" },
+	{ "\"index\":2,", "\"index\":\"2\",", "peers[1].index" },
+	{ "\"index\":2,", "", "peers[1]" },
+	{ K2, K1, "peers[1].public_key" },			/* a duplicate */
+	{ K3, K1, "peers[2].public_key: repeats peers[0]" },	/* not neighbours */
+	{ "\"Host-4.a_b\"", "\"host1\"", "peers[2].name: repeats peers[0]" },
+	{ K2, HK, "peers[1].public_key" },			/* the host's */
+	{ K2, "AgICAgICAgICAgICAgICAgICAgICAgICAgICAg*CAgI=", "peers[1].public_key" },
+	{ K2, "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI", "peers[1].public_key" },
+	{ K2, "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI==", "peers[1].public_key" },
+	{ K2, "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIC", "peers[1].public_key" },
+	{ K2, "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAg==", "peers[1].public_key" }, /* 31 B */
+	{ K2, "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgJ=", "peers[1].public_key" },
+	{ K2, "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgI CAgI=", "peers[1].public_key" },
+	{ K2, "AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=AgICAgI=", "peers[1].public_key" },
+	{ K2, K2 K2, "peers[1].public_key" },
+	{ K2, "", "peers[1].public_key" },
+	{ "\"endpoint\":\"192.0.2.1:51820\"", "\"endpoint\":\"\"", "peers[0].endpoint" },
+	{ "\"endpoint\":\"192.0.2.1:51820\"", "\"endpoint\":null", "peers[0].endpoint" },
+	{ "\"keepalive\":0}", "\"keepalive\":65536}", "peers[1].keepalive" },
+	{ "\"keepalive\":0}", "\"keepalive\":-1}", "peers[1].keepalive" },
+	{ "\"keepalive\":0}", "\"keepalive\":false}", "peers[1].keepalive" },
+	{ ",\"keepalive\":0}", "}", "peers[1]" },
+	{ "\"peers\":[", "\"peers\":{\"a\":[", "bad JSON" },
+	{ NULL, "{\"version\":1,\"host\":{\"index\":0,\"endpoint\":\"\",\"mtu\":0},"
+	  "\"pools\":[],\"endpoints\":[],\"peers\":{}}", "state: peers" },
+	{ NULL, "{\"version\":1,\"host\":{\"index\":0,\"endpoint\":\"\",\"mtu\":0},"
+	  "\"pools\":[],\"endpoints\":[],\"peers\":null}", "state: peers" },
+	{ NULL, "{\"version\":1,\"host\":{\"index\":0,\"endpoint\":\"\",\"mtu\":0},"
+	  "\"pools\":[],\"endpoints\":[],\"peers\":[],\"peers\":[]}", "bad JSON" },
+	{ NULL, "{\"version\":1,\"host\":{\"index\":0,\"endpoint\":\"\",\"mtu\":0},"
+	  "\"pools\":[],\"endpoints\":[],\"peer\":[]}", "peer" },
+};
+
+static void check_bad_cases(const char *base, const struct bad_case *cases, size_t n)
 {
-	(void)unused;
-	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		const struct bad_case *c = &bad_cases[i];
-		char *doc = c->from ? subst(valid_doc, c->from, c->to) : strdup(c->to);
+	for (size_t i = 0; i < n; i++) {
+		const struct bad_case *c = &cases[i];
+		char *doc = c->from ? subst(base, c->from, c->to) : strdup(c->to);
 		struct state s = { .host_index = 777, .mtu = 4242 };
 		struct errbuf e = { 0 };
 		int ret;
@@ -368,8 +603,17 @@ static void test_invalid(void **unused)
 		assert_int_equal(s.host_index, 777);	/* untouched */
 		assert_int_equal(s.mtu, 4242);
 		assert_null(s.pools);
+		assert_null(s.peers);
 		free(doc);
 	}
+}
+
+static void test_invalid(void **unused)
+{
+	(void)unused;
+	check_bad_cases(valid_doc, bad_cases, sizeof(bad_cases) / sizeof(bad_cases[0]));
+	check_bad_cases(mesh_doc, mesh_bad_cases,
+			sizeof(mesh_bad_cases) / sizeof(mesh_bad_cases[0]));
 }
 
 /* Strings at and one past their limit. */
@@ -413,6 +657,92 @@ static void test_lengths(void **unused)
 	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "endpoints[0].sandbox"));
 	free(doc);
+}
+
+/* Host and peer names at 63 and 64 characters, a peer endpoint at and past its limit. */
+static void test_peer_lengths(void **unused)
+{
+	char name[STATE_NAME_MAX + 1], endpoint[STATE_HOST_ENDPOINT_MAX + 1], to[512];
+	struct state s = { 0 };
+	struct errbuf e = { 0 };
+	char *doc;
+
+	(void)unused;
+	memset(name, 'n', sizeof(name));
+	memset(endpoint, 'h', sizeof(endpoint));
+	name[STATE_NAME_MAX - 1] = 0;
+	endpoint[STATE_HOST_ENDPOINT_MAX - 1] = 0;
+
+	snprintf(to, sizeof(to), "\"name\":\"%s\"", name);
+	doc = subst(mesh_doc, "\"name\":\"host2\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_int_equal(strlen(s.peers[1].name), STATE_NAME_MAX - 1);
+	state_release(&s);
+	free(doc);
+	doc = subst(mesh_doc, "\"name\":\"host3\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_int_equal(strlen(s.host_name), STATE_NAME_MAX - 1);
+	state_release(&s);
+	free(doc);
+	snprintf(to, sizeof(to), "\"endpoint\":\"%s\"", endpoint);
+	doc = subst(mesh_doc, "\"endpoint\":\"192.0.2.1:51820\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_int_equal(strlen(s.peers[0].endpoint), STATE_HOST_ENDPOINT_MAX - 1);
+	state_release(&s);
+	free(doc);
+
+	name[STATE_NAME_MAX - 1] = 'n';
+	name[STATE_NAME_MAX] = 0;
+	endpoint[STATE_HOST_ENDPOINT_MAX - 1] = 'h';
+	endpoint[STATE_HOST_ENDPOINT_MAX] = 0;
+	snprintf(to, sizeof(to), "\"name\":\"%s\"", name);
+	doc = subst(mesh_doc, "\"name\":\"host2\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "peers[1].name"));
+	free(doc);
+	doc = subst(mesh_doc, "\"name\":\"host3\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "host.name"));
+	free(doc);
+	snprintf(to, sizeof(to), "\"endpoint\":\"%s\"", endpoint);
+	doc = subst(mesh_doc, "\"endpoint\":\"192.0.2.1:51820\"", to);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "peers[0].endpoint"));
+	free(doc);
+	assert_null(s.peers);
+}
+
+/* Every index a peer can have, then one name twice: found without comparing every pair. */
+static void test_many_peers(void **unused)
+{
+	struct state s = { 0 }, t = { 0 };
+	struct errbuf e = { 0 };
+	struct state_peer *peer;
+	char *a;
+
+	(void)unused;
+	s.peers = calloc(65535, sizeof(*s.peers));	/* not peer_add: 65535 reallocs are slow */
+	assert_non_null(s.peers);
+	for (unsigned i = 1; i <= 65535; i++) {
+		peer = &s.peers[s.npeers++];
+		peer->index = i;
+		snprintf(peer->name, sizeof(peer->name), "p%u", i);
+		memcpy(peer->public_key, &i, sizeof(i));
+	}
+	assert_int_equal(state_dump(&s, &a), 0);
+	assert_int_equal(state_parse(a, strlen(a), &t, &e), 0);
+	assert_int_equal(t.npeers, 65535);
+	assert_int_equal(t.peers[65534].index, 65535);
+	state_release(&t);
+	free(a);
+
+	snprintf(s.peers[65534].name, sizeof(s.peers[65534].name), "p1");
+	assert_int_equal(state_dump(&s, &a), 0);
+	assert_int_equal(state_parse(a, strlen(a), &t, &e), -EINVAL);
+	assert_string_equal(e.msg, "state: peers[65534].name: repeats peers[0]");
+	assert_null(t.peers);
+	free(a);
+	state_release(&s);
 }
 
 static void test_too_large(void **unused)
@@ -611,6 +941,8 @@ static void test_copy(void **unused)
 	assert_true(c.pools != s.pools);
 	assert_true(c.pools[0].addrs.v != s.pools[0].addrs.v);
 	assert_true(c.endpoints[0].ports != s.endpoints[0].ports);
+	assert_true(c.peers != s.peers);
+	assert_int_equal(c.npeers, 3);
 	assert_int_equal(state_dump(&s, &a), 0);
 
 	/* changing the copy leaves the original alone */
@@ -620,8 +952,16 @@ static void test_copy(void **unused)
 	snprintf(c.host_endpoint, sizeof(c.host_endpoint), "changed:1");
 	state_pool_remove(&c, 1);
 	state_endpoint_remove(&c, 1);
+	snprintf(c.peers[0].name, sizeof(c.peers[0].name), "renamed");
+	c.peers[0].public_key[0] = 0xff;
+	c.host_public_key[0] = 0xff;
+	state_peer_remove(&c, 1);
+	assert_non_null(state_peer_add(&c));
 	assert_int_equal(state_dump(&s, &b), 0);
 	assert_string_equal(a, b);
+	assert_int_equal(s.npeers, 3);
+	assert_string_equal(s.peers[0].name, "host1");
+	assert_string_equal(s.peers[1].name, "host2");
 	assert_false(addr_set_has(&s.pools[0].addrs, ip(10, 210, 3, 200)));
 	assert_int_equal(s.endpoints[0].ports[0].host_port, 8080);
 	free(a);
@@ -634,7 +974,18 @@ static void test_copy(void **unused)
 	assert_int_equal(state_copy(&s, &c), 0);
 	assert_null(c.pools);
 	assert_null(c.endpoints);
+	assert_null(c.peers);
+	assert_int_equal(c.npeers, 0);
 	state_release(&c);
+
+	/* peers only */
+	memset(&s, 0, sizeof(s));
+	add_peers(&s);
+	assert_int_equal(state_copy(&s, &c), 0);
+	assert_state_equal(&s, &c);
+	assert_null(c.pools);
+	state_release(&c);
+	state_release(&s);
 }
 
 static void test_add_remove(void **unused)
@@ -642,6 +993,7 @@ static void test_add_remove(void **unused)
 	struct state s = { 0 };
 	struct state_pool *p;
 	struct state_endpoint *ep;
+	struct state_peer *peer;
 
 	(void)unused;
 	for (unsigned i = 0; i < 5; i++) {
@@ -685,9 +1037,39 @@ static void test_add_remove(void **unused)
 	ep = state_endpoint_add(&s);	/* usable again after emptying */
 	assert_non_null(ep);
 	assert_int_equal(s.nendpoints, 1);
+
+	for (unsigned i = 0; i < 4; i++) {
+		peer = state_peer_add(&s);
+		assert_non_null(peer);
+		assert_string_equal(peer->name, "");
+		assert_string_equal(peer->endpoint, "");
+		assert_int_equal(peer->index, 0);
+		assert_int_equal(peer->keepalive, 0);
+		for (size_t j = 0; j < sizeof(peer->public_key); j++)
+			assert_int_equal(peer->public_key[j], 0);
+		peer->index = 10 + i;
+		snprintf(peer->name, sizeof(peer->name), "p%u", i);
+	}
+	assert_int_equal(s.npeers, 4);
+	state_peer_remove(&s, 0);	/* the first */
+	state_peer_remove(&s, 2);	/* the last */
+	state_peer_remove(&s, 2);	/* out of range: nothing */
+	assert_int_equal(s.npeers, 2);
+	assert_int_equal(s.peers[0].index, 11);
+	assert_string_equal(s.peers[0].name, "p1");
+	assert_int_equal(s.peers[1].index, 12);
+	state_peer_remove(&s, 1);
+	state_peer_remove(&s, 0);
+	assert_int_equal(s.npeers, 0);
+	state_peer_remove(&s, 0);	/* empty: nothing */
+	peer = state_peer_add(&s);	/* usable again after emptying */
+	assert_non_null(peer);
+	assert_int_equal(s.npeers, 1);
 	state_release(&s);
 	assert_int_equal(s.npools, 0);
 	assert_null(s.endpoints);
+	assert_null(s.peers);
+	assert_int_equal(s.npeers, 0);
 }
 
 int main(void)
@@ -695,9 +1077,13 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_valid_doc),
+		cmocka_unit_test(test_old_format),
+		cmocka_unit_test(test_mesh_doc),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_peer_lengths),
+		cmocka_unit_test(test_many_peers),
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test_setup_teardown(test_save_load, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_save_fails, dir_setup, dir_teardown),
