@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* What both WireGuard backends share. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,4 +19,19 @@ void wg_device_release(struct wg_device *dev)
 	dev->npeers = 0;
 	explicit_bzero(dev->private_key, sizeof(dev->private_key));
 	dev->has_private_key = false;
+}
+
+int wg_peer_check(const struct wg_peer *p)
+{
+	if (p->remove)
+		return 0;
+	if (p->endpoint.ss_family != AF_UNSPEC && p->endpoint.ss_family != AF_INET &&
+	    p->endpoint.ss_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (p->nallowed_ips && !p->allowed_ips)
+		return -EINVAL;
+	for (size_t i = 0; i < p->nallowed_ips; i++)
+		if (p->allowed_ips[i].len > 32)
+			return -EINVAL;
+	return 0;
 }

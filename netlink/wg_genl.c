@@ -105,23 +105,6 @@ static size_t peer_nips(const struct wg_peer *p)
 	return p->remove ? 0 : p->nallowed_ips;
 }
 
-static int peer_check(const struct wg_peer *p)
-{
-	size_t i;
-
-	if (p->remove)
-		return 0;
-	if (p->endpoint.ss_family != AF_UNSPEC && p->endpoint.ss_family != AF_INET &&
-	    p->endpoint.ss_family != AF_INET6)
-		return -EAFNOSUPPORT;
-	if (p->nallowed_ips && !p->allowed_ips)
-		return -EINVAL;
-	for (i = 0; i < p->nallowed_ips; i++)
-		if (p->allowed_ips[i].len > 32)
-			return -EINVAL;
-	return 0;
-}
-
 static bool put_allowed_ip(struct nlmsghdr *nlh, size_t size, const struct wg_allowed_ip *ip)
 {
 	uint32_t addr = htonl(ip->addr);
@@ -204,7 +187,7 @@ int wg_genl_build_peers(void *buf, size_t size, uint16_t family, uint32_t seq, c
 		return -EMSGSIZE;
 	for (i = 0; i < n; i++, first = 0) {
 		if (first == 0) {
-			ret = peer_check(&peers[i]);
+			ret = wg_peer_check(&peers[i]);
 			if (ret < 0)
 				return ret;
 		}
@@ -604,7 +587,7 @@ static int kernel_set_peers(const struct wg_backend *b, const char *ifname,
 	if (!ifname_valid(ifname) || (n && !peers))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {		/* all or none get sent */
-		ret = peer_check(&peers[i]);
+		ret = wg_peer_check(&peers[i]);
 		if (ret < 0)
 			return ret;
 	}

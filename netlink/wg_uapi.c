@@ -396,23 +396,6 @@ static void msg_printf(struct uapi_msg *m, const char *fmt, ...)
 	}
 }
 
-static int peer_check(const struct wg_peer *p)
-{
-	size_t i;
-
-	if (p->remove)
-		return 0;
-	if (p->endpoint.ss_family != AF_UNSPEC && p->endpoint.ss_family != AF_INET &&
-	    p->endpoint.ss_family != AF_INET6)
-		return -EAFNOSUPPORT;
-	if (p->nallowed_ips && !p->allowed_ips)
-		return -EINVAL;
-	for (i = 0; i < p->nallowed_ips; i++)
-		if (p->allowed_ips[i].len > 32)
-			return -EINVAL;
-	return 0;
-}
-
 static int put_peer(struct uapi_msg *m, const struct wg_peer *p)
 {
 	char hex[KEY_HEX_LEN + 1], ep[INET6_ADDRSTRLEN + 32], ip[INET_ADDRSTRLEN];
@@ -595,7 +578,7 @@ static int uapi_set_peers(const struct wg_backend *b, const char *ifname,
 	if (!ifname_valid(ifname) || (n && !peers))
 		return -EINVAL;
 	for (i = 0; i < n; i++) {		/* all or none get sent */
-		ret = peer_check(&peers[i]);
+		ret = wg_peer_check(&peers[i]);
 		if (ret < 0)
 			return ret;
 	}
