@@ -19,6 +19,7 @@ int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *cr
 {
 	char br[IFNAMSIZ];
 	struct link_info li;
+	uint8_t mac[6];
 	int ret;
 
 	names_bridge(p->network_id, br);
@@ -41,6 +42,18 @@ int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *cr
 		if (ret < 0)
 			goto fail;
 	}
+	/* A fixed MAC, 02:42 and the gateway address (never a container's, which carry their
+	 * own address): without it the bridge's MAC follows its ports and containers lose the
+	 * gateway until their ARP entry for it expires. */
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	mac[2] = (uint8_t)(p->gateway >> 24);
+	mac[3] = (uint8_t)(p->gateway >> 16);
+	mac[4] = (uint8_t)(p->gateway >> 8);
+	mac[5] = (uint8_t)p->gateway;
+	ret = link_set_address(d->nl, br, mac);
+	if (ret < 0)
+		goto fail;
 	ret = addr_add(d->nl, br, p->gateway, p->slice.len);
 	if (ret < 0 && ret != -EEXIST)
 		goto fail;

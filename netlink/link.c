@@ -216,6 +216,18 @@ int link_set_mtu(struct nl *nl, const char *name, unsigned mtu)
 	return nl_request(nl, nlh);
 }
 
+int link_set_address(struct nl *nl, const char *name, const uint8_t mac[6])
+{
+	alignas(struct nlmsghdr) char buf[NL_BUF_SIZE];
+	struct nlmsghdr *nlh;
+
+	if (!link_name_ok(name))
+		return -EINVAL;
+	nlh = link_msg(nl, buf, RTM_SETLINK, 0, name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	return nl_request(nl, nlh);
+}
+
 /* master NULL takes name off its master. */
 int link_set_master(struct nl *nl, const char *name, const char *master)
 {

@@ -32,6 +32,9 @@ int link_veth_create(struct nl *nl, const char *host, const char *peer, unsigned
 		     const char *master, const uint8_t peer_mac[6]);
 int link_set_up(struct nl *nl, const char *name);
 int link_set_mtu(struct nl *nl, const char *name, unsigned mtu);
+/* A bridge given its own MAC keeps it; otherwise it takes its lowest port's, which changes as
+ * ports come and go and leaves the neighbours' ARP entries for it stale. */
+int link_set_address(struct nl *nl, const char *name, const uint8_t mac[6]);
 int link_set_master(struct nl *nl, const char *name, const char *master);
 /* Moves name into the namespace of netns_fd, renamed to new_name if not NULL. */
 int link_set_netns(struct nl *nl, const char *name, int netns_fd, const char *new_name);

@@ -146,6 +146,10 @@ net_create "$NET" wgnet-local 10.210.3.0/24 10.210.3.1/24
 assert_json "CreateNetwork -> {}" '. == {}'
 j=$(link_json "$BR")
 assert_eq "bridge $BR is a bridge" bridge "$(jq -r '.linkinfo.info_kind // empty' <<<"$j")"
+# its own MAC (02:42 + the gateway), not its lowest port's, which changes as containers come and
+# go and leaves the others with a stale ARP entry for their gateway
+assert_eq "bridge $BR has the fixed MAC 02:42:0a:d2:03:01" 02:42:0a:d2:03:01 \
+	"$(jq -r '.address // empty' <<<"$j")"
 assert_eq "bridge MTU 1420" 1420 "$(jq -r '.mtu // empty' <<<"$j")"
 assert_eq "bridge is up" true "$(jq -r '(.flags // []) | index("UP") != null' <<<"$j")"
 has_addr "$BR" 10.210.3.1/24 && pass "bridge has 10.210.3.1/24" ||
