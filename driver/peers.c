@@ -73,6 +73,7 @@ static int peer_check(const struct driver *d, const struct join_line *j, struct 
 int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[DRIVER_NAME_MAX],
 		    struct errbuf *e)
 {
+	struct errbuf me = { 0 };
 	struct state_peer *p;
 	struct join_line j;
 	int ret;
@@ -119,11 +120,8 @@ int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[
 	log_info("peer %s added: index %u%s%s", j.name, j.index, j.endpoint[0] ? ", endpoint " :
 		 ", no endpoint", j.endpoint);
 	/* Saved: a failure to program it now is retried at the next change or start. */
-	if (mesh_sync(d, e) < 0) {
-		log_error("peer %s: %s", j.name, e->msg);
-		e->code = 0;
-		e->msg[0] = 0;
-	}
+	if (mesh_sync(d, &me) < 0)
+		log_error("peer %s: %s", j.name, me.msg);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;

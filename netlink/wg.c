@@ -35,3 +35,17 @@ int wg_peer_check(const struct wg_peer *p)
 			return -EINVAL;
 	return 0;
 }
+
+int wg_peers_check(const struct wg_peer *peers, size_t n)
+{
+	int ret;
+
+	if (n && !peers)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		ret = wg_peer_check(&peers[i]);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}

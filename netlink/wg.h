@@ -69,9 +69,11 @@ void wg_backend_userspace(struct wg_backend *out, const char *dir);
 /* wg_genl.c: 0 if the kernel has the wireguard family, -EPROTONOSUPPORT if not. */
 int wg_genl_available(void);
 
-/* What both backends refuse before sending anything: -EAFNOSUPPORT for an endpoint that is
- * neither IPv4 nor IPv6, -EINVAL for a prefix over 32 or allowed IPs without an array. */
+/* What both backends refuse before sending anything, so that all or none of a set_peers
+ * call is sent: -EAFNOSUPPORT for an endpoint that is neither IPv4 nor IPv6, -EINVAL for a
+ * prefix over 32 or a count without an array. */
 int wg_peer_check(const struct wg_peer *p);
+int wg_peers_check(const struct wg_peer *peers, size_t n);
 
 /* Frees peers' allowed IPs and the peer array, wipes the private key. */
 void wg_device_release(struct wg_device *dev);

@@ -584,13 +584,11 @@ static int kernel_set_peers(const struct wg_backend *b, const char *ifname,
 	int ret;
 
 	(void)b;
-	if (!ifname_valid(ifname) || (n && !peers))
+	if (!ifname_valid(ifname))
 		return -EINVAL;
-	for (i = 0; i < n; i++) {		/* all or none get sent */
-		ret = wg_peer_check(&peers[i]);
-		if (ret < 0)
-			return ret;
-	}
+	ret = wg_peers_check(peers, n);
+	if (ret < 0)
+		return ret;
 	if (n == 0)
 		return 0;
 	buf = malloc(WG_GENL_MSG_MAX);

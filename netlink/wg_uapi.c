@@ -575,13 +575,11 @@ static int uapi_set_peers(const struct wg_backend *b, const char *ifname,
 	size_t i;
 	int ret;
 
-	if (!ifname_valid(ifname) || (n && !peers))
+	if (!ifname_valid(ifname))
 		return -EINVAL;
-	for (i = 0; i < n; i++) {		/* all or none get sent */
-		ret = wg_peer_check(&peers[i]);
-		if (ret < 0)
-			return ret;
-	}
+	ret = wg_peers_check(peers, n);
+	if (ret < 0)
+		return ret;
 	if (n == 0)
 		return 0;
 	msg_printf(&m, "set=1\n");

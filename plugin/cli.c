@@ -1131,29 +1131,42 @@ static int cli_post(const struct cli_socket *sock, const char *path, const json_
 	return ret;
 }
 
-static int cli_cmd_init(int argc, char **argv, int i, struct cli_socket *sock)
+/* Builds a command's request from its arguments and posts it to path. CLI_EXIT_OK with *root
+ * set: the reply to print; CLI_EXIT_OK with *root NULL: --help was printed; else an exit code. */
+static int cli_post_cmd(int argc, char **argv, int i, struct cli_socket *sock,
+			int (*args)(int, char **, int, struct cli_socket *, json_t *, bool *),
+			const char *path, json_t **root)
 {
-	json_t *req = json_object(), *root = NULL;
-	const char *endpoint, *line = NULL;
-	json_int_t index, mtu;
-	json_error_t jerr;
+	json_t *req = json_object();
 	bool help = false;
 	int ret;
 
+	*root = NULL;
 	if (!req) {
 		cli_fail("out of memory", NULL);
 		return CLI_EXIT_FAIL;
 	}
-	ret = cli_init_args(argc, argv, i, sock, req, &help);
-	if (ret != CLI_EXIT_OK)
-		goto out;
-	if (help) {
+	ret = args(argc, argv, i, sock, req, &help);
+	if (ret == CLI_EXIT_OK && help)
 		fputs(cli_help, stdout);	/* main checks the write */
-		goto out;
-	}
+	else if (ret == CLI_EXIT_OK && cli_post(sock, path, req, root) < 0)
+		ret = CLI_EXIT_FAIL;
+	json_decref(req);
+	return ret;
+}
+
+static int cli_cmd_init(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	const char *endpoint, *line = NULL;
+	json_int_t index, mtu;
+	json_error_t jerr;
+	json_t *root;
+	int ret;
+
+	ret = cli_post_cmd(argc, argv, i, sock, cli_init_args, "/init", &root);
+	if (ret != CLI_EXIT_OK || !root)
+		return ret;
 	ret = CLI_EXIT_FAIL;
-	if (cli_post(sock, "/init", req, &root) < 0)
-		goto out;
 	if (json_unpack_ex(root, &jerr, 0, "{s:I, s:s, s:I, s?s}", "index", &index, "endpoint",
 			   &endpoint, "mtu", &mtu, "join_line", &line) < 0) {
 		cli_malformed(&jerr);
@@ -1173,7 +1186,6 @@ static int cli_cmd_init(int argc, char **argv, int i, struct cli_socket *sock)
 	ret = CLI_EXIT_OK;
 out:
 	json_decref(root);
-	json_decref(req);
 	return ret;
 }
 
@@ -1233,7 +1245,7 @@ static int cli_peer_add_args(int argc, char **argv, int i, struct cli_socket *so
 	bool no_endpoint = false, words_only = false;
 	char *line = NULL;
 	size_t len = 0;
-	unsigned long v;
+	unsigned long v = 0;
 	int r, ret = CLI_EXIT_FAIL;
 
 	for (; i < argc; i++) {
@@ -1321,27 +1333,16 @@ out:
 
 static int cli_cmd_peer_add(int argc, char **argv, int i, struct cli_socket *sock)
 {
-	json_t *req = json_object(), *root = NULL;
 	const char *name, *key = NULL;
 	json_int_t index = -1;
 	json_error_t jerr;
-	bool help = false;
+	json_t *root;
 	int ret;
 
-	if (!req) {
-		cli_fail("out of memory", NULL);
-		return CLI_EXIT_FAIL;
-	}
-	ret = cli_peer_add_args(argc, argv, i, sock, req, &help);
-	if (ret != CLI_EXIT_OK)
-		goto out;
-	if (help) {
-		fputs(cli_help, stdout);	/* main checks the write */
-		goto out;
-	}
+	ret = cli_post_cmd(argc, argv, i, sock, cli_peer_add_args, "/peers/add", &root);
+	if (ret != CLI_EXIT_OK || !root)
+		return ret;
 	ret = CLI_EXIT_FAIL;
-	if (cli_post(sock, "/peers/add", req, &root) < 0)
-		goto out;
 	if (json_unpack_ex(root, &jerr, 0, "{s:s, s?I, s?s}", "name", &name, "index", &index,
 			   "public_key", &key) < 0) {
 		cli_malformed(&jerr);
@@ -1360,7 +1361,6 @@ static int cli_cmd_peer_add(int argc, char **argv, int i, struct cli_socket *soc
 	ret = CLI_EXIT_OK;
 out:
 	json_decref(root);
-	json_decref(req);
 	return ret;
 }
 
@@ -1404,28 +1404,29 @@ static int cli_peer_rm_args(int argc, char **argv, int i, struct cli_socket *soc
 	return CLI_EXIT_OK;
 }
 
-static int cli_cmd_peer_rm(int argc, char **argv, int i, struct cli_socket *sock)
+static int cli_peer_rm_req(int argc, char **argv, int i, struct cli_socket *sock, json_t *req,
+			   bool *help)
 {
-	json_t *req = NULL, *root = NULL;
-	const char *peer, *name;
-	json_error_t jerr;
-	bool help = false;
+	const char *peer;
 	int ret;
 
-	ret = cli_peer_rm_args(argc, argv, i, sock, &peer, &help);
-	if (ret != CLI_EXIT_OK || help) {
-		if (help)
-			fputs(cli_help, stdout);	/* main checks the write */
+	ret = cli_peer_rm_args(argc, argv, i, sock, &peer, help);
+	if (ret != CLI_EXIT_OK || *help)
 		return ret;
-	}
+	return cli_json_set_new(req, "peer", json_string(peer));
+}
+
+static int cli_cmd_peer_rm(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	const char *name;
+	json_error_t jerr;
+	json_t *root;
+	int ret;
+
+	ret = cli_post_cmd(argc, argv, i, sock, cli_peer_rm_req, "/peers/rm", &root);
+	if (ret != CLI_EXIT_OK || !root)
+		return ret;
 	ret = CLI_EXIT_FAIL;
-	req = json_pack("{s:s}", "peer", peer);
-	if (!req) {
-		cli_fail("out of memory", NULL);
-		goto out;
-	}
-	if (cli_post(sock, "/peers/rm", req, &root) < 0)
-		goto out;
 	if (json_unpack_ex(root, &jerr, 0, "{s:s}", "name", &name) < 0) {
 		cli_malformed(&jerr);
 		goto out;
@@ -1438,7 +1439,6 @@ static int cli_cmd_peer_rm(int argc, char **argv, int i, struct cli_socket *sock
 	ret = CLI_EXIT_OK;
 out:
 	json_decref(root);
-	json_decref(req);
 	return ret;
 }
 

@@ -46,6 +46,10 @@ static void test_load(void **state)
 		assert_true(strlen(e.msg) > 0);
 		assert_int_equal(errbuf_http_status(e.code), 400);
 	}
+	/* a raw NUL inside a string or after the object: the whole body is read, not to the NUL */
+	assert_int_equal(api_json_load("{\"a\":\"x\0y\"}", 11, &root, &e), -EINVAL);
+	assert_int_equal(api_json_load("{\"a\":1}\0", 8, &root, &e), -EINVAL);
+	assert_null(root);
 	big = malloc(API_BODY_MAX + 2);
 	assert_non_null(big);
 	memset(big, ' ', API_BODY_MAX + 1);
