@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The driver instance: life cycle, lookups, host settings and status. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,9 @@ int driver_save(struct driver *d, struct errbuf *e)
 	int ret;
 
 	ret = state_save(d->state_path, &d->st, &se);
+	/* The JSON tree of a big state is megabytes of short-lived blocks between the long-lived
+	 * ones: hand the freed pages back instead of keeping them resident. */
+	malloc_trim(0);
 	if (ret < 0)
 		return errbuf_set(e, ret, "could not save the state to %s: %s", d->state_path,
 				  se.msg);
@@ -144,6 +148,8 @@ static int mkdir_p(const char *dir)
 int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e)
 {
 	const char *dir = cfg->state_dir ? cfg->state_dir : "/var/lib/wgnet";
+	struct errbuf step = { 0 };
+	bool mesh_up = false;
 	struct driver *d;
 	int ret;
 
@@ -189,13 +195,18 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	if (ret < 0)
 		goto fail;
 	if (d->st.host_index) {
-		struct errbuf me = { 0 };
-
 		/* The mesh failing (no WireGuard at all?) must not take the local networks down. */
-		if (mesh_start(d, &me) < 0)
-			log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, me.msg);
+		mesh_up = mesh_start(d, &step) == 0;
+		if (!mesh_up)
+			log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, step.msg);
 	}
+	/* our table, once: mesh_start has built it when it got that far */
+	if (!mesh_up && firewall_apply(d, &d->st, &step) < 0)
+		log_error("reconcile: %s", step.msg);
+	/* once, after the mesh: a no-op if mesh_start has just done it */
+	firewall_docker_user_sync(d, false);
 	mesh_watchdog_start(d);
+	malloc_trim(0);		/* the loaded state's JSON tree, the link and peer dumps */
 	*out = d;
 	return 0;
 fail:

@@ -5,7 +5,6 @@
 #include "driver/names.h"
 
 #define BRIDGE_ID_CHARS 10
-#define VETH_ID_CHARS 11
 
 static bool is_lower_hex(char c)
 {
@@ -36,12 +35,12 @@ void names_bridge(const char *network_id, char out[IFNAMSIZ])
 
 void names_veth_host(const char *endpoint_id, char out[IFNAMSIZ])
 {
-	snprintf(out, IFNAMSIZ, "%s%.*s", NAMES_VETH_HOST_PREFIX, VETH_ID_CHARS, endpoint_id);
+	snprintf(out, IFNAMSIZ, "%s%.*s", NAMES_VETH_HOST_PREFIX, NAMES_VETH_ID_CHARS, endpoint_id);
 }
 
 void names_veth_ctr(const char *endpoint_id, char out[IFNAMSIZ])
 {
-	snprintf(out, IFNAMSIZ, "%s%.*s", NAMES_VETH_CTR_PREFIX, VETH_ID_CHARS, endpoint_id);
+	snprintf(out, IFNAMSIZ, "%s%.*s", NAMES_VETH_CTR_PREFIX, NAMES_VETH_ID_CHARS, endpoint_id);
 }
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -56,8 +55,8 @@ bool names_is_ours(const char *ifname)
 	if (has_prefix(ifname, NAMES_BRIDGE_PREFIX))
 		return hex_exactly(ifname + strlen(NAMES_BRIDGE_PREFIX), BRIDGE_ID_CHARS);
 	if (has_prefix(ifname, NAMES_VETH_HOST_PREFIX))
-		return hex_exactly(ifname + strlen(NAMES_VETH_HOST_PREFIX), VETH_ID_CHARS);
+		return hex_exactly(ifname + strlen(NAMES_VETH_HOST_PREFIX), NAMES_VETH_ID_CHARS);
 	if (has_prefix(ifname, NAMES_VETH_CTR_PREFIX))
-		return hex_exactly(ifname + strlen(NAMES_VETH_CTR_PREFIX), VETH_ID_CHARS);
+		return hex_exactly(ifname + strlen(NAMES_VETH_CTR_PREFIX), NAMES_VETH_ID_CHARS);
 	return false;
 }

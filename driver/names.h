@@ -9,6 +9,7 @@
 #define DOCKER_ID_LEN 64
 #define NAMES_WG_DEVICE "wgnet0"
 #define NAMES_BRIDGE_PREFIX "wgb"	/* + first 10 hex of the network ID */
+#define NAMES_VETH_ID_CHARS 11		/* of the endpoint ID, in both veth names */
 #define NAMES_VETH_HOST_PREFIX "wgv"	/* + first 11 hex of the endpoint ID */
 #define NAMES_VETH_CTR_PREFIX "wgc"	/* + first 11 hex of the endpoint ID */
 #define NAMES_NFT_TABLE "wgnet"		/* family inet */

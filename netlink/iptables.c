@@ -25,6 +25,8 @@ struct output {
 	size_t len;
 };
 
+static int split_line(char *line, const char **argv, int max);
+
 /* Our rules in chain order; the last one only with a tunnel interface. */
 static int rule_argv(int k, const char *wg_ifname, const char **argv)
 {
@@ -216,19 +218,61 @@ static int rule_present(const char *bin, int k, const char *wg)
 	return ret == 0 ? 1 : ret == 1 ? 0 : status_errno(ret);
 }
 
+/*
+ * have[k] = rule k is a line of the -S listing, word for word as iptables prints it back.
+ * A rule not seen here is still asked about with -C: the listing only saves those calls.
+ */
+static int listed_rules(struct output *listing, const char *wg, bool have[NRULES])
+{
+	const char *argv[ARGV_MAX], *want[ARGV_MAX];
+	char *line, *next;
+	int n, nwant;
+
+	for (line = listing->buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		n = split_line(line, argv, ARGV_MAX);
+		if (n < 0)
+			return n;
+		if (n < 2 || strcmp(argv[0], "-A") != 0 || strcmp(argv[1], CHAIN) != 0)
+			continue;
+		for (int k = 0; k < NRULES; k++) {
+			bool same;
+
+			nwant = rule_argv(k, wg, want);
+			if (nwant == 0 || nwant != n - 2)
+				continue;
+			same = true;
+			for (int i = 0; i < nwant && same; i++)
+				same = strcmp(want[i], argv[i + 2]) == 0;
+			if (same) {
+				have[k] = true;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 int iptables_docker_user_ensure(const char *iptables_bin, const char *wg_ifname)
 {
+	bool have[NRULES] = { false };
 	struct output out = { 0 };
 	char pos[16];
 	int ret;
 
 	ret = list_chain(iptables_bin, &out);
+	if (ret == 0)
+		ret = listed_rules(&out, wg_ifname, have);
 	free(out.buf);
 	if (ret < 0)
 		return ret;
 	for (int k = 0; k < NRULES; k++) {
 		if (k == 3 && !wg_ifname)
 			break;
+		if (have[k])
+			continue;
 		ret = rule_present(iptables_bin, k, wg_ifname);
 		if (ret < 0)
 			return ret;

@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -165,26 +166,22 @@ static int route_parse_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Names for the routes' devices; one that vanished meanwhile leaves the name empty. */
-static int route_dump_name(struct nl *nl, struct route_dump *d)
+/*
+ * Names for the routes' devices; one that vanished meanwhile leaves the name empty. By index,
+ * one device at a time: a full link dump would cost far more with a thousand veths around.
+ */
+static void route_dump_name(struct route_dump *d)
 {
-	struct link_info *links = NULL;
-	size_t i, j, nlinks = 0;
-	int ret;
-
-	if (d->n == 0)
-		return 0;
-	ret = link_dump(nl, &links, &nlinks);
-	if (ret < 0)
-		return ret;
-	for (i = 0; i < d->n; i++)
-		for (j = 0; j < nlinks; j++)
-			if (d->oif[i] && links[j].index == d->oif[i]) {
-				memcpy(d->v[i].ifname, links[j].name, sizeof(d->v[i].ifname));
-				break;
-			}
-	free(links);
-	return 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (!d->oif[i])
+			continue;
+		if (i > 0 && d->oif[i] == d->oif[i - 1]) {
+			memcpy(d->v[i].ifname, d->v[i - 1].ifname, sizeof(d->v[i].ifname));
+			continue;
+		}
+		if (!if_indextoname((unsigned)d->oif[i], d->v[i].ifname))
+			d->v[i].ifname[0] = 0;
+	}
 }
 
 static void route_dump_reset(struct route_dump *d)
@@ -214,9 +211,7 @@ int route_dump_proto(struct nl *nl, uint8_t protocol, struct route **out, size_t
 	}
 	if (ret < 0)
 		goto out;
-	ret = route_dump_name(nl, &d);
-	if (ret < 0)
-		goto out;
+	route_dump_name(&d);
 	/* an empty result is still an allocation the caller frees, as link_dump's */
 	if (!d.v) {
 		d.v = malloc(sizeof(*d.v));

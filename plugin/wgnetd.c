@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,6 +134,11 @@ int main(int argc, char **argv)
 	ret = parse_args(argc, argv, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
+#ifdef M_ARENA_MAX
+	/* Requests take turns on the driver lock: an arena per connection thread would only
+	 * hold memory (bench/README.md, footprint). */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	/* Block the stop signals before any thread exists, so only sigwait() below sees them. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

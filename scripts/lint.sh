@@ -19,9 +19,9 @@ checks=-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 
 out=$(mktemp "${TMPDIR:-/tmp}/wgnet-lint.XXXXXX")
 trap 'rm -f "$out"' EXIT
-jq -r '.[].file' "$db" | grep -E "^$repo/(netlink|driver|plugin|tests)/" | sort -u |
+jq -r '.[].file' "$db" | grep -E "^$repo/(netlink|driver|plugin|tests|bench)/" | sort -u |
 	xargs -r -P "$(nproc)" -n 1 clang-tidy -p "$build" --quiet --checks="$checks" \
-		--header-filter="^$repo/(netlink|driver|plugin|tests)/" >"$out" 2>/dev/null || true
+		--header-filter="^$repo/(netlink|driver|plugin|tests|bench)/" >"$out" 2>/dev/null || true
 # clang-tidy prints "N warnings generated" to stderr; findings go to stdout as file:line: ...
 if grep -E "^$repo/.*: (warning|error):" "$out" >/dev/null; then
 	grep -E -A3 "^$repo/.*: (warning|error):" "$out"
