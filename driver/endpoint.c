@@ -128,7 +128,7 @@ static int ports_copy(const struct port_binding *src, size_t n, struct port_bind
 static int endpoint_create_locked(struct driver *d, const struct endpoint_create_req *req,
 				  struct endpoint_create_reply *reply, struct errbuf *e)
 {
-	char idb[13], slice_s[CIDR_STR_MAX];
+	char idb[13], idb2[13], slice_s[CIDR_STR_MAX];
 	struct state_endpoint *ep, *other;
 	struct state_pool *p;
 	struct cidr a;
@@ -161,6 +161,13 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 		mac_format(other->mac, reply->mac);
 		return 0;
 	}
+	/* Docker's IDs are random, but two that start alike would share one veth */
+	for (size_t i = 0; i < d->st.nendpoints; i++)
+		if (strncmp(d->st.endpoints[i].id, req->endpoint_id, NAMES_VETH_ID_CHARS) == 0)
+			return errbuf_set(e, -EEXIST, "endpoint %s starts with the same %d characters "
+					  "as endpoint %s, and they name its veth",
+					  short_id(req->endpoint_id, idb), NAMES_VETH_ID_CHARS,
+					  short_id(d->st.endpoints[i].id, idb2));
 	if (a.addr == p->gateway)
 		return errbuf_set(e, -EADDRINUSE, "address %s is the network's gateway",
 				  req->address);

@@ -246,6 +246,8 @@ bad $P "MacAddress \"zz:zz\"" "$(mut "$B" '.Interface.MacAddress = "zz:zz"')"
 bad $P "MacAddress a number" "$(mut "$B" '.Interface.MacAddress = 42')" "" 400
 bad $P "portmap a string" "$(mut "$B" '.Options["com.docker.network.portmap"] = "x"')" "" 400
 bad $P "the ID of an existing endpoint, another address" "$(mut "$B" ".EndpointID = \"$EP1\"")"
+bad $P "an ID that starts like an existing endpoint's (its veth's name)" \
+	"$(mut "$B" ".EndpointID = \"${EP1:0:11}$(rand_id | cut -c 12-)\"")"
 
 for P in NetworkDriver.Join NetworkDriver.EndpointOperInfo NetworkDriver.ProgramExternalConnectivity \
 	NetworkDriver.Leave NetworkDriver.DeleteEndpoint NetworkDriver.RevokeExternalConnectivity; do
