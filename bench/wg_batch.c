@@ -3,20 +3,24 @@
  * wg_batch: the control-plane figures of bench/run that belong to the WireGuard backends alone,
  * through the same code wgnetd uses (netlink/wg_uapi.c, netlink/wg_genl.c).
  *
- *   wg_batch uapi N RUNS   in a network namespace of its own: RUNS times, start a fresh
+ *   wg_batch uapi N RUNS [bare]
+ *                          in a network namespace of its own: RUNS times, start a fresh
  *                          wireguard-go, give it a key and a port, program N peers in one
  *                          set_peers call, add one more, read the device back; prints the
- *                          median of each step in ms
+ *                          median of each step in ms. "bare": peers without endpoint and
+ *                          keepalive, like bench/run's `wgnet peer add --no-endpoint`
  *   wg_batch genl N        builds (never sends) the kernel's WG_CMD_SET_DEVICE messages for N
  *                          peers, as wgnetd would send them; prints their count and sizes
  *
  * Peers look like wgnetd's: a real Curve25519 public key (wireguard-go precomputes a shared
  * secret per peer, so random bytes would not cost the same), an IPv4 endpoint, one /24 of
- * allowed IPs replacing the old list, a keepalive of 25 s. Output is "key value" lines.
+ * allowed IPs replacing the old list, a keepalive of 25 s (unless bare). Output is "key value"
+ * lines.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +60,7 @@ static double median(double *v, size_t n)
 }
 
 /* Peer k: 10.(k / 256 + 64).(k % 256).0/24 behind 192.168.(k / 250).(k % 250 + 2):51820. */
-static void peer_make(struct wg_peer *p, struct wg_allowed_ip *ip, size_t k)
+static void peer_make(struct wg_peer *p, struct wg_allowed_ip *ip, size_t k, bool bare)
 {
 	uint8_t secret[WG_KEY_LEN];
 	struct sockaddr_in *sin = (struct sockaddr_in *)&p->endpoint;
@@ -73,9 +77,13 @@ static void peer_make(struct wg_peer *p, struct wg_allowed_ip *ip, size_t k)
 	p->nallowed_ips = 1;
 	p->replace_allowed_ips = true;
 	p->keepalive = 25;
+	if (bare) {
+		p->endpoint.ss_family = AF_UNSPEC;
+		p->keepalive = 0;
+	}
 }
 
-static int peers_make(size_t n, struct wg_peer **peers, struct wg_allowed_ip **ips)
+static int peers_make(size_t n, bool bare, struct wg_peer **peers, struct wg_allowed_ip **ips)
 {
 	*peers = calloc(n, sizeof(**peers));
 	*ips = calloc(n, sizeof(**ips));
@@ -85,7 +93,7 @@ static int peers_make(size_t n, struct wg_peer **peers, struct wg_allowed_ip **i
 		return -ENOMEM;
 	}
 	for (size_t k = 0; k < n; k++)
-		peer_make(&(*peers)[k], &(*ips)[k], k);
+		peer_make(&(*peers)[k], &(*ips)[k], k, bare);
 	return 0;
 }
 
@@ -98,7 +106,7 @@ static int bench_genl(size_t n)
 	void *buf = NULL;
 	int ret;
 
-	ret = peers_make(n + 1, &peers, &ips);
+	ret = peers_make(n + 1, false, &peers, &ips);
 	if (ret < 0)
 		return ret;
 	buf = malloc(WG_GENL_MSG_MAX);
@@ -195,7 +203,7 @@ out:
 	return ret;
 }
 
-static int bench_uapi(size_t n, size_t runs)
+static int bench_uapi(size_t n, size_t runs, bool bare)
 {
 	static const char *const names[5] = { "uapi_start_ms", "uapi_set_device_ms",
 		"uapi_set_peers_ms", "uapi_one_more_ms", "uapi_get_device_ms" };
@@ -206,7 +214,7 @@ static int bench_uapi(size_t n, size_t runs)
 	int ret;
 
 	snprintf(ifname, sizeof(ifname), "wgb%d", (int)getpid());
-	ret = peers_make(n + 1, &peers, &ips);
+	ret = peers_make(n + 1, bare, &peers, &ips);
 	if (ret < 0)
 		return ret;
 	for (size_t r = 0; r < runs; r++) {
@@ -231,7 +239,7 @@ out:
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: wg_batch uapi PEERS RUNS | wg_batch genl PEERS\n");
+	fprintf(stderr, "usage: wg_batch uapi PEERS RUNS [bare] | wg_batch genl PEERS\n");
 }
 
 static int count_arg(const char *s, size_t max, size_t *out)
@@ -262,9 +270,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "genl") == 0 && argc == 3) {
 		ret = bench_genl(n);
-	} else if (strcmp(argv[1], "uapi") == 0 && argc == 4 &&
+	} else if (strcmp(argv[1], "uapi") == 0 && (argc == 4 ||
+		   (argc == 5 && strcmp(argv[4], "bare") == 0)) &&
 		   count_arg(argv[3], MAX_RUNS, &runs) == 0) {
-		ret = bench_uapi(n, runs);
+		ret = bench_uapi(n, runs, argc == 5);
 	} else {
 		usage();
 		return 2;
