@@ -161,21 +161,23 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 		mac_format(other->mac, reply->mac);
 		return 0;
 	}
-	/* Docker's IDs are random, but two that start alike would share one veth */
-	for (size_t i = 0; i < d->st.nendpoints; i++)
-		if (strncmp(d->st.endpoints[i].id, req->endpoint_id, NAMES_VETH_ID_CHARS) == 0)
-			return errbuf_set(e, -EEXIST, "endpoint %s starts with the same %d characters "
-					  "as endpoint %s, and they name its veth",
-					  short_id(req->endpoint_id, idb), NAMES_VETH_ID_CHARS,
-					  short_id(d->st.endpoints[i].id, idb2));
 	if (a.addr == p->gateway)
 		return errbuf_set(e, -EADDRINUSE, "address %s is the network's gateway",
 				  req->address);
-	for (size_t i = 0; i < d->st.nendpoints; i++)
-		if (d->st.endpoints[i].addr == a.addr &&
-		    strcmp(d->st.endpoints[i].network_id, req->network_id) == 0)
+	for (size_t i = 0; i < d->st.nendpoints; i++) {
+		const struct state_endpoint *o = &d->st.endpoints[i];
+
+		if (o->addr == a.addr && strcmp(o->network_id, req->network_id) == 0)
 			return errbuf_set(e, -EADDRINUSE, "address %s is in use by endpoint %s",
-					  req->address, short_id(d->st.endpoints[i].id, idb));
+					  req->address, short_id(o->id, idb));
+		/* Docker's IDs are random, but two that start alike would share one veth */
+		if (strncmp(o->id, req->endpoint_id, NAMES_VETH_ID_CHARS) == 0)
+			return errbuf_set(e, -EEXIST, "endpoint %s starts with the same %d characters "
+					  "as endpoint %s, which name its veth: remove the container "
+					  "and create it again to get another endpoint ID",
+					  short_id(req->endpoint_id, idb), NAMES_VETH_ID_CHARS,
+					  short_id(o->id, idb2));
+	}
 
 	ep = state_endpoint_add(&d->st);
 	if (!ep)

@@ -54,18 +54,13 @@ static int id_prefixes_make(const struct state *st, struct id_prefixes *out)
 	return 0;
 }
 
-/* name is a veth of ours (either end) and an endpoint owns it */
+/* name, one of our veth names (names_is_ours, not a bridge): an endpoint owns it */
 static bool veth_wanted(const struct id_prefixes *ids, const char *name)
 {
-	size_t plen = strlen(NAMES_VETH_HOST_PREFIX);
-
 	_Static_assert(sizeof(NAMES_VETH_HOST_PREFIX) == sizeof(NAMES_VETH_CTR_PREFIX),
 		       "both ends' prefixes have one length");
-	if (strncmp(name, NAMES_VETH_HOST_PREFIX, plen) != 0 &&
-	    strncmp(name, NAMES_VETH_CTR_PREFIX, plen) != 0)
-		return false;
-	return strlen(name + plen) == NAMES_VETH_ID_CHARS &&
-	       bsearch(name + plen, ids->v, ids->n, sizeof(*ids->v), prefix_cmp) != NULL;
+	return bsearch(name + strlen(NAMES_VETH_HOST_PREFIX), ids->v, ids->n, sizeof(*ids->v),
+		       prefix_cmp) != NULL;
 }
 
 static int link_cmp(const void *a, const void *b)
