@@ -274,21 +274,16 @@ static int routes_apply(struct driver *d, struct errbuf *e)
 	return 0;
 }
 
+/*
+ * Up first, then key and port: a port in use then fails here on both backends (the kernel
+ * binds when it goes up, wireguard-go once it sees its TUN up) rather than unreported.
+ */
 static int device_configure(struct driver *d, struct errbuf *e)
 {
 	struct wg_device dev = { .has_private_key = true };
 	struct link_info li;
 	int ret;
 
-	snprintf(dev.ifname, sizeof(dev.ifname), "%s", NAMES_WG_DEVICE);
-	memcpy(dev.private_key, d->keys.priv, KEYS_LEN);
-	dev.listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
-	ret = d->wg.set_device(&d->wg, &dev);
-	wg_device_release(&dev);
-	if (ret < 0)
-		return errbuf_set(e, ret, "could not configure %s (listen port %u): %s",
-				  NAMES_WG_DEVICE, d->st.listen_port ? d->st.listen_port :
-				  WG_DEFAULT_PORT, strerror(-ret));
 	ret = link_get(d->nl, NAMES_WG_DEVICE, &li);
 	if (ret == 0 && li.mtu != d->st.mtu)
 		ret = link_set_mtu(d->nl, NAMES_WG_DEVICE, d->st.mtu);
@@ -297,6 +292,18 @@ static int device_configure(struct driver *d, struct errbuf *e)
 	if (ret < 0)
 		return errbuf_set(e, ret, "could not bring %s up: %s", NAMES_WG_DEVICE,
 				  nl_strerror(d->nl, ret));
+	snprintf(dev.ifname, sizeof(dev.ifname), "%s", NAMES_WG_DEVICE);
+	memcpy(dev.private_key, d->keys.priv, KEYS_LEN);
+	dev.listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
+	ret = d->wg.set_device(&d->wg, &dev);
+	wg_device_release(&dev);
+	if (ret == -EADDRINUSE)
+		return errbuf_set(e, ret, "could not configure %s: UDP port %u is in use by another "
+				  "program (another WireGuard?): stop it, or run wgnet init again "
+				  "with --listen-port", NAMES_WG_DEVICE, dev.listen_port);
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not configure %s (listen port %u): %s",
+				  NAMES_WG_DEVICE, dev.listen_port, strerror(-ret));
 	return 0;
 }
 

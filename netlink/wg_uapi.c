@@ -31,6 +31,7 @@
 #define UAPI_TIMEOUT_SEC 5		/* per send or receive on the socket */
 #define START_TIMEOUT_MS 5000
 #define START_POLL_MS 2		/* a failed connect is cheap; wireguard-go is up in ~20 ms */
+#define BIND_WAIT_MS 1000		/* for wireguard-go to see its TUN up and open its socket */
 #define KEY_HEX_LEN (2 * WG_KEY_LEN)
 
 extern char **environ;
@@ -547,12 +548,52 @@ static int get_line(void *data, const char *key, const char *value)
 
 /* ----- the backend ----- */
 
+static int bound_line(void *data, const char *key, const char *value)
+{
+	bool *bound = data;
+
+	if (strcmp(key, "listen_port") == 0)
+		*bound = strcmp(value, "0") != 0;
+	return 0;
+}
+
+/*
+ * wireguard-go opens its UDP socket only once it has seen its TUN device up (at its start on
+ * some kernels, at link up on others); until then a listen port is only stored, and a port in
+ * use fails later, in its log alone. Waiting for a bound port makes the set report -EADDRINUSE.
+ * After BIND_WAIT_MS the set goes ahead all the same: that is also what a device whose last
+ * bind failed costs (it shows no port either).
+ */
+static int wait_bound(const char *dir, const char *ifname)
+{
+	static const char req[] = "get=1\n\n";
+	struct timespec ts = { .tv_nsec = START_POLL_MS * 1000000L };
+	int waited, ret;
+
+	for (waited = 0; waited < BIND_WAIT_MS; waited += START_POLL_MS) {
+		bool bound = false;
+
+		ret = uapi_call(dir, ifname, req, sizeof(req) - 1, bound_line, &bound);
+		if (ret < 0)
+			return ret;
+		if (bound)
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 static int uapi_set_device(const struct wg_backend *b, const struct wg_device *dev)
 {
 	char req[32 + KEY_HEX_LEN + 32], hex[KEY_HEX_LEN + 1];
 	size_t len;
 	int ret;
 
+	if (dev->listen_port) {
+		ret = wait_bound(b->uapi_dir, dev->ifname);
+		if (ret < 0)
+			return ret;
+	}
 	len = (size_t)snprintf(req, sizeof(req), "set=1\n");
 	if (dev->has_private_key) {
 		key_to_hex(hex, dev->private_key);
