@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# run.sh: netlink/wg_genl.c against real kernel WireGuard. This machine's kernel has none, so
-# Debian's kernel boots under qemu (TCG) with an initramfs holding busybox, the modules and
-# test_wg_kernel; /init runs it and prints its PASS/FAIL lines on the serial console.
+# run.sh: wgnet against real kernel WireGuard. This machine's kernel has none, so Debian's
+# kernel boots under qemu (TCG) with an initramfs holding busybox, the modules, test_wg_kernel
+# (netlink/wg_genl.c alone) and guest_mesh.sh (two wgnetd hosts in namespaces, on kernel
+# WireGuard, with iproute2's ip, wg and curl); /init runs both, and they print their PASS/FAIL
+# lines on the serial console.
 #   exit 0: every check passed and the guest reached the end; 77: qemu missing (skip); else 1.
 # Root only for apt-get download into the cache; WGNET_QEMU_CACHE overrides the cache dir.
+# WGNETD and WGNET name the binaries to test (default: build/release/).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${WGNET_QEMU_CACHE:-/var/cache/wgnet-qemu}
 boot_timeout=${WGNET_QEMU_TIMEOUT:-180}
-# dependencies first; more are added from each module's depends= field
+# dependencies first; more are added from each module's depends= field (libcrc32c needs a
+# crc32c implementation that it asks for at load time: crc32c_generic)
 modules=(libcurve25519-generic udp_tunnel ip6_udp_tunnel poly1305-x86_64 libchacha chacha-x86_64
-	libchacha20poly1305 curve25519-x86_64 wireguard veth)
+	libchacha20poly1305 curve25519-x86_64 wireguard veth
+	crc32c_generic bridge nf_tables nft_ct nft_fib_inet nft_nat nft_masq nft_chain_nat)
+wgnetd=${WGNETD:-$repo/build/release/wgnetd}
+wgnet=${WGNET:-$repo/build/release/wgnet}
 
 log() { echo "qemu: $*" >&2; }
 
@@ -20,8 +27,11 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "qemu: SKIP: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86 cpio)"
 	exit 77
 fi
-for tool in cpio gzip gcc busybox; do
+for tool in cpio gzip gcc busybox ip wg curl; do
 	command -v "$tool" >/dev/null || { log "$tool is not installed"; exit 1; }
+done
+for bin in "$wgnetd" "$wgnet"; do
+	[ -x "$bin" ] || { log "no $bin: build first, or set WGNETD and WGNET"; exit 1; }
 done
 if ! busybox --list >/dev/null 2>&1 || ldd "$(command -v busybox)" >/dev/null 2>&1; then
 	log "busybox must be the static one (busybox-static)"
@@ -84,14 +94,24 @@ gcc "${cflags[@]}" "$repo/tests/qemu/test_wg_kernel.c" "$build"/*.o -o "$build/t
 
 # ---- the initramfs
 root=$work/root
-mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,lib/modules,lib64,usr/bin,usr/sbin}
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,run,tmp,var,lib/modules,lib64,usr/bin,usr/sbin}
+ln -s ../run "$root/var/run"		# iproute2 keeps its namespaces in /var/run/netns
 cp "$(command -v busybox)" "$root/bin/busybox"
 for applet in $(busybox --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 cp "$build/test_wg_kernel" "$root/bin/test_wg_kernel"
+cp "$repo/tests/qemu/guest_mesh.sh" "$root/bin/guest_mesh.sh"
+cp "$wgnetd" "$root/usr/sbin/wgnetd"
+cp "$wgnet" "$root/usr/bin/wgnet"
+cp "$(command -v ip)" "$root/usr/sbin/ip"	# busybox's ip has no netns
+cp "$(command -v wg)" "$root/usr/bin/wg"
+cp "$(command -v curl)" "$root/usr/bin/curl"
 # every shared library ldd lists, the loader included, at the same path
-ldd "$build/test_wg_kernel" | grep -oE '/[^ ]+' | while read -r lib; do
+for bin in "$build/test_wg_kernel" "$wgnetd" "$wgnet" "$(command -v ip)" "$(command -v wg)" \
+	"$(command -v curl)"; do
+	ldd "$bin" | grep -oE '/[^ ]+'
+done | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
@@ -141,7 +161,9 @@ done
 		echo "insmod /lib/modules/$m.ko || echo 'FAIL insmod $m'"
 	done
 	echo '/bin/test_wg_kernel'
-	echo 'echo "WGNET-QEMU-END rc=$?"'
+	echo 'rc=$?'
+	echo 'sh /bin/guest_mesh.sh && echo WGNET-QEMU-MESH-DONE'
+	echo 'echo "WGNET-QEMU-END rc=$rc"'
 	echo 'poweroff -f'
 } >"$root/init"
 chmod 755 "$root/init"
@@ -174,7 +196,8 @@ if [ "$qrc" -eq 124 ]; then
 	tr -d '\r' <"$out" | tail -n 40 >&2
 	exit 1
 fi
-if ! tr -d '\r' <"$out" | grep -q '^WGNET-QEMU-END rc=0$' || [ "$fail" -ne 0 ] ||
+if ! tr -d '\r' <"$out" | grep -q '^WGNET-QEMU-END rc=0$' ||
+	! tr -d '\r' <"$out" | grep -q '^WGNET-QEMU-MESH-DONE$' || [ "$fail" -ne 0 ] ||
 	[ "$pass" -eq 0 ]; then
 	log "FAILED: $pass passed, $fail failed, qemu exit $qrc, ${secs} s; the console's end:"
 	tr -d '\r' <"$out" | tail -n 40 >&2
