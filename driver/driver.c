@@ -253,6 +253,7 @@ static void default_host_name(char *out, size_t size, unsigned index)
 
 int driver_host_init(struct driver *d, const struct host_init_req *req, struct errbuf *e)
 {
+	struct errbuf step = { 0 };
 	struct state old;
 	int ret = 0;
 
@@ -315,7 +316,10 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 	}
 	log_info("host index %u%s%s", req->index, d->st.host_endpoint[0] ? ", endpoint " : "",
 		 d->st.host_endpoint);
-	ret = mesh_start(d, e);
+	/* kept when the mesh fails: local networks work without it, and init runs again */
+	ret = mesh_start(d, &step);
+	if (ret < 0)
+		errbuf_set(e, ret, "host index %u is saved, but %.440s", req->index, step.msg);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;
