@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "driver/driver_impl.h"
 #include "driver/ipam.h"
 #include "driver/log.h"
@@ -164,28 +166,33 @@ static void peers_free(struct wg_peer *v, size_t n)
 	free(v);
 }
 
+/* The device as it is: key, port, peers. The caller releases it. */
+static int device_read(struct driver *d, struct wg_device *have, struct errbuf *e)
+{
+	int ret = d->wg.get_device(&d->wg, NAMES_WG_DEVICE, have);
+
+	if (ret < 0)
+		return errbuf_set(e, ret, "could not read %s: %s", NAMES_WG_DEVICE, strerror(-ret));
+	return 0;
+}
+
 /*
  * Every peer of the state with its current allowed IPs, in one set operation; a peer the
- * device already reaches keeps the endpoint it roamed to. Peers the state does not name go.
+ * device already reaches (in have) keeps the endpoint it roamed to. Peers the state does not
+ * name go.
  */
-static int peers_apply(struct driver *d, struct errbuf *e)
+static int peers_apply(struct driver *d, const struct wg_device *have, struct errbuf *e)
 {
-	struct wg_device have = { 0 };
 	struct wg_peer *v = NULL;
 	size_t n = 0;
 	int ret;
 
-	ret = d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have);
-	if (ret < 0)
-		return errbuf_set(e, ret, "could not read %s: %s", NAMES_WG_DEVICE, strerror(-ret));
-	v = calloc(d->st.npeers + have.npeers + 1, sizeof(*v));
-	if (!v) {
-		ret = errbuf_set(e, -ENOMEM, "out of memory");
-		goto out;
-	}
+	v = calloc(d->st.npeers + have->npeers + 1, sizeof(*v));
+	if (!v)
+		return errbuf_set(e, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
-		const struct wg_peer *cur = have_peer(&have, sp->public_key);
+		const struct wg_peer *cur = have_peer(have, sp->public_key);
 		struct wg_peer *p = &v[n++];
 
 		memcpy(p->public_key, sp->public_key, KEYS_LEN);
@@ -201,10 +208,10 @@ static int peers_apply(struct driver *d, struct errbuf *e)
 			log_warn("peer %s: endpoint %s does not resolve, ignoring", sp->name,
 				 sp->endpoint);
 	}
-	for (size_t i = 0; i < have.npeers; i++) {
-		if (state_has_peer(&d->st, have.peers[i].public_key))
+	for (size_t i = 0; i < have->npeers; i++) {
+		if (state_has_peer(&d->st, have->peers[i].public_key))
 			continue;
-		memcpy(v[n].public_key, have.peers[i].public_key, KEYS_LEN);
+		memcpy(v[n].public_key, have->peers[i].public_key, KEYS_LEN);
 		v[n++].remove = true;
 	}
 	ret = n ? d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, v, n) : 0;
@@ -213,7 +220,6 @@ static int peers_apply(struct driver *d, struct errbuf *e)
 			   strerror(-ret));
 out:
 	peers_free(v, n);
-	wg_device_release(&have);
 	return ret;
 }
 
@@ -274,13 +280,9 @@ static int routes_apply(struct driver *d, struct errbuf *e)
 	return 0;
 }
 
-/*
- * Up first, then key and port: a port in use then fails here on both backends (the kernel
- * binds when it goes up, wireguard-go once it sees its TUN up) rather than unreported.
- */
-static int device_configure(struct driver *d, struct errbuf *e)
+/* MTU and up first: a port in use then fails when it is set (device_configure). */
+static int device_up(struct driver *d, struct errbuf *e)
 {
-	struct wg_device dev = { .has_private_key = true };
 	struct link_info li;
 	int ret;
 
@@ -292,9 +294,26 @@ static int device_configure(struct driver *d, struct errbuf *e)
 	if (ret < 0)
 		return errbuf_set(e, ret, "could not bring %s up: %s", NAMES_WG_DEVICE,
 				  nl_strerror(d->nl, ret));
+	return 0;
+}
+
+/*
+ * Key and port, only when they differ from the device's (have): wireguard-go closes and opens
+ * its UDP socket again at every listen port it is given, the same one too, and a restart of
+ * wgnetd must not drop what arrives meanwhile. Up already, both backends bind at once, so a
+ * port in use fails here rather than unreported.
+ */
+static int device_configure(struct driver *d, const struct wg_device *have, struct errbuf *e)
+{
+	struct wg_device dev = { .has_private_key = true };
+	int ret;
+
+	dev.listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
+	if (have->has_private_key && have->listen_port == dev.listen_port &&
+	    sodium_memcmp(have->private_key, d->keys.priv, KEYS_LEN) == 0)
+		return 0;
 	snprintf(dev.ifname, sizeof(dev.ifname), "%s", NAMES_WG_DEVICE);
 	memcpy(dev.private_key, d->keys.priv, KEYS_LEN);
-	dev.listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
 	ret = d->wg.set_device(&d->wg, &dev);
 	wg_device_release(&dev);
 	if (ret == -EADDRINUSE)
@@ -309,6 +328,7 @@ static int device_configure(struct driver *d, struct errbuf *e)
 
 int mesh_start(struct driver *d, struct errbuf *e)
 {
+	struct wg_device have = { 0 };
 	int ret;
 
 	if (!d->st.host_index)
@@ -328,28 +348,37 @@ int mesh_start(struct driver *d, struct errbuf *e)
 	if (ret < 0)
 		return ret;
 	ret = backend_is_kernel(d) ? device_kernel_ensure(d, e) : device_userspace_ensure(d, e);
+	if (ret == 0)
+		ret = device_up(d, e);
+	if (ret == 0)
+		ret = device_read(d, &have, e);
+	if (ret == 0)
+		ret = device_configure(d, &have, e);
 	if (ret < 0)
-		return ret;
-	ret = device_configure(d, e);
-	if (ret < 0)
-		return ret;
+		goto out;
 	d->wg_ready = true;
-	ret = peers_apply(d, e);
+	ret = peers_apply(d, &have, e);
 	if (ret == 0)
 		ret = routes_apply(d, e);
 	if (ret == 0)
 		ret = firewall_apply(d, &d->st, e);
 	firewall_docker_user_sync(d, true);
+out:
+	wg_device_release(&have);
 	return ret;
 }
 
 int mesh_sync(struct driver *d, struct errbuf *e)
 {
+	struct wg_device have = { 0 };
 	int ret;
 
 	if (!d->wg_ready)
 		return 0;
-	ret = peers_apply(d, e);
+	ret = device_read(d, &have, e);
+	if (ret == 0)
+		ret = peers_apply(d, &have, e);
+	wg_device_release(&have);
 	if (ret == 0)
 		ret = routes_apply(d, e);
 	return ret;

@@ -86,14 +86,24 @@ foreign()
 FOREIGN=$(foreign)
 
 # ---------------------------------------------------------------- kill -9, nothing changed
+# wireguard-go's UDP sockets by inode: closed and opened again, they would drop what arrives
+wg_sockets()
+{
+	ns ss -H -u -l -n -e 'sport = :51820' | grep -o 'ino:[0-9]*' | sort | tr '\n' ' '
+}
 kernel_settle
 before=$(kernel_snapshot)
+socks=$(wg_sockets)
+[ -n "$socks" ] && pass "wireguard-go listens on UDP 51820: $socks" ||
+	fail "wireguard-go listens on UDP 51820" "$(ns ss -u -l -n -e -p 2>&1)"
 wgnetd_stop KILL
 assert_eq "kill -9: wgnetd ended by SIGKILL" 137 "$IT_WGNETD_STATUS"
 assert_eq "kill -9 leaves the kernel as it was" "$before" "$(kernel_snapshot)"
 wgnetd_start
 kernel_settle
 assert_eq "restart with nothing broken changes nothing" "$before" "$(kernel_snapshot)"
+assert_eq "restart keeps wireguard-go's UDP sockets (same key and port: not set again)" \
+	"$socks" "$(wg_sockets)"
 
 # ---------------------------------------------------------------- break it
 wgnetd_stop KILL
