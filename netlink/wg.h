@@ -49,7 +49,11 @@ struct wg_device {
 
 struct wg_backend {
 	const char *name;		/* "kernel" or "userspace" */
-	/* Private key and listen port; peers are untouched. */
+	/*
+	 * Private key and listen port; peers are untouched. On a device that is up, a port in
+	 * use fails with -EADDRINUSE (the userspace backend first waits up to 1 s for
+	 * wireguard-go to have bound its socket: before that it would only store the port).
+	 */
 	int (*set_device)(const struct wg_backend *b, const struct wg_device *dev);
 	/*
 	 * Adds, updates or removes the given peers (in as many messages as needed); peers not
