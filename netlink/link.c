@@ -294,17 +294,16 @@ static int link_get_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int link_get(struct nl *nl, const char *name, struct link_info *out)
+/* One link by name, or by index (name NULL): a plain get (NLM_F_ACK), not a dump. */
+static int link_get_one(struct nl *nl, const char *name, int index, struct link_info *out)
 {
 	alignas(struct nlmsghdr) char buf[NL_BUF_SIZE];
 	struct link_found f = { .found = false };
 	struct nlmsghdr *nlh;
 	int ret;
 
-	if (!link_name_ok(name))
-		return -EINVAL;
-	/* a plain get (NLM_F_ACK), not a dump: the kernel looks the name up */
 	nlh = link_msg(nl, buf, RTM_GETLINK, NLM_F_ACK, name);
+	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_index = index;
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	ret = nl_dump(nl, nlh, link_get_cb, &f);
 	if (ret < 0)
@@ -313,6 +312,20 @@ int link_get(struct nl *nl, const char *name, struct link_info *out)
 		return -ENODEV;
 	*out = f.li;
 	return 0;
+}
+
+int link_get(struct nl *nl, const char *name, struct link_info *out)
+{
+	if (!link_name_ok(name))
+		return -EINVAL;
+	return link_get_one(nl, name, 0, out);
+}
+
+int link_get_index(struct nl *nl, int index, struct link_info *out)
+{
+	if (index <= 0)
+		return -EINVAL;
+	return link_get_one(nl, NULL, index, out);
 }
 
 static int link_dump_cb(const struct nlmsghdr *nlh, void *data)

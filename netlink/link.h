@@ -40,6 +40,7 @@ int link_set_master(struct nl *nl, const char *name, const char *master);
 int link_set_netns(struct nl *nl, const char *name, int netns_fd, const char *new_name);
 int link_del(struct nl *nl, const char *name);		/* -ENODEV if absent */
 int link_get(struct nl *nl, const char *name, struct link_info *out);	/* -ENODEV if absent */
+int link_get_index(struct nl *nl, int index, struct link_info *out);	/* -ENODEV if absent */
 /* Every link of this namespace; *out is malloc'd (free()), even when *n is 0. */
 int link_dump(struct nl *nl, struct link_info **out, size_t *n);
 

@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -167,11 +166,15 @@ static int route_parse_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /*
- * Names for the routes' devices; one that vanished meanwhile leaves the name empty. By index,
- * one device at a time: a full link dump would cost far more with a thousand veths around.
+ * Names for the routes' devices, asked through nl (its namespace may not be ours); one that
+ * vanished meanwhile leaves the name empty. By index, one device at a time: a full link dump
+ * would cost far more with a thousand veths around.
  */
-static void route_dump_name(struct route_dump *d)
+static int route_dump_name(struct nl *nl, struct route_dump *d)
 {
+	struct link_info li;
+	int ret;
+
 	for (size_t i = 0; i < d->n; i++) {
 		if (!d->oif[i])
 			continue;
@@ -179,9 +182,14 @@ static void route_dump_name(struct route_dump *d)
 			memcpy(d->v[i].ifname, d->v[i - 1].ifname, sizeof(d->v[i].ifname));
 			continue;
 		}
-		if (!if_indextoname((unsigned)d->oif[i], d->v[i].ifname))
-			d->v[i].ifname[0] = 0;
+		ret = link_get_index(nl, d->oif[i], &li);
+		if (ret == -ENODEV)
+			continue;
+		if (ret < 0)
+			return ret;
+		memcpy(d->v[i].ifname, li.name, sizeof(d->v[i].ifname));
 	}
+	return 0;
 }
 
 static void route_dump_reset(struct route_dump *d)
@@ -211,7 +219,9 @@ int route_dump_proto(struct nl *nl, uint8_t protocol, struct route **out, size_t
 	}
 	if (ret < 0)
 		goto out;
-	route_dump_name(&d);
+	ret = route_dump_name(nl, &d);
+	if (ret < 0)
+		goto out;
 	/* an empty result is still an allocation the caller frees, as link_dump's */
 	if (!d.v) {
 		d.v = malloc(sizeof(*d.v));

@@ -295,6 +295,14 @@ wgnetd_ready()
 			http://localhost/NetworkDriver.GetCapabilities | grep -qx 200
 }
 
+# it_in_run CMD...: CMD in the test's network namespace with the /run wgnetd has (where its
+# userspace WireGuard's sockets are). It execs, so call it in ( ): the pid is CMD's.
+it_in_run()
+{
+	exec ip netns exec "$IT_NS" unshare -m --propagation private \
+		sh -c 'mount --bind "$0" /run && exec "$@"' "$IT_DIR/run" "$@"
+}
+
 wgnetd_start()
 {
 	local i
@@ -307,11 +315,9 @@ wgnetd_start()
 	# adopted by the next wgnetd; the process itself dies with the namespace at cleanup.
 	mkdir -p "$IT_DIR/run"
 	(
-		ip netns exec "$IT_NS" unshare -m --propagation private \
-			sh -c 'mount --bind "$0" /run && exec "$@"' "$IT_DIR/run" \
-			"$WGNETD" --plugin-socket "$IT_PLUGIN_SOCK" \
+		(it_in_run "$WGNETD" --plugin-socket "$IT_PLUGIN_SOCK" \
 			--control-socket "$IT_CONTROL_SOCK" --state-dir "$IT_STATE_DIR" --no-iptables \
-			--log-level debug "$@" </dev/null >>"$IT_LOG" 2>&1 &
+			--log-level debug "$@") </dev/null >>"$IT_LOG" 2>&1 &
 		echo $! >"$IT_DIR/wgnetd.pid"
 		wait $!
 		echo $? >"$IT_DIR/wgnetd.status"

@@ -125,16 +125,11 @@ assert_err "RequestPool before wgnet init fails and names the fix" 'wgnet init'
 
 # Another WireGuard already listens on UDP 51820 here: init says so, whatever moment
 # wireguard-go opens its socket at, and works once the port is free.
-# in_run CMD...: CMD in the test's namespace with wgnetd's /run; it execs, so run it in ( ).
-in_run()
-{
-	exec ip netns exec "$IT_NS" unshare -m --propagation private \
-		sh -c 'mount --bind "$0" /run && exec "$@"' "$IT_DIR/run" "$@"
-}
-(in_run wireguard-go -f wgtaken) </dev/null >/dev/null 2>&1 &
+(it_in_run wireguard-go -f wgtaken) </dev/null >/dev/null 2>&1 &
 TAKEN_PID=$!	# wireguard-go's: every step execs
-retry 5 eval '(in_run wg show wgtaken listen-port)' || die "wireguard-go wgtaken did not start"
-(in_run wg set wgtaken listen-port 51820) || die "wg set wgtaken listen-port 51820"
+retry 5 eval '(it_in_run wg show wgtaken listen-port)' ||
+	die "wireguard-go wgtaken did not start"
+(it_in_run wg set wgtaken listen-port 51820) || die "wg set wgtaken listen-port 51820"
 assert_fails "wgnet init --index 3 with UDP 51820 taken fails" cli init --index 3
 assert_match "... and names the port and the fix: $(head -c 300 <<<"$ASSERT_OUT")" \
 	'host index 3 is saved, but .*UDP port 51820 is in use by another program.*--listen-port' \
@@ -142,7 +137,7 @@ assert_match "... and names the port and the fix: $(head -c 300 <<<"$ASSERT_OUT"
 kill "$TAKEN_PID"
 wait "$TAKEN_PID" 2>/dev/null
 assert_ok "wgnet init --index 3 once the port is free" cli init --index 3
-assert_eq "wgnet0 listens on 51820" 51820 "$(in_run wg show wgnet0 listen-port)"
+assert_eq "wgnet0 listens on 51820" 51820 "$(it_in_run wg show wgnet0 listen-port)"
 
 NETX=$(rand_id)
 sum=$(state_sum)

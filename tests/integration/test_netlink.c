@@ -34,6 +34,7 @@
 #include "netlink/addr.h"
 #include "netlink/link.h"
 #include "netlink/nl.h"
+#include "netlink/route.h"
 
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 #define NPAIRS 40
@@ -493,7 +494,9 @@ static int other_ns_down(void **state)
 static void test_netns(void **state)
 {
 	struct other_ns *o = *state;
-	struct link_info li, *v = NULL;
+	struct route r = { .dst = IP4(10, 211, 0, 0), .len = 16, .protocol = 77 };
+	struct link_info li, li2, *v = NULL;
+	struct route *rv = NULL;
 	struct nl *there = NULL;
 	ino_t here = netns_inode();
 	size_t n = 0;
@@ -530,6 +533,17 @@ static void test_netns(void **state)
 	free(v);
 	assert_int_equal(link_get(there, "eth7", &li), 0);
 	assert_true(li.up);
+	/* by index as well, and a route's device is named through the socket too */
+	assert_int_equal(link_get_index(there, li.index, &li2), 0);
+	assert_string_equal(li2.name, "eth7");
+	assert_int_equal(link_get_index(there, 0, &li2), -EINVAL);
+	assert_int_equal(link_get_index(there, 0x7ffffff0, &li2), -ENODEV);
+	snprintf(r.ifname, sizeof(r.ifname), "eth7");
+	assert_int_equal(route_add(there, &r), 0);
+	assert_int_equal(route_dump_proto(there, r.protocol, &rv, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rv[0].ifname, "eth7");
+	free(rv);
 
 	/* and back, renamed */
 	assert_int_equal(link_set_netns(there, "eth7", -1, NULL), -EINVAL);

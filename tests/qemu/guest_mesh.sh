@@ -23,6 +23,13 @@ check() {
 	if "$@" >/dev/null 2>&1; then pass "$desc"; else fail "$desc"; fi
 }
 
+# check_grep DESC PATTERN CMD...: CMD's output has PATTERN
+check_grep() {
+	desc=$1 pattern=$2
+	shift 2
+	if "$@" 2>&1 | grep -q -- "$pattern"; then pass "$desc"; else fail "$desc"; fi
+}
+
 wgnet() {
 	h=$1
 	shift
@@ -110,10 +117,9 @@ for h in 1 2; do
 	out=$(wgnet "$h" init --index "$h" --endpoint "192.168.77.$h:51820" --name "host$h" 2>&1) ||
 		fail "host $h: wgnet init" "$out"
 	eval "JOIN$h=\$(wgnet $h join-line)"
-	check "host $h: status says backend kernel" sh -c \
-		"/usr/bin/wgnet --socket $W/h$h/control.sock status | grep -q 'backend kernel'"
-	check "host $h: wgnet0 is a kernel wireguard link" sh -c \
-		"$IP -n h$h -d link show wgnet0 | grep -qw wireguard"
+	check_grep "host $h: status says backend kernel" 'backend kernel' wgnet "$h" status
+	check_grep "host $h: wgnet0 is a kernel wireguard link" ' wireguard ' \
+		$IP -n "h$h" -d link show wgnet0
 	port=$($IP netns exec "h$h" $WG show wgnet0 listen-port 2>&1)
 	[ "$port" = 51820 ] && pass "host $h: wgnet0 listens on 51820" ||
 		fail "host $h: wgnet0 listens on 51820" "wg show: $port"
