@@ -17,16 +17,28 @@ fi
 # clang-tidy run: clang-tidy 14 reports va_list false positives when given several at once.
 checks=-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 
+command -v clang-tidy >/dev/null || { echo "lint.sh: clang-tidy is not installed" >&2; exit 1; }
+files=$(jq -r '.[].file' "$db" | grep -E "^$repo/(netlink|driver|plugin|tests|bench)/" | sort -u)
+[ -n "$files" ] || { echo "lint.sh: no project file in $db" >&2; exit 1; }
+
 out=$(mktemp "${TMPDIR:-/tmp}/wgnet-lint.XXXXXX")
-trap 'rm -f "$out"' EXIT
-jq -r '.[].file' "$db" | grep -E "^$repo/(netlink|driver|plugin|tests|bench)/" | sort -u |
-	xargs -r -P "$(nproc)" -n 1 clang-tidy -p "$build" --quiet --checks="$checks" \
-		--header-filter="^$repo/(netlink|driver|plugin|tests|bench)/" >"$out" 2>/dev/null || true
+err=$out.err
+trap 'rm -f "$out" "$err"' EXIT
+# clang-tidy exits 0 with warnings and non-zero when it could not check a file (a compile error,
+# a crash): xargs then exits non-zero, and the lint failed even without a finding
+status=0
+xargs -r -P "$(nproc)" -n 1 clang-tidy -p "$build" --quiet --checks="$checks" \
+	--header-filter="^$repo/(netlink|driver|plugin|tests|bench)/" <<<"$files" >"$out" 2>"$err" ||
+	status=$?
 # clang-tidy prints "N warnings generated" to stderr; findings go to stdout as file:line: ...
 if grep -E "^$repo/.*: (warning|error):" "$out" >/dev/null; then
 	grep -E -A3 "^$repo/.*: (warning|error):" "$out"
 	echo "lint.sh: $(grep -cE "^$repo/.*: (warning|error):" "$out") clang-tidy findings" >&2
 	exit 1
 fi
-echo "lint.sh: clang-tidy clean ($(jq -r '.[].file' "$db" |
-	grep -cE "^$repo/(netlink|driver|plugin|tests)/") files)"
+if [ "$status" -ne 0 ]; then
+	tail -n 20 "$out" "$err" >&2
+	echo "lint.sh: clang-tidy failed (xargs exit $status) without a finding: not checked" >&2
+	exit 1
+fi
+echo "lint.sh: clang-tidy clean ($(wc -l <<<"$files") files)"

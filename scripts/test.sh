@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # test.sh: every test, as root on Debian 12 (the README's test command; .ci/run runs it).
 #   1. scripts/setup.sh (packages; quick when already done)
-#   2. build/release  gcc, RelWithDebInfo: unit, integration, e2e (dockerd 20.10 and 28.5)
+#   2. build/release  gcc, RelWithDebInfo: unit, integration, e2e (dockerd 20.10 and 28.5),
+#                     kernel (qemu)
 #   3. build/sanitize gcc, ASan+UBSan:     unit, integration
 #   4. build/fuzz     clang, libFuzzer:    each fuzz target for WGNET_FUZZ_SECONDS (default 20)
 #   5. scripts/lint.sh: clang-tidy's default checks on every project file
+# Two lanes run side by side once build/release is built: the release tests (mostly waiting on
+# dockerds and qemu) in the foreground, and steps 3-5 (mostly compiling) in the background; the
+# tests name everything by pid, so the two never share a namespace, a directory or a socket.
 # Every step runs even when an earlier one failed; the exit status and the last line say
-# whether everything passed. WGNET_TEST_SKIP_SETUP=1 skips step 1.
+# whether everything passed. A step that did not run, a test that ctest reports as skipped
+# (qemu missing) and a lint that could not run are failures, unless the caller named the step
+# in WGNET_TEST_SKIP (words: setup unit integration e2e kernel sanitize fuzz lint); the summary
+# line lists what was skipped that way. WGNET_TEST_SKIP_SETUP=1 is the same as naming setup.
 set -uo pipefail
 exec </dev/null
 
@@ -14,23 +21,45 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo" || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
 t0=$(date +%s)
-failed=()
-passed=()
+results=$(mktemp "${TMPDIR:-/tmp}/wgnet-test.XXXXXX")
+lane_log=$results.lane
+trap 'rm -f "$results" "$lane_log"' EXIT
+skip_words=" ${WGNET_TEST_SKIP:-} "
+[ "${WGNET_TEST_SKIP_SETUP:-0}" = 1 ] && skip_words+="setup "
+for w in $skip_words; do
+	case $w in
+	setup | unit | integration | e2e | kernel | sanitize | fuzz | lint) ;;
+	*) echo "test.sh: WGNET_TEST_SKIP: unknown step '$w'" >&2; exit 2 ;;
+	esac
+done
 
+# step WORD NAME CMD...: run one step, unless WORD is in WGNET_TEST_SKIP; its outcome goes to
+# the results file (the lanes are subshells: no shared variables)
 step()
 {
-	local name=$1 t
+	local word=$1 name=$2 t
 	t=$(date +%s)
-	shift
+	shift 2
 	echo
+	if [[ "$skip_words" == *" $word "* ]]; then
+		echo "==== $name: skipped (WGNET_TEST_SKIP names $word)"
+		printf 'skipped\t%s\n' "$name" >>"$results"
+		return 0
+	fi
 	echo "==== $name"
 	if "$@"; then
-		passed+=("$name")
+		printf 'ok\t%s\n' "$name" >>"$results"
 		echo "==== $name: ok ($(($(date +%s) - t)) s)"
 	else
-		failed+=("$name")
+		printf 'FAILED\t%s\n' "$name" >>"$results"
 		echo "==== $name: FAILED ($(($(date +%s) - t)) s)"
 	fi
+}
+
+# step_failed NAME: that step ran and failed
+step_failed()
+{
+	grep -qxF "$(printf 'FAILED\t%s' "$1")" "$results"
 }
 
 # build DIR CMAKE-ARGS...: configure and build into build/DIR
@@ -43,12 +72,20 @@ build()
 	cmake --build "$dir" -j "$jobs"
 }
 
-# tests DIR LABEL [ctest args]: one tier; a tier with no tests is a failure, not a pass
+# tests DIR LABEL [ctest args]: one tier; a tier with no tests, or with a test that ctest
+# reports as skipped (exit code 77: something it needs is missing), is a failure, not a pass
 tests()
 {
-	local dir=build/$1 label=$2
+	local dir=build/$1 label=$2 log
 	shift 2
-	ctest --test-dir "$dir" -L "^$label\$" --no-tests=error --output-on-failure "$@"
+	log=$dir/ctest-$label.log
+	ctest --test-dir "$dir" -L "^$label\$" --no-tests=error --output-on-failure "$@" 2>&1 |
+		tee "$log" || return 1
+	if grep -q 'tests did not run' "$log"; then
+		echo "test.sh: ctest skipped a $label test (see above): failing; WGNET_TEST_SKIP names" \
+			"a tier the caller chose to skip" >&2
+		return 1
+	fi
 }
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -57,38 +94,58 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 mkdir -p build
 
-if [ "${WGNET_TEST_SKIP_SETUP:-0}" != 1 ]; then
-	step setup bash scripts/setup.sh
-fi
+step setup "setup" bash scripts/setup.sh
 
-step "build release" build release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc
-if [[ " ${failed[*]} " != *" build release "* ]]; then
-	step "release: unit" tests release unit -j "$jobs"
-	step "release: integration" tests release integration
-	step "release: e2e" tests release e2e
-	step "release: kernel (qemu)" tests release kernel
-	step lint bash scripts/lint.sh build/release
-fi
+# the background lane: builds and checks that need no dockerd (CPU-bound, unlike the e2e tests)
+lane_checks()
+{
+	step sanitize "build sanitize" build sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
+		-DWGNET_SANITIZE=ON
+	if ! step_failed "build sanitize"; then
+		step sanitize "sanitize: unit" tests sanitize unit -j "$jobs"
+		step sanitize "sanitize: integration" tests sanitize integration
+	fi
 
-step "build sanitize" build sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-	-DWGNET_SANITIZE=ON
-if [[ " ${failed[*]} " != *" build sanitize "* ]]; then
-	step "sanitize: unit" tests sanitize unit -j "$jobs"
-	step "sanitize: integration" tests sanitize integration
-fi
+	step fuzz "build fuzz" build fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_C_COMPILER=clang -DWGNET_FUZZ=ON -DWGNET_FUZZ_SECONDS="${WGNET_FUZZ_SECONDS:-20}"
+	if ! step_failed "build fuzz"; then
+		step fuzz "fuzz" tests fuzz fuzz -j "$jobs"
+	fi
+	step lint lint bash scripts/lint.sh build/release
+}
 
-step "build fuzz" build fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-	-DWGNET_FUZZ=ON -DWGNET_FUZZ_SECONDS="${WGNET_FUZZ_SECONDS:-20}"
-if [[ " ${failed[*]} " != *" build fuzz "* ]]; then
-	step "fuzz" tests fuzz fuzz
+step build "build release" build release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc
+if ! step_failed "build release"; then
+	lane_checks >"$lane_log" 2>&1 &
+	lane_pid=$!
+	step unit "release: unit" tests release unit -j "$jobs"
+	step integration "release: integration" tests release integration
+	step e2e "release: e2e" tests release e2e -j "$jobs"
+	step kernel "release: kernel (qemu)" tests release kernel
+	wait "$lane_pid"
+	echo
+	echo "==== the background lane (sanitize, fuzz, lint), as it ran:"
+	cat "$lane_log"
+else
+	echo "test.sh: build/release failed: its tests and lint cannot run" >&2
+	printf 'FAILED\t%s\n' "release tests, lint (not run)" >>"$results"
+	lane_checks
 fi
 
 echo
 secs=$(($(date +%s) - t0))
+mapfile -t failed < <(awk -F '\t' '$1 == "FAILED" { print $2 }' "$results")
+mapfile -t skipped < <(awk -F '\t' '$1 == "skipped" { print $2 }' "$results")
+npassed=$(grep -c '^ok' "$results")
+note=""
+[ ${#skipped[@]} -eq 0 ] ||
+	note="; skipped at the caller's request (WGNET_TEST_SKIP='${WGNET_TEST_SKIP:-}'$(
+		[ "${WGNET_TEST_SKIP_SETUP:-0}" = 1 ] && echo ' WGNET_TEST_SKIP_SETUP=1')):$(
+		printf ' [%s]' "${skipped[@]}")"
 if [ ${#failed[@]} -eq 0 ]; then
-	echo "test.sh: all ${#passed[@]} steps passed in $((secs / 60))m$((secs % 60))s"
+	echo "test.sh: all $npassed steps passed in $((secs / 60))m$((secs % 60))s$note"
 	exit 0
 fi
-echo "test.sh: ${#failed[@]} of $((${#failed[@]} + ${#passed[@]})) steps FAILED in" \
-	"$((secs / 60))m$((secs % 60))s: $(printf '[%s] ' "${failed[@]}")"
+echo "test.sh: ${#failed[@]} of $((${#failed[@]} + npassed)) steps FAILED in" \
+	"$((secs / 60))m$((secs % 60))s:$(printf ' [%s]' "${failed[@]}")$note"
 exit 1
