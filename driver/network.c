@@ -12,8 +12,28 @@
 #include "netlink/nl.h"
 #include "netlink/sysctl.h"
 
-/* The bridge with the gateway address, MTU and up; an existing one of that name is adopted
- * (it is ours by name: left by a crash or a previous run). */
+/* Every IPv4 address of the bridge but the gateway's goes: an adopted bridge (or one changed by
+ * hand) must route the slice only, as one wgnet made does. */
+static int bridge_only_gateway(struct driver *d, const char *br, const struct state_pool *p)
+{
+	struct addr_entry *a = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	ret = addr_list(d->nl, br, &a, &n);
+	for (i = 0; ret >= 0 && i < n; i++) {
+		if (a[i].addr == p->gateway && a[i].prefixlen == p->slice.len)
+			continue;
+		ret = addr_del(d->nl, br, a[i].addr, a[i].prefixlen);
+		if (ret == -EADDRNOTAVAIL)
+			ret = 0;
+	}
+	free(a);
+	return ret < 0 ? ret : 0;
+}
+
+/* The bridge with the gateway address (and no other), MTU and up; an existing one of that name
+ * is adopted (it is ours by name: left by a crash or a previous run). */
 int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *created,
 			  struct errbuf *e)
 {
@@ -54,6 +74,13 @@ int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *cr
 	ret = link_set_address(d->nl, br, mac);
 	if (ret < 0)
 		goto fail;
+	/* the others first: deleting a primary address takes its secondaries, which the gateway
+	 * would be if it were added next to one of the same subnet */
+	if (!*created) {
+		ret = bridge_only_gateway(d, br, p);
+		if (ret < 0)
+			goto fail;
+	}
 	ret = addr_add(d->nl, br, p->gateway, p->slice.len);
 	if (ret < 0 && ret != -EEXIST)
 		goto fail;

@@ -3,7 +3,9 @@
 # endpoints (one joined) made through the API: kill -9, break things by hand (bridge and table
 # deleted, a veth deleted, stray wgnet-named links added, foreign links nearby), start again:
 # what is wgnet's and wanted is back, what is wgnet's and unwanted is gone, the rest untouched.
-# SIGTERM leaves everything in place; the state file is not world-readable.
+# Then the mesh and the firewall broken while it is down (the pool route deleted, a peer removed
+# with wg set, a DNAT rule deleted, the bridge set down with its address changed): a start
+# repairs each. SIGTERM leaves everything in place; the state file is not world-readable.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -148,6 +150,55 @@ api IpamDriver.RequestAddress "{\"PoolID\":\"$POOLID\",\"Address\":\"${EP1_ADDR%
 assert_json "replayed endpoint RequestAddress -> $EP1_ADDR" '.Address == $a' --arg a "$EP1_ADDR"
 api IpamDriver.RequestPool '{"AddressSpace":"wgnet-local","Pool":"10.210.0.0/16","SubPool":"","Options":{},"V6":false}'
 assert_err "a second RequestPool for the live pool is refused again"
+
+# ---------------------------------------------------------------- break the mesh and firewall
+PEERKEY=$(wg genkey | wg pubkey)
+assert_ok "peer add host4" cli peer add "wgnet-join v1 index=4 key=$PEERKEY endpoint=192.0.2.4:51820 name=host4"
+api NetworkDriver.ProgramExternalConnectivity "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$EP1\",\"Options\":{\"com.docker.network.portmap\":[{\"Proto\":6,\"IP\":\"\",\"Port\":80,\"HostIP\":\"\",\"HostPort\":8080,\"HostPortEnd\":8080}]}}"
+must "ProgramExternalConnectivity -p 8080:80"
+route_ok()
+{
+	[ "$(ns ip -j route show exact 10.210.0.0/16 | jq -r '.[] | "\(.dev) \(.protocol)"')" = "wgnet0 77" ]
+}
+peer_ok()
+{
+	(it_in_run wg show wgnet0 peers) | grep -qxF "$PEERKEY"
+}
+# dnat_handles CHAIN: the handles of the DNAT rules (to 10.210.3.x:80) in CHAIN
+dnat_handles()
+{
+	ns nft -j -a list chain inet wgnet "$1" 2>/dev/null |
+		jq -r '.nftables[] | .rule? // empty | select(.expr | any(.[]; .dnat?.port == 80)) | .handle'
+}
+only_gateway()
+{
+	[ "$(ns ip -j -4 addr show dev "$BR" | jq -r '[.[].addr_info[] | "\(.local)/\(.prefixlen)"] | join(" ")')" = 10.210.3.1/24 ]
+}
+route_ok && peer_ok && [ -n "$(dnat_handles prerouting)" ] && bridge_ok && only_gateway ||
+	die "route, peer, DNAT and bridge in place before breaking them" "$(ns ip route)" \
+		"$(ns nft list chain inet wgnet prerouting 2>&1)"
+wgnetd_stop KILL
+ns ip route del 10.210.0.0/16 dev wgnet0
+(it_in_run wg set wgnet0 peer "$PEERKEY" remove)
+for h in $(dnat_handles prerouting); do
+	ns nft delete rule inet wgnet prerouting handle "$h"
+done
+ns ip link set "$BR" down
+ns ip addr del 10.210.3.1/24 dev "$BR"
+ns ip addr add 10.210.3.99/24 dev "$BR"
+! route_ok && ! peer_ok && [ -z "$(dnat_handles prerouting)" ] && ! bridge_ok ||
+	die "route, peer, DNAT and bridge broken by hand"
+wgnetd_start
+retry 3 route_ok && pass "pool route 10.210.0.0/16 dev wgnet0 proto 77 is back" ||
+	fail "pool route 10.210.0.0/16 dev wgnet0 proto 77 is back" "$(ns ip route 2>&1)"
+retry 3 peer_ok && pass "peer removed with wg set ... remove is back on wgnet0" ||
+	fail "peer removed with wg set ... remove is back on wgnet0" "$( (it_in_run wg show wgnet0) 2>&1)"
+retry 3 eval '[ -n "$(dnat_handles prerouting)" ]' && pass "deleted DNAT rule (-p 8080:80) is back" ||
+	fail "deleted DNAT rule (-p 8080:80) is back" "$(ns nft list chain inet wgnet prerouting 2>&1)"
+retry 3 bridge_ok && pass "bridge set down is up again, with 10.210.3.1/24" ||
+	fail "bridge set down is up again, with 10.210.3.1/24" "$(ns ip -br addr show dev "$BR" 2>&1)"
+retry 3 only_gateway && pass "the address put on the bridge by hand (10.210.3.99/24) is gone" ||
+	fail "the address put on the bridge by hand (10.210.3.99/24) is gone" "$(ns ip -br addr show dev "$BR" 2>&1)"
 
 # ---------------------------------------------------------------- SIGTERM leaves it all
 kernel_settle
