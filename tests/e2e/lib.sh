@@ -17,6 +17,9 @@
 #   host_wg_pids i, host_kill_wg i   the host's wireguard-go processes (pids; kill -9)
 #   uplink_exec cmd...            run in the uplink (192.168.77.254; a busybox httpd on :80
 #                                 whose /cgi-bin/addr prints the client address)
+#   rx_arm i CTR, rx_count i CTR  count the pings and HTTP connections that reach container CTR
+#   blocked DESC i FROM IP j TO CONTROL-IP   FROM cannot reach TO (at IP): no reply, and nothing
+#                                 arrives at TO (counted there); FROM does reach CONTROL-IP
 #   assert_eq, assert_ok, assert_fails, assert_match, retry, e2e_finish
 #
 # Environment: WGNETD, WGNET (default build/release/wgnetd and wgnet, as scripts/test.sh
@@ -24,8 +27,12 @@
 # dockerd 28.5 from a Debian 14 tree made by forky.sh); WGNET_E2E_CACHE (default
 # /var/cache/wgnet-e2e: the forky tree, reused across runs); WGNET_E2E_RUN (default /var/tmp:
 # where the per-run directory with the hosts' docker data and logs goes).
+# WGNET_E2E_WG_BACKEND: kernel or userspace, the WireGuard backend the mesh tests ask wgnetd
+# for (default: kernel when this kernel can make a wireguard link, else userspace).
 # Names carry the pid of the test so that concurrent runs never clash; everything is removed by
-# the EXIT trap, by pid, even when a test fails.
+# the EXIT trap, by pid, even when a test fails. A run killed with SIGKILL (a ctest timeout)
+# cannot clean up: the next e2e_init reaps the runs whose shell is dead, and a run that finds
+# its own leftovers at cleanup fails.
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_REPO=$(cd "$E2E_LIB_DIR/../.." && pwd)
@@ -43,6 +50,9 @@ E2E_FAILED=0
 E2E_FINISHED=0
 E2E_CLEANED=0
 E2E_T0=$(date +%s)
+E2E_CLEAN_PIDS=""
+E2E_WG_BACKEND=${WGNET_E2E_WG_BACKEND:-}
+E2E_REGISTRY=${WGNET_E2E_RUN:-/var/tmp}/wgnet-e2e.rootdirs
 
 WGNETD=${WGNETD:-$E2E_REPO/build/release/wgnetd}
 WGNET=${WGNET:-$E2E_REPO/build/release/wgnet}
@@ -152,6 +162,79 @@ e2e_kill_netns()
 	return 1
 }
 
+# ---------------------------------------------------------------- stale runs, root directories
+
+# e2e_reap_stale: what runs whose shell is dead left behind (their namespaces, the processes in
+# them, their run directories); a live run's things are never touched
+e2e_reap_stale()
+{
+	local n pid d
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^wg(u[0-9]+|h[0-9]+-[0-9]+)$'); do
+		pid=${n#wg?}
+		pid=${pid%%-*}
+		[ -d "/proc/$pid" ] && continue
+		echo "lib.sh: reaping $n (its run $pid is gone)" >&2
+		e2e_kill_netns "$n"
+		ip netns del "$n" 2>/dev/null
+	done
+	for d in "${WGNET_E2E_RUN:-/var/tmp}"/wgnet-e2e.*; do
+		pid=${d##*.}
+		[[ "$pid" =~ ^[0-9]+$ ]] && [ -d "$d" ] && [ ! -d "/proc/$pid" ] || continue
+		grep -q " $d" /proc/self/mounts && continue
+		echo "lib.sh: reaping $d (its run $pid is gone)" >&2
+		rm -rf "$d"
+	done
+}
+
+# e2e_rootdirs_add: the mount points /var/lib/{docker,containerd,wgnet} in the root namespace;
+# those that did not exist are written down (shared by concurrent runs, under a lock) so that
+# the last run to end removes them
+e2e_rootdirs_add()
+{
+	local d
+	(
+		flock 9
+		for d in /var/lib/docker /var/lib/containerd /var/lib/wgnet; do
+			[ -e "$d" ] && continue
+			mkdir -p "$d" && echo "$d" >>"$E2E_REGISTRY"
+		done
+	) 9>>"$E2E_REGISTRY.lock"
+}
+
+# e2e_rootdirs_release: when no other run is alive, remove the (empty) directories that runs
+# made; a live run still binds them in its hosts' mount namespaces
+e2e_rootdirs_release()
+{
+	(
+		flock 9
+		local d pid
+		for d in "${WGNET_E2E_RUN:-/var/tmp}"/wgnet-e2e.*; do
+			pid=${d##*.}
+			[[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" != "$E2E_ID" ] && [ -d "/proc/$pid" ] &&
+				exit 0
+		done
+		[ -f "$E2E_REGISTRY" ] || exit 0
+		sort -u "$E2E_REGISTRY" | while read -r d; do
+			rmdir "$d" 2>/dev/null || echo "lib.sh: $d is not empty: left in place" >&2
+		done
+		rm -f "$E2E_REGISTRY"
+	) 9>>"$E2E_REGISTRY.lock"
+}
+
+# e2e_leftovers: what of this run is still there after its cleanup (printed; empty: nothing)
+e2e_leftovers()
+{
+	local i pid
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -xE "$E2E_UNDERLAY|wgh$E2E_ID-[0-9]+" |
+		sed 's/^/namespace /'
+	for pid in $E2E_CLEAN_PIDS "${E2E_PIDS_UPLINK[@]}"; do
+		e2e_alive "$pid" && echo "process $pid ($(cat "/proc/$pid/comm" 2>/dev/null))"
+	done
+	[ -e "$E2E_RUN" ] && echo "directory $E2E_RUN"
+	ls -d /tmp/.forky-ready-"$E2E_ID"-* 2>/dev/null
+	return 0
+}
+
 # ---------------------------------------------------------------- underlay and uplink
 
 e2e_init()
@@ -160,10 +243,12 @@ e2e_init()
 		echo "$(basename "$0"): needs root" >&2
 		exit 1
 	fi
+	e2e_reap_stale
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	mkdir -p "$E2E_RUN" "$E2E_CACHE"
+	e2e_rootdirs_add
 	e2e_log "e2e run $E2E_ID in $E2E_RUN, dockerd: $E2E_DOCKER"
 
 	if [ "$E2E_DOCKER" = forky ]; then
@@ -180,6 +265,16 @@ e2e_init()
 	ip -n "$E2E_UNDERLAY" link add uln0 type bridge
 	ip -n "$E2E_UNDERLAY" addr add "$E2E_UPLINK_IP/24" dev uln0
 	ip -n "$E2E_UNDERLAY" link set uln0 up
+	if [ -z "$E2E_WG_BACKEND" ]; then
+		E2E_WG_BACKEND=userspace
+		ip -n "$E2E_UNDERLAY" link add wge2eprobe type wireguard 2>/dev/null &&
+			E2E_WG_BACKEND=kernel
+		ip -n "$E2E_UNDERLAY" link del wge2eprobe 2>/dev/null
+	fi
+	case $E2E_WG_BACKEND in
+	kernel | userspace) ;;
+	*) die "WGNET_E2E_WG_BACKEND must be kernel or userspace, not '$E2E_WG_BACKEND'" ;;
+	esac
 
 	# the uplink: the hosts' default gateway, with a web server that shows who asked
 	mkdir -p "$E2E_RUN/www/cgi-bin"
@@ -237,8 +332,6 @@ host_add()
 	ns=$(host_ns "$i")
 	dir=$(host_dir "$i")
 	mkdir -p "$dir/docker" "$dir/containerd" "$dir/wgnet"
-	# mount points for the per-host binds (empty directories in the root namespace)
-	mkdir -p /var/lib/docker /var/lib/containerd /var/lib/wgnet
 
 	ip netns add "$ns" || die "host $i: namespace $ns"
 	E2E_HOSTS+=("$i")
@@ -404,6 +497,70 @@ container_ip()
 	docker_on "$1" inspect -f "{{(index .NetworkSettings.Networks \"$3\").IPAddress}}" "$2"
 }
 
+# ctr_netns i NAME CMD...: CMD (a tool of this machine) in the network namespace of a container
+ctr_netns()
+{
+	local pid
+	pid=$(container_pid "$1" "$2") || return 1
+	shift 2
+	nsenter -t "$pid" -n -- "$@"
+}
+
+# rx_arm i CTR: count, from now on, the pings (ICMP echo requests) and TCP connections (SYNs)
+# that arrive at container CTR, whatever their source: a table of ours in its network namespace,
+# before anything else sees them
+rx_arm()
+{
+	ctr_netns "$1" "$2" nft -f - <<-'EOF'
+		table ip wge2erx
+		delete table ip wge2erx
+		table ip wge2erx {
+			chain pre {
+				type filter hook prerouting priority -400;
+				icmp type echo-request counter
+				tcp flags & (syn | ack) == syn counter
+			}
+		}
+	EOF
+}
+
+# rx_count i CTR: how many packets rx_arm's counters saw
+rx_count()
+{
+	ctr_netns "$1" "$2" nft -j list table ip wge2erx |
+		jq '[.nftables[] | .rule? // empty | .expr[] | .counter?.packets // empty] | add // 0'
+}
+
+# blocked DESC i FROM IP j TO CONTROL-IP: container FROM on host i cannot reach container TO on
+# host j at IP: 3 pings and an HTTP request get no reply, and not one packet of them arrives at
+# TO (counted there, so that a one-way leak shows); FROM does ping CONTROL-IP (its docker exec and
+# its own path work), and a ping from TO's own host gateway is counted (the counter works)
+blocked()
+{
+	local desc=$1 i=$2 from=$3 ip=$4 j=$5 to=$6 control=$7 n ok=1 why=()
+	rx_arm "$j" "$to" || { fail "$desc" "could not arm the counter in $to"; return; }
+	if docker_on "$i" exec "$from" ping -c 3 -i 0.2 -W 1 "$ip" >/dev/null 2>&1; then
+		ok=0 why+=("$from got a ping reply from $ip")
+	fi
+	if docker_on "$i" exec "$from" timeout 3 wget -qO /dev/null "http://$ip/" >/dev/null 2>&1; then
+		ok=0 why+=("$from fetched http://$ip/")
+	fi
+	n=$(rx_count "$j" "$to")
+	[ "$n" = 0 ] || { ok=0; why+=("$n packets arrived at $to (counted there)"); }
+	if ! docker_on "$i" exec "$from" ping -c 1 -W 2 "$control" >/dev/null 2>&1 &&
+		! docker_on "$i" exec "$from" ping -c 2 -W 2 "$control" >/dev/null 2>&1; then
+		ok=0 why+=("control: $from cannot ping $control (docker exec or its own path broken)")
+	fi
+	host_exec "$j" ping -c 1 -W 2 "$ip" >/dev/null 2>&1
+	n=$(rx_count "$j" "$to")
+	[ "${n:-0}" -ge 1 ] 2>/dev/null || { ok=0; why+=("control: host $j's ping to $ip was not counted ($n)"); }
+	if [ "$ok" = 1 ]; then
+		pass "$desc (0 packets arrived; controls: $from pings $control, $to counts)"
+	else
+		fail "$desc" "${why[@]}"
+	fi
+}
+
 # ---------------------------------------------------------------- wgnetd
 
 wgnetd_pid()
@@ -437,6 +594,28 @@ wgnetd_start()
 		tail -n 20 "$dir/wgnetd.log" >&2
 		die "host $i: wgnetd did not answer on its sockets within 10 s"
 	fi
+}
+
+# wgnetd_start_backend i [args]: wgnetd_start with the backend under test named
+# (--wg-backend, and --wg-userspace with this machine's wireguard-go for userspace)
+wgnetd_start_backend()
+{
+	local i=$1
+	shift
+	if [ "$E2E_WG_BACKEND" = userspace ]; then
+		wgnetd_start "$i" --wg-backend userspace \
+			--wg-userspace "$(command -v wireguard-go || echo wireguard-go)" "$@"
+	else
+		wgnetd_start "$i" --wg-backend kernel "$@"
+	fi
+}
+
+# wg_on i args...: the wg tool in host i (its /run holds wireguard-go's socket)
+wg_on()
+{
+	local i=$1
+	shift
+	host_exec "$i" wg "$@"
 }
 
 # wgnetd_stop i [TERM|KILL]
@@ -523,10 +702,16 @@ e2e_dump_logs()
 
 e2e_cleanup()
 {
-	local status=$? i ns pid
+	local status=$? i ns pid left
 	[ "$E2E_CLEANED" = 1 ] && return
 	E2E_CLEANED=1
 	trap - INT TERM
+	# every process of the run, to check at the end that none is left
+	E2E_CLEAN_PIDS=$(cat "$E2E_RUN"/host*/*.pid 2>/dev/null
+		for i in "${E2E_HOSTS[@]}"; do
+			ip netns pids "$(host_ns "$i")" 2>/dev/null
+		done
+		ip netns pids "$E2E_UNDERLAY" 2>/dev/null)
 	# an exit before e2e_finish (die, set -e, a signal) is a failure
 	if [ "$E2E_FINISHED" != 1 ]; then
 		[ "$E2E_FAILED" -eq 0 ] && [ "$status" -ne 0 ] && E2E_FAILED=1
@@ -566,6 +751,14 @@ e2e_cleanup()
 		grep "$E2E_RUN" /proc/self/mounts >&2
 	else
 		rm -rf "$E2E_RUN"
+	fi
+	rm -f /tmp/.forky-ready-"$E2E_ID"-*
+	e2e_rootdirs_release
+	left=$(e2e_leftovers)
+	if [ -n "$left" ]; then
+		E2E_FAILED=$((E2E_FAILED + 1))
+		e2e_log "FAIL: cleanup left things of run $E2E_ID behind:"
+		sed 's/^/      /' <<<"$left"
 	fi
 	exit "$([ "$E2E_FAILED" -eq 0 ] && echo 0 || echo 1)"
 }

@@ -92,10 +92,16 @@ ctr cq plain
 p=$(ip_of cp plain)
 docker_on "$H" exec cp sh -c 'echo page-of-cp >/var/www/index.html && httpd -p 80 -h /var/www'
 assert_eq "control: cq fetches from cp on plain" page-of-cp "$(fetch cq "http://$p/")"
-assert_fails "plain container cannot ping a wgnet container" reaches cp "$a"
-assert_fails "plain container cannot fetch from a wgnet container" fetch cp "http://$a/"
-assert_fails "wgnet container cannot ping a plain container" reaches ca "$p"
-assert_fails "wgnet container cannot fetch from a plain container" fetch ca "http://$p/"
+blocked "plain container cp cannot reach wgnet container ca" "$H" cp "$a" "$H" ca "$E2E_UPLINK_IP"
+blocked "wgnet container ca cannot reach plain container cp" "$H" ca "$p" "$H" cp "$b"
+
+# ---- a published port: -p 8080:80 reaches the container from the underlay
+ctr cw app -p 8080:80
+docker_on "$H" exec cw sh -c 'echo page-of-cw >/var/www/index.html && httpd -p 80 -h /var/www'
+assert_eq "the uplink fetches cw's page through -p 8080:80 on $(host_ip "$H")" page-of-cw \
+	"$(retry 10 uplink_exec busybox wget -qO /dev/null "http://$(host_ip "$H"):8080/" &&
+		uplink_exec busybox wget -qO- "http://$(host_ip "$H"):8080/")"
+docker_on "$H" rm -f cw >/dev/null
 
 # ---- refused networks
 assert_fails "network with Docker's default IPAM is refused" \
@@ -112,14 +118,18 @@ ctr cs app --ip "$SLICE.77"
 assert_eq "--ip $SLICE.77 is honoured" "$SLICE.77" "$(ip_of cs app)"
 assert_ok "cs pings ca" reaches cs "$a"
 docker_on "$H" network create -d wgnet --ipam-driver wgnet --subnet 10.211.0.0/16 \
-	--ip-range 10.211.3.128/25 ranged >/dev/null || die "network create --ip-range"
+	--ip-range 10.211.3.128/25 --gateway 10.211.3.100 ranged >/dev/null ||
+	die "network create --ip-range --gateway"
+assert_eq "--gateway 10.211.3.100: the bridge's only address" 10.211.3.100/24 \
+	"$(host_exec "$H" ip -j -4 addr show dev "wgb$(docker_on "$H" network inspect -f '{{.Id}}' ranged |
+		cut -c1-10)" | jq -r '[.[].addr_info[] | "\(.local)/\(.prefixlen)"] | join(" ")')"
 ctr cr ranged
 r=$(ip_of cr ranged)
 assert_match "--ip-range 10.211.3.128/25 is honoured ($r)" \
 	'^10\.211\.3\.(1[3-9][0-9]|12[89]|2[0-5][0-9])$' "$r"
-assert_ok "cr pings its gateway 10.211.3.1" reaches cr 10.211.3.1
-assert_fails "network ranged cannot ping network app" reaches cr "$a"
-assert_fails "network app cannot ping network ranged" reaches ca "$r"
+assert_ok "cr pings its gateway 10.211.3.100 (--gateway)" reaches cr 10.211.3.100
+blocked "network ranged (cr) cannot reach network app (ca)" "$H" cr "$a" "$H" ca 10.211.3.100
+blocked "network app (ca) cannot reach network ranged (cr)" "$H" ca "$r" "$H" cr "$b"
 
 # ---- wgnetd stopped (SIGTERM, then kill -9) while containers run
 for sig in TERM KILL; do

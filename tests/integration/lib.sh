@@ -184,7 +184,7 @@ api()
 api_file()
 {
 	local out
-	out=$(curl -s --max-time 20 --unix-socket "$IT_PLUGIN_SOCK" -X POST \
+	out=$(curl -s --max-time 60 --unix-socket "$IT_PLUGIN_SOCK" -X POST \
 		-H 'Host;' -H 'Content-Type:' -H 'Expect:' -H 'User-Agent: Go-http-client/1.1' \
 		-H 'Accept: application/vnd.docker.plugins.v1.2+json' \
 		--data-binary "@$2" -w '\n%{http_code}' "http://localhost/$1")

@@ -89,7 +89,8 @@ reason()
 	MacAddress) echo "MAC address" ;;
 	mtu) echo "mtu.*576\.\.1420" ;;
 	SubPool) echo "(SubPool|--ip-range)" ;;
-	Proto | Port | HostPort | HostPortEnd | HostIP | PoolID | SandboxKey) echo "$f" ;;
+	PoolID) echo "(PoolID|pool ID)" ;;
+	Proto | Port | HostPort | HostPortEnd | HostIP | SandboxKey) echo "$f" ;;
 	V6 | enable_ipv6 | IPv6Data | AddressIPv6) echo "IPv6" ;;
 	AddressSpace) echo "address space" ;;
 	wgnet.slice) echo "slice" ;;
