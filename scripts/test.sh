@@ -33,14 +33,10 @@ step()
 	fi
 }
 
-# build DIR CMAKE-ARGS...: configure and build into build/DIR
+# build KIND: configure (scripts/build-dir.sh: the one way every script does) and build build/KIND
 build()
 {
-	local dir=build/$1
-	shift
-	cmake -S . -B "$dir" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "$@" >"$dir.configure.log" 2>&1 ||
-		{ cat "$dir.configure.log"; return 1; }
-	cmake --build "$dir" -j "$jobs"
+	bash scripts/build-dir.sh "$1"
 }
 
 # tests DIR LABEL [ctest args]: one tier; a tier with no tests is a failure, not a pass
@@ -61,7 +57,7 @@ if [ "${WGNET_TEST_SKIP_SETUP:-0}" != 1 ]; then
 	step setup bash scripts/setup.sh
 fi
 
-step "build release" build release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc
+step "build release" build release
 if [[ " ${failed[*]} " != *" build release "* ]]; then
 	step "release: unit" tests release unit -j "$jobs"
 	step "release: integration" tests release integration
@@ -70,15 +66,13 @@ if [[ " ${failed[*]} " != *" build release "* ]]; then
 	step lint bash scripts/lint.sh build/release
 fi
 
-step "build sanitize" build sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-	-DWGNET_SANITIZE=ON
+step "build sanitize" build sanitize
 if [[ " ${failed[*]} " != *" build sanitize "* ]]; then
 	step "sanitize: unit" tests sanitize unit -j "$jobs"
 	step "sanitize: integration" tests sanitize integration
 fi
 
-step "build fuzz" build fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
-	-DWGNET_FUZZ=ON -DWGNET_FUZZ_SECONDS="${WGNET_FUZZ_SECONDS:-20}"
+step "build fuzz" build fuzz
 if [[ " ${failed[*]} " != *" build fuzz "* ]]; then
 	step "fuzz" tests fuzz fuzz
 fi
