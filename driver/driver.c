@@ -184,8 +184,11 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	ret = state_load(d->state_path, &d->st, e);
 	if (ret < 0)
 		goto fail;
+	/* wgnetd's defaults (the managed plugin's settings): `wgnet init` may override them */
 	if (d->st.mtu == 0)
-		d->st.mtu = DRIVER_DEFAULT_MTU;
+		d->st.mtu = cfg->mtu ? cfg->mtu : DRIVER_DEFAULT_MTU;
+	if (d->st.listen_port == 0)
+		d->st.listen_port = (uint16_t)cfg->listen_port;
 	ret = nl_open(&d->nl);
 	if (ret < 0) {
 		errbuf_set(e, ret, "could not open an rtnetlink socket: %s", strerror(-ret));

@@ -37,12 +37,114 @@ static void usage(FILE *f)
 		"  --plugin-socket PATH   Docker plugin API socket (" DEFAULT_PLUGIN_SOCKET ")\n"
 		"  --control-socket PATH  control API socket for wgnet (" DEFAULT_CONTROL_SOCKET ")\n"
 		"  --state-dir DIR        state directory (" DEFAULT_STATE_DIR ")\n"
-		"  --iptables PATH        iptables binary dockerd uses (iptables)\n"
+		"  --iptables PATH        iptables binary dockerd uses (iptables); auto: iptables-legacy\n"
+		"                         if the kernel has legacy tables, else iptables-nft\n"
 		"  --no-iptables          never touch Docker's DOCKER-USER chain\n"
 		"  --wg-backend MODE      auto (default), kernel or userspace WireGuard\n"
 		"  --wg-userspace PROG    userspace WireGuard to run (wireguard-go)\n"
+		"  --listen-port N        WireGuard port when `wgnet init` names none (51820)\n"
+		"  --mtu N                WireGuard and bridge MTU when `wgnet init` names none (1420)\n"
 		"  --log-level LEVEL      error, warn, info (default) or debug\n"
-		"  --help, --version\n");
+		"  --help, --version\n"
+		"\n"
+		"WGNET_LOG_LEVEL, WGNET_WG_BACKEND, WGNET_LISTEN_PORT, WGNET_MTU and WGNET_IPTABLES set\n"
+		"the same as their options (the managed plugin's settings); an option wins. Empty = unset.\n");
+}
+
+/* The environment variables of the managed plugin (config.json "env"), as options. */
+static const struct {
+	const char *name;
+	int opt;
+} env_opts[] = {
+	{ "WGNET_LOG_LEVEL", 'l' },
+	{ "WGNET_WG_BACKEND", 'b' },
+	{ "WGNET_LISTEN_PORT", 'P' },
+	{ "WGNET_MTU", 'M' },
+	{ "WGNET_IPTABLES", 'i' },
+};
+
+/* iptables "auto": the variant dockerd uses. Legacy iptables registers its tables with the
+ * kernel's x_tables (listed in /proc/net/ip_tables_names of this network namespace);
+ * iptables-nft leaves that list empty. */
+static const char *iptables_auto(void)
+{
+	FILE *f = fopen("/proc/net/ip_tables_names", "re");
+	int c = EOF;
+
+	if (f) {
+		c = fgetc(f);
+		fclose(f);
+	}
+	return c == EOF ? "iptables-nft" : "iptables-legacy";
+}
+
+/* parse_uint TEXT MIN MAX OUT: a decimal number in MIN..MAX, nothing else */
+static int parse_uint(const char *text, unsigned long min, unsigned long max, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*text || *text < '0' || *text > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* One option (from the command line, or its environment variable WHAT): 0 or -EINVAL. */
+static int apply_option(struct options *o, int c, const char *v, const char *what)
+{
+	enum log_level level;
+
+	switch (c) {
+	case 'p':
+		o->plugin_socket = v;
+		return 0;
+	case 'c':
+		o->control_socket = v;
+		return 0;
+	case 's':
+		o->driver.state_dir = v;
+		return 0;
+	case 'i':
+		o->driver.iptables = strcmp(v, "auto") == 0 ? iptables_auto() : v;
+		return 0;
+	case 'n':
+		o->driver.no_iptables = true;
+		return 0;
+	case 'b':
+		if (strcmp(v, "auto") != 0 && strcmp(v, "kernel") != 0 &&
+		    strcmp(v, "userspace") != 0)
+			break;
+		o->driver.wg_backend = v;
+		return 0;
+	case 'u':
+		o->driver.wg_userspace = v;
+		return 0;
+	case 'P':
+		if (parse_uint(v, 1, 65535, &o->driver.listen_port) < 0)
+			break;
+		return 0;
+	case 'M':
+		if (parse_uint(v, 1280, 9000, &o->driver.mtu) < 0)
+			break;
+		return 0;
+	case 'l':
+		if (log_level_parse(v, &level) < 0)
+			break;
+		log_set_level(level);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	fprintf(stderr, "wgnetd: %s \"%s\" is not %s\n", what, v,
+		c == 'b' ? "auto, kernel or userspace" :
+		c == 'P' ? "a port number 1..65535" :
+		c == 'M' ? "an MTU 1280..9000" : "error, warn, info or debug");
+	return -EINVAL;
 }
 
 /* 0 = run, 1 = exit 0 (help/version), -EINVAL = usage error */
@@ -57,57 +159,38 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "wg-backend", required_argument, NULL, 'b' },
 		{ "wg-userspace", required_argument, NULL, 'u' },
+		{ "listen-port", required_argument, NULL, 'P' },
+		{ "mtu", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum log_level level;
+	char what[32];
+	const char *v;
 	int c;
 
+	for (size_t i = 0; i < sizeof(env_opts) / sizeof(env_opts[0]); i++) {
+		v = getenv(env_opts[i].name);
+		if (v && *v && apply_option(o, env_opts[i].opt, v, env_opts[i].name) < 0)
+			return -EINVAL;
+	}
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			o->plugin_socket = optarg;
-			break;
-		case 'c':
-			o->control_socket = optarg;
-			break;
-		case 's':
-			o->driver.state_dir = optarg;
-			break;
-		case 'i':
-			o->driver.iptables = optarg;
-			break;
-		case 'n':
-			o->driver.no_iptables = true;
-			break;
-		case 'b':
-			if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "kernel") != 0 &&
-			    strcmp(optarg, "userspace") != 0) {
-				fprintf(stderr, "wgnetd: --wg-backend is auto, kernel or userspace\n");
-				return -EINVAL;
-			}
-			o->driver.wg_backend = optarg;
-			break;
-		case 'u':
-			o->driver.wg_userspace = optarg;
-			break;
-		case 'l':
-			if (log_level_parse(optarg, &level) < 0) {
-				fprintf(stderr, "wgnetd: unknown log level \"%s\"\n", optarg);
-				return -EINVAL;
-			}
-			log_set_level(level);
-			break;
 		case 'h':
 			usage(stdout);
 			return 1;
 		case 'V':
 			printf("wgnetd 0.1.0\n");
 			return 1;
-		default:
+		case '?':
 			usage(stderr);
 			return -EINVAL;
+		default:
+			for (size_t i = 0; longopts[i].name; i++)
+				if (longopts[i].val == c)
+					snprintf(what, sizeof(what), "--%s", longopts[i].name);
+			if (apply_option(o, c, optarg, what) < 0)
+				return -EINVAL;
 		}
 	}
 	if (optind < argc) {

@@ -19,8 +19,7 @@ fi
 if [ -z "${WGNETD:-}" ] || [ -z "${WGNET:-}" ]; then
 	bash scripts/setup.sh || exit 1
 	echo "demo.sh: building into build/release"
-	cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1
-	cmake --build build/release -j "$(nproc)" --target wgnetd wgnet >/dev/null || exit 1
+	WGNET_BUILD_QUIET=1 bash scripts/build-dir.sh release wgnetd wgnet || exit 1
 	export WGNETD=$repo/build/release/wgnetd WGNET=$repo/build/release/wgnet
 fi
 # shellcheck source=../tests/e2e/lib.sh

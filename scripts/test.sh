@@ -62,14 +62,10 @@ step_failed()
 	grep -qxF "$(printf 'FAILED\t%s' "$1")" "$results"
 }
 
-# build DIR CMAKE-ARGS...: configure and build into build/DIR
+# build KIND: configure (scripts/build-dir.sh: the one way every script does) and build build/KIND
 build()
 {
-	local dir=build/$1
-	shift
-	cmake -S . -B "$dir" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "$@" >"$dir.configure.log" 2>&1 ||
-		{ cat "$dir.configure.log"; return 1; }
-	cmake --build "$dir" -j "$jobs"
+	bash scripts/build-dir.sh "$1"
 }
 
 # tests DIR LABEL [ctest args]: one tier; a tier with no tests, or with a test that ctest
@@ -99,22 +95,20 @@ step setup "setup" bash scripts/setup.sh
 # the background lane: builds and checks that need no dockerd (CPU-bound, unlike the e2e tests)
 lane_checks()
 {
-	step sanitize "build sanitize" build sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc \
-		-DWGNET_SANITIZE=ON
+	step sanitize "build sanitize" build sanitize
 	if ! step_failed "build sanitize"; then
 		step sanitize "sanitize: unit" tests sanitize unit -j "$jobs"
 		step sanitize "sanitize: integration" tests sanitize integration
 	fi
 
-	step fuzz "build fuzz" build fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DCMAKE_C_COMPILER=clang -DWGNET_FUZZ=ON -DWGNET_FUZZ_SECONDS="${WGNET_FUZZ_SECONDS:-20}"
+	step fuzz "build fuzz" build fuzz
 	if ! step_failed "build fuzz"; then
 		step fuzz "fuzz" tests fuzz fuzz -j "$jobs"
 	fi
 	step lint lint bash scripts/lint.sh build/release
 }
 
-step build "build release" build release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc
+step build "build release" build release
 if ! step_failed "build release"; then
 	lane_checks >"$lane_log" 2>&1 &
 	lane_pid=$!

@@ -388,13 +388,14 @@ e2e_wait_mounted()
 # dockerd and docker CLI. Its root is made with pivot_root, not chroot: `docker exec` enters a
 # container's mount namespace with setns(), which lands on the namespace's root, and under a
 # chroot that is the machine's root file system instead of the container's. The host's /run,
-# /var/lib/docker and /var/lib/containerd are bound in, so sockets are shared with the host.
+# /var/lib/docker, /var/lib/containerd and /var/lib/wgnet (a managed plugin's state mount) are
+# bound in, so sockets and files are shared with the host.
 host_add_forky()
 {
 	local i=$1 dir mounts d
 	dir=$(host_dir "$i")
 	mounts="mount --bind '$E2E_FORKY' '$E2E_FORKY'"
-	for d in /proc /sys /dev /run /var/lib/docker /var/lib/containerd /tmp; do
+	for d in /proc /sys /dev /run /var/lib/docker /var/lib/containerd /var/lib/wgnet /tmp; do
 		mounts+=" && mkdir -p '$E2E_FORKY$d' && mount --rbind $d '$E2E_FORKY$d'"
 	done
 	mounts+=" && mkdir -p '$E2E_FORKY/.oldroot' && cd '$E2E_FORKY'"

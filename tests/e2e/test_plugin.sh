@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# test_plugin.sh: wgnet as a managed Docker plugin on two simulated hosts (dockerd 20.10;
+# test_plugin_forky.sh: 28.5). The plugin is made from the locally assembled rootfs
+# (scripts/build-plugin.sh --local: no registry to pull a base image from), created on host 1,
+# refused with a bad `docker plugin set` value, pushed to a docker-registry on 127.0.0.1:5000
+# and installed with `--alias wgnet` on both hosts (each host has its own registry process on
+# its own loopback, sharing one storage directory). The host's wgnet CLI drives the plugin
+# through /run/wgnet; containers on the two hosts talk; disable, upgrade and enable keep the
+# host's key, peers, networks and the running containers' connectivity.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+POOL=10.210.0.0/16
+REG=127.0.0.1:5000
+REF=$REG/wgnet:latest
+NAME=wgnet:latest
+PDIR=/tmp/wgnet-plugin.$E2E_ID	# /tmp: seen by forky's docker CLI too
+
+# registry_start i: docker-registry on 127.0.0.1:5000 in host i (storage shared by all hosts)
+registry_start()
+{
+	local i=$1 cfg=$E2E_RUN/registry.yml
+	cat >"$cfg" <<-EOF
+		version: 0.1
+		log: { level: warn }
+		storage: { filesystem: { rootdirectory: $E2E_RUN/registry } }
+		http: { addr: "$REG" }
+	EOF
+	ip netns exec "$(host_ns "$i")" docker-registry serve "$cfg" \
+		>>"$(host_dir "$i")/registry.log" 2>&1 &
+	disown $!
+	retry 10 ip netns exec "$(host_ns "$i")" curl -sf "http://$REG/v2/" ||
+		die "host $i: docker-registry on $REG"
+}
+
+# compose_on i ARGS...: Debian 12's docker-compose (1.29) with examples/compose/ in host i,
+# on the managed plugin's driver name and a pool of its own
+compose_on()
+{
+	local i=$1
+	shift
+	host_exec "$i" env IMAGE=bb:latest WGNET_DRIVER="$NAME" WGNET_SUBNET=10.220.0.0/16 \
+		DOCKER_HOST=unix:///run/docker.sock docker-compose -p demo \
+		-f "$E2E_REPO/examples/compose/docker-compose.yml" "$@"
+}
+
+# fetch i CTR URL: the page, from container CTR of host i
+fetch()
+{
+	docker_on "$1" exec "$2" timeout 5 wget -qO- "$3"
+}
+
+plugin_cleanup()
+{
+	rm -rf "$PDIR"
+	e2e_cleanup
+}
+
+e2e_init
+trap plugin_cleanup EXIT
+host_up 1 2
+for i in 1 2; do
+	registry_start "$i"
+	# the mounts' sources must exist (runc does not make them): README, Managed plugin
+	host_exec "$i" mkdir -p -m 0700 /var/lib/wgnet /run/wgnet /run/wireguard
+done
+assert_ok "build-plugin.sh --local assembles the plugin directory" \
+	bash "$E2E_REPO/scripts/build-plugin.sh" --local "$PDIR"
+
+# ---- create, a bad setting, push
+assert_ok "host 1: docker plugin create $REF" docker_on 1 plugin create "$REF" "$PDIR"
+assert_ok "host 1: docker plugin set WGNET_MTU=abc" docker_on 1 plugin set "$REF" WGNET_MTU=abc
+assert_fails "host 1: docker plugin enable refuses the bad MTU" \
+	docker_on 1 plugin enable --timeout 10 "$REF"
+assert_match "host 1: the plugin's log says why" 'WGNET_MTU \\?"abc\\?" is not an MTU 1280..9000' \
+	"$(grep WGNET_MTU "$(host_dir 1)/dockerd.log")"
+assert_ok "host 1: docker plugin set WGNET_MTU=1420" docker_on 1 plugin set "$REF" WGNET_MTU=1420
+assert_ok "host 1: docker plugin push $REF" docker_on 1 plugin push "$REF"
+assert_ok "host 1: docker plugin rm" docker_on 1 plugin rm "$REF"
+
+# ---- install on both hosts, the host's CLI through /run/wgnet
+mtu=(1400 1420)	# a setting given at install (host 1), the default (host 2)
+for i in 1 2; do
+	assert_ok "host $i: docker plugin install --alias wgnet $REF WGNET_MTU=${mtu[i - 1]}" \
+		docker_on "$i" plugin install --grant-all-permissions --alias wgnet "$REF" \
+		"WGNET_MTU=${mtu[i - 1]}"
+done
+for i in 1 2; do
+	wgnet_on "$i" init --index "$i" --endpoint "$(host_ip "$i"):51820" --name "host$i" \
+		>/dev/null || die "host $i: wgnet init through /run/wgnet"
+done
+wgnet_on 1 peer add "$(wgnet_on 2 join-line)" >/dev/null || die "host 1: wgnet peer add"
+wgnet_on 2 peer add "$(wgnet_on 1 join-line)" >/dev/null || die "host 2: wgnet peer add"
+assert_match "host 1: wgnet status talks to the managed plugin" "host2" "$(wgnet_on 1 status)"
+assert_eq "host 1: WGNET_MTU given at install is the host's MTU" 1400 \
+	"$(wgnet_on 1 status --json | jq .host.mtu)"
+assert_fails "-d wgnet (no tag) does not name the plugin" \
+	docker_on 1 network create -d wgnet --ipam-driver wgnet --subnet "$POOL" bad
+for i in 1 2; do
+	assert_ok "host $i: network create -d $NAME --ipam-driver $NAME" docker_on "$i" network \
+		create -d "$NAME" --ipam-driver "$NAME" --subnet "$POOL" app
+done
+docker_on 2 run -d --stop-timeout 1 --name web --network app bb:latest \
+	sh -c 'echo hello-from-2 >/var/www/index.html && exec httpd -f -p 80 -h /var/www' \
+	>/dev/null || die "host 2: docker run web"
+docker_on 1 run -d --stop-timeout 1 --name client --network app bb:latest sleep 3600 \
+	>/dev/null || die "host 1: docker run client"
+web=$(container_ip 2 web app)
+assert_ok "host 1's container fetches host 2's web by private IP" \
+	retry 20 fetch 1 client "http://$web/"
+
+# ---- disable, upgrade, enable on host 1: state and connectivity stay
+before=$(wgnet_on 1 status --json | jq -c '{key: .host.public_key, peers: [.peers[].name],
+	networks: [.networks[] | {pool, endpoints}]}')
+assert_ok "host 1: docker plugin disable -f" docker_on 1 plugin disable -f "$NAME"
+gw=10.210.1.1	# host 1's slice
+assert_ok "host 1, plugin disabled: the container still reaches its gateway $gw" \
+	docker_on 1 exec client ping -c 1 -W 2 "$gw"
+# wireguard-go started inside the plugin is killed with the plugin's cgroup when dockerd stops
+# it (pidhost or not); kernel WireGuard has no process. Say which it was (README).
+if fetch 1 client "http://$web/" >/dev/null 2>&1; then
+	e2e_log "plugin disabled: the tunnel still carries traffic"
+else
+	e2e_log "plugin disabled: the tunnel is down ($(wgnet_on 2 status --json 2>/dev/null |
+		jq -r .host.backend) backend: wireguard-go died with the plugin)"
+fi
+assert_ok "host 1: docker plugin upgrade (same reference, rootfs replaced)" \
+	docker_on 1 plugin upgrade --grant-all-permissions "$NAME" "$REF"
+assert_ok "host 1: docker plugin enable" docker_on 1 plugin enable "$NAME"
+after=$(wgnet_on 1 status --json | jq -c '{key: .host.public_key, peers: [.peers[].name],
+	networks: [.networks[] | {pool, endpoints}]}')
+assert_eq "host 1: key, peers and networks kept across disable/upgrade/enable" "$before" "$after"
+assert_ok "host 1's running container still reaches host 2's web" \
+	retry 20 fetch 1 client "http://$web/"
+assert_ok "host 1: a new container starts on the network" \
+	docker_on 1 run --rm --network app bb:latest true
+
+# ---- examples/compose/ on both hosts
+assert_ok "host 2: docker-compose up -d web" compose_on 2 up -d web
+assert_ok "host 1: docker-compose up -d client" compose_on 1 up -d client
+web=$(container_ip 2 demo_web_1 demo_app)
+assert_match "compose: web is in host 2's slice of the pool" '^10\.220\.2\.' "$web"
+assert_match "compose: host 1's client fetches host 2's web by IP" "hello from" \
+	"$(retry 20 fetch 1 demo_client_1 "http://$web/" && fetch 1 demo_client_1 "http://$web/")"
+for i in 1 2; do
+	assert_ok "host $i: docker-compose down" compose_on "$i" down -t 1
+done
+
+e2e_finish

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# wgnetd_env.sh WGNETD: the managed plugin's settings (config.json "env") are checked before
+# wgnetd does anything: a bad value exits 2 with a line naming the variable and what it takes;
+# good values pass (--help then exits 0). An option wins over its variable.
+set -uo pipefail
+wgnetd=${1:?usage: wgnetd_env.sh WGNETD}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# refused VAR=VALUE EXPECTED-MESSAGE
+refused()
+{
+	local out rc
+	out=$(env "$1" "$wgnetd" --help 2>&1 >/dev/null)
+	rc=$?
+	assert_eq "$1: exit 2" 2 "$rc"
+	assert_eq "$1: the message" "$2" "$out"
+}
+
+refused WGNET_MTU=abc 'wgnetd: WGNET_MTU "abc" is not an MTU 1280..9000'
+refused WGNET_MTU=1279 'wgnetd: WGNET_MTU "1279" is not an MTU 1280..9000'
+refused WGNET_MTU=-1400 'wgnetd: WGNET_MTU "-1400" is not an MTU 1280..9000'
+refused WGNET_LISTEN_PORT=65536 'wgnetd: WGNET_LISTEN_PORT "65536" is not a port number 1..65535'
+refused WGNET_LISTEN_PORT=0x10 'wgnetd: WGNET_LISTEN_PORT "0x10" is not a port number 1..65535'
+refused WGNET_WG_BACKEND=fast 'wgnetd: WGNET_WG_BACKEND "fast" is not auto, kernel or userspace'
+refused WGNET_LOG_LEVEL=loud 'wgnetd: WGNET_LOG_LEVEL "loud" is not error, warn, info or debug'
+assert_ok "good values and empty ones pass" env WGNET_MTU=9000 WGNET_LISTEN_PORT=1 \
+	WGNET_WG_BACKEND=userspace WGNET_LOG_LEVEL=debug WGNET_IPTABLES=auto WGNET_MTU= \
+	"$wgnetd" --help
+out=$("$wgnetd" --mtu 80 --help 2>&1 >/dev/null)
+assert_eq "options are checked the same way" 'wgnetd: --mtu "80" is not an MTU 1280..9000' "$out"
+exit "$failed"
