@@ -11,6 +11,7 @@
 #include "driver/driver_impl.h"
 #include "driver/join_line.h"
 #include "driver/log.h"
+#include "driver/mtu.h"
 #include "netlink/link.h"
 #include "netlink/nft.h"
 #include "netlink/nl.h"
@@ -256,15 +257,18 @@ static void default_host_name(char *out, size_t size, unsigned index)
 
 int driver_host_init(struct driver *d, const struct host_init_req *req, struct errbuf *e)
 {
+	char from[sizeof(d->mtu_from)];
 	struct errbuf step = { 0 };
 	struct state old;
+	unsigned mtu;
 	int ret = 0;
 
 	if (req->index < 1 || req->index > 65535)
 		return errbuf_set(e, -EINVAL, "host index %u out of range: use 1..65535, unique in "
 				  "the cluster", req->index);
-	if (req->mtu && (req->mtu < 1280 || req->mtu > 9000))
-		return errbuf_set(e, -EINVAL, "MTU %u out of range 1280..9000", req->mtu);
+	if (req->mtu && (req->mtu < MTU_MIN || req->mtu > MTU_MAX_JUMBO))
+		return errbuf_set(e, -EINVAL, "MTU %u out of range %u..%u", req->mtu, MTU_MIN,
+				  MTU_MAX_JUMBO);
 	if (req->endpoint && req->endpoint[0]) {
 		ret = endpoint_check(req->endpoint, e);
 		if (ret < 0)
@@ -284,11 +288,6 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 				 d->st.host_index, d->st.npools);
 		goto out;
 	}
-	if (d->st.npools && req->mtu && req->mtu != d->st.mtu) {
-		ret = errbuf_set(e, -EBUSY, "MTU %u is in use by %zu wgnet pool(s): remove those "
-				 "networks before changing it", d->st.mtu, d->st.npools);
-		goto out;
-	}
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		if (d->st.peers[i].index == req->index) {
 			ret = errbuf_set(e, -EEXIST, "index %u belongs to peer %s: each host needs "
@@ -296,12 +295,19 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 			goto out;
 		}
 	}
+	/* without --mtu, from the uplink; networks made before keep theirs (status lists them) */
+	mtu = req->mtu;
+	if (mtu)
+		snprintf(from, sizeof(from), "--mtu");
+	else if (mtu_derive(d, &mtu, from, sizeof(from)) < 0) {
+		mtu = d->st.mtu ? d->st.mtu : DRIVER_DEFAULT_MTU;
+		snprintf(from, sizeof(from), "no route to the peers nor a default route: kept");
+	}
 	old = d->st;
 	d->st.host_index = req->index;
 	if (req->endpoint)
 		snprintf(d->st.host_endpoint, sizeof(d->st.host_endpoint), "%s", req->endpoint);
-	if (req->mtu)
-		d->st.mtu = req->mtu;
+	d->st.mtu = mtu;
 	if (req->listen_port)
 		d->st.listen_port = (uint16_t)req->listen_port;
 	if (req->name)
@@ -317,8 +323,9 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 		memcpy(d->st.host_name, old.host_name, sizeof(old.host_name));
 		goto out;
 	}
-	log_info("host index %u%s%s", req->index, d->st.host_endpoint[0] ? ", endpoint " : "",
-		 d->st.host_endpoint);
+	memcpy(d->mtu_from, from, sizeof(d->mtu_from));
+	log_info("host index %u%s%s, MTU %u (%s)", req->index,
+		 d->st.host_endpoint[0] ? ", endpoint " : "", d->st.host_endpoint, mtu, from);
 	/* kept when the mesh fails: local networks work without it, and init runs again */
 	ret = mesh_start(d, &step);
 	if (ret < 0)
@@ -338,6 +345,7 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 	pthread_mutex_lock(&d->lock);
 	s.host_index = d->st.host_index;
 	s.mtu = d->st.mtu;
+	memcpy(s.mtu_from, d->mtu_from, sizeof(s.mtu_from));
 	memcpy(s.host_endpoint, d->st.host_endpoint, sizeof(s.host_endpoint));
 	s.networks = calloc(d->st.npools ? d->st.npools : 1, sizeof(*s.networks));
 	if (!s.networks) {

@@ -135,13 +135,14 @@ int driver_revoke_external(struct driver *d, const char *network_id, const char 
 struct host_init_req {
 	unsigned index;			/* 1..65535 */
 	const char *endpoint;		/* "host:port" or NULL */
-	unsigned mtu;			/* 0 = keep / default */
+	unsigned mtu;			/* 0 = from the uplink (driver/mtu.h) */
 	unsigned listen_port;		/* 0 = keep / default 51820 */
 	const char *name;		/* NULL = keep / the machine's hostname */
 };
 int driver_host_init(struct driver *d, const struct host_init_req *req, struct errbuf *e);
 
 #define DRIVER_JOIN_LINE_MAX 512
+#define DRIVER_MTU_FROM_MAX 96
 #define DRIVER_NAME_MAX 64
 #define DRIVER_KEY_B64_MAX 45
 /* This host's join line for `wgnet peer add` on the others; -EAGAIN before init. */
@@ -195,6 +196,7 @@ struct driver_status {
 	struct status_peer *peers;
 	size_t npeers;
 	unsigned mtu;
+	char mtu_from[DRIVER_MTU_FROM_MAX];	/* "" until wgnet init in this run of wgnetd */
 	bool firewall_ok;		/* table inet wgnet present when it should be */
 	struct status_network *networks;
 	size_t nnetworks;

@@ -28,6 +28,7 @@ struct driver {
 	char iptables[PATH_MAX];
 	bool no_iptables;
 	struct state st;
+	char mtu_from[DRIVER_MTU_FROM_MAX];	/* how the last wgnet init chose st.mtu (memory only) */
 	struct nl *nl;
 	struct id_list replay_pools;	/* set at start and at Plugin.Activate */
 	struct id_list replay_addrs;	/* pools whose stored addresses dockerd re-requests */

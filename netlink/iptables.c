@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "netlink/child.h"
 #include "netlink/iptables.h"
 
 #define CHAIN "DOCKER-USER"
@@ -94,10 +95,12 @@ static int read_all(int fd, struct output *out)
 	return 0;
 }
 
+/* The child: async-signal-safe calls only (wgnetd has threads); wgnetd's signal state reset. */
 static void child_exec(const char *const *argv, int out_fd, int err_fd)
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC), e;
 
+	child_reset_signals();
 	if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
 		goto fail;
 	execvp(argv[0], (char *const *)argv);

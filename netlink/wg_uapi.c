@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "netlink/child.h"
 #include "netlink/wg.h"
 #include "netlink/wg_userspace.h"
 
@@ -769,14 +770,8 @@ static void __attribute__((noreturn)) exec_program(const char *program, const ch
 						   char **env, int devnull, int exec_fd)
 {
 	char *argv[] = { (char *)program, (char *)"-f", (char *)ifname, NULL };
-	struct sigaction sa = { .sa_handler = SIG_DFL };
-	sigset_t none;
-	int sig;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &sa, NULL);
+	child_reset_signals();
 	if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
 	    dup2(devnull, STDERR_FILENO) < 0) {
 		write_int(exec_fd, errno);
@@ -788,13 +783,19 @@ static void __attribute__((noreturn)) exec_program(const char *program, const ch
 	_exit(127);
 }
 
-/* The child: a new session, then the grandchild, whose pid goes back through pid_fd. */
+/*
+ * The child: a process group of its own (a Ctrl-C or hang-up meant for wgnetd's group does not
+ * reach wireguard-go), then the grandchild, whose pid goes back through pid_fd. Not a session of
+ * its own: with the scheduler's autogroups (CONFIG_SCHED_AUTOGROUP, on by default) every session
+ * is a scheduling group, and wireguard-go alone in one got ~20% less CPU than in its starter's
+ * (bench/README.md, "What each change bought").
+ */
 static void __attribute__((noreturn)) start_child(const char *program, const char *ifname,
 						  char **env, int devnull, int pid_fd, int exec_fd)
 {
 	pid_t pid;
 
-	if (setsid() < 0) {
+	if (setpgid(0, 0) < 0) {
 		write_int(pid_fd, -errno);
 		_exit(1);
 	}

@@ -61,9 +61,13 @@ static const char cli_help[] =
 	"  init       make this host number N (1..65535) of the mesh and print its\n"
 	"             join line; --endpoint is the HOST:PORT where other hosts reach\n"
 	"             its WireGuard port (a name, an IPv4 or an [IPv6] address),\n"
-	"             --mtu is 576..65535, --listen-port the WireGuard UDP port\n"
-	"             (1..65535), --name the host's name in the mesh (1..63 of\n"
-	"             A-Z a-z 0-9 . _ -; default: the hostname)\n"
+	"             --mtu is 1280..9000 (default: the MTU of the route towards\n"
+	"             the peers, or of the default route, minus 80, in\n"
+	"             1280..1420, up to 9000 with jumbo frames; new networks\n"
+	"             take it, existing ones keep theirs and are listed),\n"
+	"             --listen-port the WireGuard UDP port (1..65535), --name\n"
+	"             the host's name in the mesh (1..63 of A-Z a-z 0-9 . _ -;\n"
+	"             default: the hostname)\n"
 	"  join-line  print this host's join line, for `wgnet peer add` elsewhere\n"
 	"  peer add   add the host of a join line (one argument, or several joined\n"
 	"             with spaces); --endpoint replaces the line's endpoint,\n"
@@ -1155,32 +1159,54 @@ static int cli_post_cmd(int argc, char **argv, int i, struct cli_socket *sock,
 	return ret;
 }
 
+/* Networks made before an MTU change keep theirs: say which, and how to move them. */
+static void cli_print_other_mtu(const json_t *other, json_int_t mtu)
+{
+	const char *id, *bridge;
+	json_int_t m;
+	size_t k;
+	json_t *n;
+
+	if (!json_is_array(other))
+		return;
+	json_array_foreach(other, k, n) {
+		if (json_unpack(n, "{s:s, s:s, s:I}", "network", &id, "bridge", &bridge, "mtu", &m) <
+			    0 || !cli_text_ok(id, false) || !cli_text_ok(bridge, false) ||
+		    !cli_u16_ok(m))
+			continue;
+		printf("network %.12s (%s) keeps MTU %lld: it was made before; remove and create it "
+		       "again to use %lld\n", id, bridge, (long long)m, (long long)mtu);
+	}
+}
+
 static int cli_cmd_init(int argc, char **argv, int i, struct cli_socket *sock)
 {
-	const char *endpoint, *line = NULL;
+	const char *endpoint, *line = NULL, *from = "";
 	json_int_t index, mtu;
+	json_t *root, *other = NULL;
 	json_error_t jerr;
-	json_t *root;
 	int ret;
 
 	ret = cli_post_cmd(argc, argv, i, sock, cli_init_args, "/init", &root);
 	if (ret != CLI_EXIT_OK || !root)
 		return ret;
 	ret = CLI_EXIT_FAIL;
-	if (json_unpack_ex(root, &jerr, 0, "{s:I, s:s, s:I, s?s}", "index", &index, "endpoint",
-			   &endpoint, "mtu", &mtu, "join_line", &line) < 0) {
+	if (json_unpack_ex(root, &jerr, 0, "{s:I, s:s, s:I, s?s, s?s, s?o}", "index", &index,
+			   "endpoint", &endpoint, "mtu", &mtu, "join_line", &line, "mtu_from", &from,
+			   "networks_other_mtu", &other) < 0) {
 		cli_malformed(&jerr);
 		goto out;
 	}
 	if (index < 1 || index > 65535 || !cli_u16_ok(mtu) || !cli_text_ok(endpoint, true) ||
-	    (line && line[0] && !cli_join_line_ok(line))) {
+	    !cli_text_ok(from, true) || (line && line[0] && !cli_join_line_ok(line))) {
 		cli_fail("malformed reply from wgnetd: bad index, endpoint, mtu or join line value",
 			 NULL);
 		goto out;
 	}
 	printf("host index %lld initialised\n", (long long)index);
 	printf("endpoint %s\n", endpoint[0] ? endpoint : "(none)");
-	printf("mtu %lld\n", (long long)mtu);
+	printf("mtu %lld%s%s%s\n", (long long)mtu, from[0] ? " (" : "", from, from[0] ? ")" : "");
+	cli_print_other_mtu(other, mtu);
 	if (line && line[0])
 		printf("join line:\n%s\n", line);
 	ret = CLI_EXIT_OK;

@@ -144,10 +144,29 @@ static int peers(struct driver *d, const json_t *req, json_t **reply, struct err
 	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }
 
+/* Networks made before an MTU change keep theirs: named, so that the user can act. */
+static json_t *networks_other_mtu(const struct driver_status *st)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < st->nnetworks; i++) {
+		const struct status_network *n = &st->networks[i];
+
+		if (n->mtu != st->mtu &&
+		    json_array_append_new(a, json_pack("{s:s, s:s, s:i}", "network", n->network_id,
+						       "bridge", n->bridge, "mtu", (int)n->mtu)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static int init_reply(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
 {
 	struct driver_status st = { 0 };
 	struct host_init_req r;
+	json_t *other;
 	int ret;
 
 	ret = parse_init(req, &r, e);
@@ -158,10 +177,13 @@ static int init_reply(struct driver *d, const json_t *req, json_t **reply, struc
 	ret = driver_status_get(d, &st, e);
 	if (ret < 0)
 		return ret;
-	*reply = json_pack("{s:i, s:s, s:i, s:i, s:s, s:s, s:s, s:s}", "index", (int)st.host_index,
-			   "endpoint", st.host_endpoint, "mtu", (int)st.mtu, "listen_port",
-			   (int)st.listen_port, "name", st.host_name, "public_key", st.public_key,
-			   "join_line", st.join_line, "backend", st.backend);
+	other = networks_other_mtu(&st);
+	*reply = other ? json_pack("{s:i, s:s, s:i, s:s, s:o, s:i, s:s, s:s, s:s, s:s}", "index",
+				   (int)st.host_index, "endpoint", st.host_endpoint, "mtu",
+				   (int)st.mtu, "mtu_from", st.mtu_from, "networks_other_mtu", other,
+				   "listen_port", (int)st.listen_port, "name", st.host_name,
+				   "public_key", st.public_key, "join_line", st.join_line, "backend",
+				   st.backend) : NULL;
 	driver_status_release(&st);
 	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }

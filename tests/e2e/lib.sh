@@ -641,7 +641,7 @@ wgnet_on()
 }
 
 # host_wg_pids i: the userspace WireGuard processes (wireguard-go) running in host i. wgnetd
-# starts them detached (a session of their own, not its child) so they outlive it: find them
+# starts them detached (a process group of their own, not its child) so they outlive it: find them
 # by the host's network namespace and the program name (or a --wg-userspace program whose name
 # says wireguard)
 host_wg_pids()

@@ -3,6 +3,7 @@
 #
 #   it_setup                      namespace wgit<pid>, temp dir, traps, wgnetd started
 #   wgnetd_start / wgnetd_stop [TERM|KILL]   (re)start or stop the daemon; $IT_WGNETD_PID
+#                                 (--no-iptables, or --iptables $IT_IPTABLES when that is set)
 #   api PATH [JSON]               POST like dockerd; sets $BODY and $HTTP_STATUS (000 = no reply)
 #   api_file PATH FILE            the same with the body taken from FILE as is
 #   cli ARGS...                   $WGNET --socket <control socket> ARGS...
@@ -305,7 +306,8 @@ it_in_run()
 
 wgnetd_start()
 {
-	local i
+	local i ipt=(--no-iptables)
+	[ -n "${IT_IPTABLES:-}" ] && ipt=(--iptables "$IT_IPTABLES")
 	echo "---- wgnetd start $(date +%T.%N)" >>"$IT_LOG"
 	rm -f "$IT_DIR/wgnetd.pid" "$IT_DIR/wgnetd.status"
 	# A quiet wrapper waits for it and keeps its exit status (bash would print a "Killed" line
@@ -316,8 +318,8 @@ wgnetd_start()
 	mkdir -p "$IT_DIR/run"
 	(
 		(it_in_run "$WGNETD" --plugin-socket "$IT_PLUGIN_SOCK" \
-			--control-socket "$IT_CONTROL_SOCK" --state-dir "$IT_STATE_DIR" --no-iptables \
-			--log-level debug "$@") </dev/null >>"$IT_LOG" 2>&1 &
+			--control-socket "$IT_CONTROL_SOCK" --state-dir "$IT_STATE_DIR" \
+			"${ipt[@]}" --log-level debug "$@") </dev/null >>"$IT_LOG" 2>&1 &
 		echo $! >"$IT_DIR/wgnetd.pid"
 		wait $!
 		echo $? >"$IT_DIR/wgnetd.status"

@@ -177,9 +177,11 @@ static void test_probe_and_start(void **state)
 	/* one already answers: not a second one */
 	assert_int_equal(wg_userspace_start(NULL, DIR, "wgA", &again), -EEXIST);
 	assert_int_equal(again, 0);
-	/* a session of its own, which it does not lead: it cannot get a terminal */
-	assert_int_not_equal(getsid(pid), getsid(0));
-	assert_int_not_equal(getsid(pid), pid);
+	/* our session (the scheduler's autogroup is per session: netlink/wg_uapi.c), a process
+	 * group of its own that it does not lead: a Ctrl-C or hang-up meant for ours misses it */
+	assert_int_equal(getsid(pid), getsid(0));
+	assert_int_not_equal(getpgid(pid), getpgid(0));
+	assert_int_not_equal(getpgid(pid), pid);
 	assert_int_equal(wg_userspace_probe(DIR, "bad/name"), -EINVAL);
 	assert_int_equal(wg_userspace_probe(DIR, "wgnameistoolong"), 0);
 	assert_int_equal(wg_userspace_probe(DIR, "wgnameistoolong0"), -EINVAL);
