@@ -13,9 +13,10 @@
 #   state_sum                     checksum of the state directory's files (names and contents)
 #   rand_id                       a random 64-hex Docker ID
 #   pass, fail, assert_eq, assert_match, assert_ok, assert_fails, assert_status,
-#   assert_json, assert_err, retry, it_finish
+#   assert_json, assert_err, assert_fast, retry, it_finish
 #
 # WGNETD and WGNET come from ctest's environment (default build/release/, then build/).
+# IT_IPTABLES (unset: --no-iptables) names the iptables binary wgnetd_start gives wgnetd.
 # Everything is removed by the EXIT trap, by pid and by name, also when a test fails or is
 # interrupted; the wgnetd log is printed when something failed.
 
@@ -129,6 +130,25 @@ assert_err()
 		pass "$1: $(jq -r .Err <<<"$BODY" | head -c 160)"
 	else
 		fail "$1" "$IT_WHY"
+	fi
+}
+
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# assert_fast DESC MS PATH [JSON]: the api call answers 200 within MS milliseconds
+assert_fast()
+{
+	local t0 ms
+	t0=$(now_ms)
+	api "$3" "${4:-}"
+	ms=$(($(now_ms) - t0))
+	if [ "$HTTP_STATUS" = 200 ] && [ "$ms" -le "$2" ]; then
+		pass "$1: answered in $ms ms"
+	else
+		fail "$1: HTTP $HTTP_STATUS after $ms ms (at most $2)" "$(head -c 200 <<<"$BODY")"
 	fi
 }
 
@@ -314,9 +334,12 @@ wgnetd_start()
 	# WireGuard it starts (wgnet init) stays out of the machine's /run/wireguard and is
 	# adopted by the next wgnetd; the process itself dies with the namespace at cleanup.
 	mkdir -p "$IT_DIR/run"
+	# IT_IPTABLES: the iptables binary to use; unset, DOCKER-USER is never touched
+	local ipt=(--no-iptables)
+	[ -n "${IT_IPTABLES:-}" ] && ipt=(--iptables "$IT_IPTABLES")
 	(
 		(it_in_run "$WGNETD" --plugin-socket "$IT_PLUGIN_SOCK" \
-			--control-socket "$IT_CONTROL_SOCK" --state-dir "$IT_STATE_DIR" --no-iptables \
+			--control-socket "$IT_CONTROL_SOCK" --state-dir "$IT_STATE_DIR" "${ipt[@]}" \
 			--log-level debug "$@") </dev/null >>"$IT_LOG" 2>&1 &
 		echo $! >"$IT_DIR/wgnetd.pid"
 		wait $!
