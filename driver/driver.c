@@ -109,19 +109,67 @@ struct state_endpoint *driver_endpoint_by_id(struct driver *d, const char *endpo
 	return NULL;
 }
 
-int driver_save(struct driver *d, struct errbuf *e)
+static int save_state(struct driver *d, const struct state *st, struct errbuf *e)
 {
 	struct errbuf se = { 0 };
 	int ret;
 
-	ret = state_save(d->state_path, &d->st, &se);
+	ret = state_save(d->state_path, st, &se);
 	/* The JSON tree of a big state is megabytes of short-lived blocks between the long-lived
 	 * ones: hand the freed pages back instead of keeping them resident. */
 	malloc_trim(0);
+	if (ret > 0) {
+		/* renamed into place: it is what the next start reads, so it counts as saved */
+		log_warn("state saved to %s, but %s, ignoring", d->state_path, se.msg);
+		return 0;
+	}
 	if (ret < 0)
 		return errbuf_set(e, ret, "could not save the state to %s: %s", d->state_path,
 				  se.msg);
 	return 0;
+}
+
+int driver_save(struct driver *d, struct errbuf *e)
+{
+	return save_state(d, &d->st, e);
+}
+
+int driver_commit(struct driver *d, struct state *next, struct errbuf *e)
+{
+	int ret = save_state(d, next, e);
+
+	if (ret < 0) {
+		state_release(next);
+		return ret;
+	}
+	state_release(&d->st);
+	d->st = *next;
+	*next = (struct state){ 0 };
+	return 0;
+}
+
+void driver_thread_start(struct driver *d, void *(*fn)(void *), pthread_t *t, bool *running,
+			 const char *what)
+{
+	if (*running)
+		return;
+	if (pthread_create(t, NULL, fn, d) == 0)
+		*running = true;
+	else
+		log_warn("could not start the %s thread, ignoring", what);
+}
+
+void driver_thread_stop(struct driver *d, pthread_cond_t *wake, pthread_t *t, bool *running)
+{
+	if (!*running)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stopping = true;
+	if (wake)
+		pthread_cond_broadcast(wake);
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(*t, NULL);
+	*running = false;
 }
 
 /* The state directory and its parents; it holds the private key: 0700. */
@@ -158,6 +206,8 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	if (!d)
 		return errbuf_set(e, -ENOMEM, "out of memory");
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->du_cond, NULL);
+	pthread_cond_init(&d->res_cond, NULL);
 	if ((size_t)snprintf(d->state_path, sizeof(d->state_path), "%s/%s", dir, STATE_FILE_NAME) >=
 	    sizeof(d->state_path)) {
 		ret = errbuf_set(e, -ENAMETOOLONG, "state directory path too long: %s", dir);
@@ -209,6 +259,8 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 		log_error("reconcile: %s", step.msg);
 	/* once, after the mesh: a no-op if mesh_start has just done it */
 	firewall_docker_user_sync(d, false);
+	firewall_docker_user_start(d);
+	resolve_start(d);
 	mesh_watchdog_start(d);
 	malloc_trim(0);		/* the loaded state's JSON tree, the link and peer dumps */
 	*out = d;
@@ -223,6 +275,8 @@ void driver_free(struct driver *d)
 	if (!d)
 		return;
 	mesh_watchdog_stop(d);
+	resolve_stop(d);
+	firewall_docker_user_stop(d);
 	keys_wipe(&d->keys);
 	if (d->nl)
 		nl_close(d->nl);
@@ -230,6 +284,8 @@ void driver_free(struct driver *d)
 	id_list_clear(&d->replay_pools);
 	id_list_clear(&d->replay_addrs);
 	free(d->pending_ages);
+	pthread_cond_destroy(&d->du_cond);
+	pthread_cond_destroy(&d->res_cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -346,7 +402,7 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 	s.host_index = d->st.host_index;
 	s.mtu = d->st.mtu;
 	memcpy(s.mtu_from, d->mtu_from, sizeof(s.mtu_from));
-	memcpy(s.host_endpoint, d->st.host_endpoint, sizeof(s.host_endpoint));
+	text_clean(s.host_endpoint, sizeof(s.host_endpoint), d->st.host_endpoint);
 	s.networks = calloc(d->st.npools ? d->st.npools : 1, sizeof(*s.networks));
 	if (!s.networks) {
 		ret = errbuf_set(e, -ENOMEM, "out of memory");

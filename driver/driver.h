@@ -191,6 +191,7 @@ struct driver_status {
 	char public_key[DRIVER_KEY_B64_MAX];	/* "" before init */
 	unsigned listen_port;
 	const char *backend;		/* "kernel", "userspace" or "none" */
+	char wg_problem[200];		/* what the watchdog last did or failed to do, "" = none */
 	bool device_up;
 	char join_line[DRIVER_JOIN_LINE_MAX];	/* "" before init */
 	struct status_peer *peers;

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "driver/driver.h"
@@ -39,10 +40,30 @@ struct driver {
 	char wg_program[PATH_MAX];	/* userspace implementation, "" = wireguard-go */
 	struct wg_backend wg;		/* valid when wg_ready */
 	bool wg_ready;			/* wgnet0 exists and is configured */
+	/* the watchdog (driver/mesh.c): a userspace device it keeps alive, restarting it with
+	 * backoff for as long as it takes */
+	bool wg_watch;			/* mesh_start ran with the userspace backend */
+	bool wg_hung;			/* a UAPI call under the lock timed out: skip the device
+					 * until the watchdog has checked it */
+	unsigned wg_failures;		/* restarts that failed in a row */
+	time_t wg_next_try;		/* of the next restart, 0 = none due */
+	char wg_problem[200];		/* for wgnet status, "" = none */
 	struct keys keys;		/* loaded at init/start; wiped by driver_free */
 	pthread_t watchdog;
 	bool watchdog_running;
-	bool stopping;
+	bool stopping;			/* every thread below ends when it sees this */
+	/* DOCKER-USER, written by a thread of its own without the lock (driver/firewall.c):
+	 * iptables may wait on the xtables lock, and no Docker call may wait with it */
+	pthread_cond_t du_cond;
+	pthread_t du_thread;
+	bool du_running, du_pending;
+	/* peer endpoints given by name, resolved by a thread of its own without the lock and
+	 * kept (driver/resolve.c): no Docker call may wait on DNS */
+	pthread_cond_t res_cond;
+	pthread_t res_thread;
+	bool res_running;
+	struct resolved *resolved;
+	size_t nresolved;
 	struct pending_age {		/* when each unbound pool lease was made (memory only) */
 		struct cidr slice;
 		time_t at;
@@ -70,14 +91,38 @@ int driver_pool_id_check(const char *pool_id, struct errbuf *e);
 /* The first 12 characters of a Docker ID, for messages. */
 const char *short_id(const char *id, char buf[13]);
 
+/* The driver's threads (watchdog, DOCKER-USER, resolver): started once; stopped by setting
+ * d->stopping and waking wake (NULL for a thread that only sleeps), then joined. */
+void driver_thread_start(struct driver *d, void *(*fn)(void *), pthread_t *t, bool *running,
+			 const char *what);
+void driver_thread_stop(struct driver *d, pthread_cond_t *wake, pthread_t *t, bool *running);
+
 /* Persist d->st; on failure the error is worded in e. */
 int driver_save(struct driver *d, struct errbuf *e);
+/*
+ * Saves next and makes it d->st; on failure d->st is untouched. next is consumed either way.
+ * Removals go through it before any kernel object goes: a failed save then leaves memory,
+ * disk and kernel as they were, and a retry does everything again, the save too.
+ */
+int driver_commit(struct driver *d, struct state *next, struct errbuf *e);
 
 /* Firewall (driver/firewall.c): rebuild `inet wgnet` from the state (delete it when the
  * state has no network). */
 int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e);
-/* DOCKER-USER accepts: ensured while networks exist, removed when the last one goes. */
+/* DOCKER-USER accepts: ensured while networks exist, removed when the last one goes. Lock
+ * held; the work is handed to a thread (started by firewall_docker_user_start), so this never
+ * waits on iptables. */
 void firewall_docker_user_sync(struct driver *d, bool force);
+void firewall_docker_user_start(struct driver *d);
+void firewall_docker_user_stop(struct driver *d);
+
+/* Peer endpoints (driver/resolve.c), lock held. "a.b.c.d:port" and "[v6]:port" are parsed at
+ * once; a name is looked up by a thread, which applies the peers again when it has an answer.
+ * 0 and *out set, -EAGAIN while the name is being resolved, -EHOSTUNREACH if it did not
+ * resolve (tried again every RESOLVE_RETRY seconds). */
+int resolve_endpoint(struct driver *d, const char *endpoint, struct sockaddr_storage *out);
+void resolve_start(struct driver *d);
+void resolve_stop(struct driver *d);
 
 /* Kernel objects of one network / endpoint (driver/network.c, driver/endpoint.c). */
 int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *created,
@@ -91,7 +136,13 @@ void endpoint_veth_remove(struct driver *d, const struct state_endpoint *ep);
  * after a network or peer change. Both need the lock held and do nothing before init. */
 int mesh_start(struct driver *d, struct errbuf *e);
 int mesh_sync(struct driver *d, struct errbuf *e);
-/* A userspace WireGuard that died is started again and re-applied (a thread). */
+/* The device can be used: configured, and no call found it hung. */
+bool mesh_usable(const struct driver *d);
+/* After a failed call to the device, lock held: a timeout marks it hung (the watchdog then
+ * checks it at once, without the lock, and replaces it if it does not answer). */
+void mesh_note_error(struct driver *d, int ret);
+/* A userspace WireGuard that died or hangs is started again and re-applied (a thread),
+ * with backoff after a failed restart, for as long as it takes. */
 void mesh_watchdog_start(struct driver *d);
 /* Host key, backend, join line and peers of `wgnet status`; lock held. */
 int mesh_status_fill(struct driver *d, struct driver_status *s);

@@ -245,24 +245,53 @@ static struct state_endpoint *endpoint_find(struct driver *d, const char *networ
 	return ep && strcmp(ep->network_id, network_id) == 0 ? ep : NULL;
 }
 
-/* Drop published ports from the firewall; 0 if there were none. */
-static int endpoint_unpublish(struct driver *d, struct state_endpoint *ep, struct errbuf *e)
+/*
+ * Leave, Revoke and DeleteEndpoint: the firewall without the endpoint's ports, then the state
+ * saved; a failed save puts the firewall back, so memory, disk and kernel still agree and a
+ * retry does it all again. leave: it is no longer in a sandbox; remove: it goes altogether
+ * (its veth only once saved: the one step that cannot be undone).
+ */
+static int endpoint_release(struct driver *d, struct state_endpoint *ep, bool leave, bool remove,
+			    struct errbuf *e)
 {
-	struct port_binding *ports = ep->ports;
-	size_t n = ep->nports;
+	size_t i = (size_t)(ep - d->st.endpoints);
+	bool had_ports = ep->nports != 0;
+	struct state_endpoint gone = *ep;
+	struct state next;
 	int ret;
 
-	if (!n)
-		return 0;
-	ep->ports = NULL;
-	ep->nports = 0;
-	ret = firewall_apply(d, &d->st, e);
+	if (!had_ports && !remove && (!leave || (!ep->joined && !ep->sandbox[0])))
+		return 0;	/* nothing to change */
+	ret = state_copy(&d->st, &next);
+	if (ret < 0)
+		return errbuf_set(e, ret, "out of memory");
+	if (remove) {
+		state_endpoint_remove(&next, i);
+	} else {
+		free(next.endpoints[i].ports);
+		next.endpoints[i].ports = NULL;
+		next.endpoints[i].nports = 0;
+		if (leave) {
+			next.endpoints[i].joined = false;
+			next.endpoints[i].sandbox[0] = 0;
+		}
+	}
+	if (had_ports) {
+		ret = firewall_apply(d, &next, e);
+		if (ret < 0) {
+			state_release(&next);
+			return ret;
+		}
+	}
+	ret = driver_commit(d, &next, e);
 	if (ret < 0) {
-		ep->ports = ports;
-		ep->nports = n;
+		if (had_ports)
+			firewall_apply(d, &d->st, NULL);
 		return ret;
 	}
-	free(ports);
+	gone.ports = NULL;	/* freed with the old state */
+	if (remove)
+		endpoint_veth_remove(d, &gone);
 	return 0;
 }
 
@@ -280,12 +309,7 @@ int driver_endpoint_delete(struct driver *d, const char *network_id, const char 
 		goto out;
 	}
 	/* No Revoke comes after a live-restore or plugin restart: undo ports here too. */
-	ret = endpoint_unpublish(d, ep, e);
-	if (ret < 0)
-		goto out;
-	endpoint_veth_remove(d, ep);
-	state_endpoint_remove(&d->st, (size_t)(ep - d->st.endpoints));
-	ret = driver_save(d, e);
+	ret = endpoint_release(d, ep, true, true, e);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;
@@ -356,15 +380,8 @@ int driver_leave(struct driver *d, const char *network_id, const char *endpoint_
 
 	pthread_mutex_lock(&d->lock);
 	ep = endpoint_find(d, network_id, endpoint_id);
-	if (!ep)
-		goto out;
-	ret = endpoint_unpublish(d, ep, e);
-	if (ret < 0)
-		goto out;
-	ep->joined = false;
-	ep->sandbox[0] = 0;
-	ret = driver_save(d, e);
-out:
+	if (ep)
+		ret = endpoint_release(d, ep, true, false, e);
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
@@ -480,11 +497,8 @@ int driver_revoke_external(struct driver *d, const char *network_id, const char 
 
 	pthread_mutex_lock(&d->lock);
 	ep = endpoint_find(d, network_id, endpoint_id);
-	if (ep && ep->nports) {
-		ret = endpoint_unpublish(d, ep, e);
-		if (ret == 0)
-			ret = driver_save(d, e);
-	}
+	if (ep)
+		ret = endpoint_release(d, ep, false, false, e);
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }

@@ -6,6 +6,7 @@
  * are final whatever Docker's chains accept.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -111,38 +112,78 @@ out:
 	return ret;
 }
 
-void firewall_docker_user_sync(struct driver *d, bool force)
+/* The iptables part, without the lock; 0 or a time of the check for docker_user_checked. */
+static time_t docker_user_apply(const char *iptables, bool want, const char *wg_ifname)
 {
-	time_t now = time(NULL);
 	int ret;
 
-	if (d->no_iptables)
-		return;
-	if (!bound_pools(&d->st)) {
-		ret = iptables_docker_user_remove(d->iptables);
+	if (!want) {
+		ret = iptables_docker_user_remove(iptables);
 		if (ret < 0)
 			log_warn("could not remove wgnet's DOCKER-USER rules (%s), ignoring",
 				 strerror(-ret));
-		d->docker_user_checked = 0;
-		return;
+		return 0;
 	}
-	if (!force && d->docker_user_checked && now - d->docker_user_checked <
-						  DRIVER_DOCKER_USER_RECHECK)
-		return;
-	ret = iptables_docker_user_ensure(d->iptables,
-					  firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL);
+	ret = iptables_docker_user_ensure(iptables, wg_ifname);
 	if (ret == -ENOENT) {
 		/* dockerd creates the chain when it starts, maybe after us: we check again at
 		 * its next call. Docker's nftables backend has no such chain and needs none. */
 		log_debug("no DOCKER-USER chain yet, nothing to accept through");
-		d->docker_user_checked = 0;
-		return;
+		return 0;
 	}
 	if (ret < 0) {
 		log_warn("could not add wgnet's DOCKER-USER rules with %s (%s): Docker's FORWARD "
-			 "policy may drop container traffic", d->iptables, strerror(-ret));
-		d->docker_user_checked = 0;
-		return;
+			 "policy may drop container traffic", iptables, strerror(-ret));
+		return 0;
 	}
-	d->docker_user_checked = now;
+	return time(NULL);
+}
+
+static void *docker_user_main(void *arg)
+{
+	struct driver *d = arg;
+
+	pthread_mutex_lock(&d->lock);
+	for (;;) {
+		bool want;
+		const char *wg_ifname;
+		time_t checked;
+
+		while (!d->du_pending && !d->stopping)
+			pthread_cond_wait(&d->du_cond, &d->lock);
+		if (d->stopping)
+			break;
+		d->du_pending = false;
+		want = bound_pools(&d->st) != 0;
+		wg_ifname = firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL;
+		pthread_mutex_unlock(&d->lock);
+		checked = docker_user_apply(d->iptables, want, wg_ifname);
+		pthread_mutex_lock(&d->lock);
+		d->docker_user_checked = checked;
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+void firewall_docker_user_sync(struct driver *d, bool force)
+{
+	if (d->no_iptables)
+		return;
+	if (!force && bound_pools(&d->st) && d->docker_user_checked &&
+	    time(NULL) - d->docker_user_checked < DRIVER_DOCKER_USER_RECHECK)
+		return;
+	d->du_pending = true;
+	pthread_cond_signal(&d->du_cond);
+}
+
+void firewall_docker_user_start(struct driver *d)
+{
+	if (!d->no_iptables)
+		driver_thread_start(d, docker_user_main, &d->du_thread, &d->du_running,
+				    "DOCKER-USER");
+}
+
+void firewall_docker_user_stop(struct driver *d)
+{
+	driver_thread_stop(d, &d->du_cond, &d->du_thread, &d->du_running);
 }

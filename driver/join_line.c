@@ -35,8 +35,8 @@ int endpoint_check(const char *s, struct errbuf *e)
 		return errbuf_set(e, -EINVAL, "endpoint '%.64s' is not HOST:PORT", s);
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || colon[1] == '+' || colon[1] == '-' || port < 1 ||
-	    port > 65535)
+	/* digits only: strtol would skip a leading tab or newline */
+	if (errno || *end || colon[1] < '0' || colon[1] > '9' || port < 1 || port > 65535)
 		return errbuf_set(e, -EINVAL, "endpoint '%.64s' has no valid port (1-65535)", s);
 	if (s[0] == '[') {
 		if (colon[-1] != ']' || colon - s < 3)
@@ -51,6 +51,17 @@ int endpoint_check(const char *s, struct errbuf *e)
 		    *c == ']' || (*c == ':' && !v6))
 			return errbuf_set(e, -EINVAL, "endpoint '%.64s' has an invalid host part", s);
 	return 0;
+}
+
+void text_clean(char *out, size_t size, const char *s)
+{
+	size_t i;
+
+	if (!size)
+		return;
+	for (i = 0; s[i] && i + 1 < size; i++)
+		out[i] = (unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+	out[i] = 0;
 }
 
 static int field(const char *tok, const char *key, const char **val)
@@ -76,6 +87,13 @@ int join_line_parse(const char *s, struct join_line *out, struct errbuf *e)
 		return errbuf_set(e, -EINVAL, "join line longer than %d bytes", JOIN_LINE_MAX - 1);
 	memcpy(buf, s, len);
 	buf[len] = 0;
+	/* Fields are split on single spaces: any other byte up to 0x20 (a tab, a newline) would
+	 * stay inside a value, be saved, and break every line printed from it. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			return errbuf_set(e, -EINVAL, "join line: control character 0x%02x at byte "
+					  "%zu (fields are separated by single spaces)",
+					  (unsigned char)buf[i], i + 1);
 	if (strncmp(buf, JOIN_LINE_MAGIC " ", strlen(JOIN_LINE_MAGIC) + 1) != 0)
 		return errbuf_set(e, -EINVAL, "not a wgnet join line: it starts with '"
 				  JOIN_LINE_MAGIC "' (print one with 'wgnet join-line')");

@@ -34,5 +34,8 @@ void join_line_format(const struct join_line *j, char out[JOIN_LINE_MAX]);
 bool host_name_valid(const char *s);
 /* "host:port" or "[v6]:port", port 1..65535; -EINVAL worded. */
 int endpoint_check(const char *s, struct errbuf *e);
+/* A copy of s for display, each byte outside 0x21..0x7e replaced by '?': what an older
+ * wgnet saved may hold a tab, and must not break `wgnet status`. */
+void text_clean(char *out, size_t size, const char *s);
 
 #endif

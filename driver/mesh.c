@@ -6,7 +6,7 @@
  * name are removed one by one, never by replacing the whole list, so live peers never drop.
  */
 #include <errno.h>
-#include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,35 +114,6 @@ static int peer_allowed_ips(const struct driver *d, const struct state_peer *sp,
 	return 0;
 }
 
-/* "host:port" or "[v6]:port" to a socket address; names are resolved (once, here). */
-static int endpoint_resolve(const char *s, struct sockaddr_storage *out)
-{
-	char host[STATE_HOST_ENDPOINT_MAX];
-	const char *colon = strrchr(s, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
-	size_t hl;
-	int ret;
-
-	if (!colon)
-		return -EINVAL;
-	hl = (size_t)(colon - s);
-	if (s[0] == '[' && hl >= 2) {
-		s++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, s, hl);
-	host[hl] = 0;
-	ret = getaddrinfo(host, colon + 1, &hints, &res);
-	if (ret != 0 || !res)
-		return -EHOSTUNREACH;
-	memset(out, 0, sizeof(*out));
-	memcpy(out, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return 0;
-}
-
 static const struct wg_peer *have_peer(const struct wg_device *have, const uint8_t key[KEYS_LEN])
 {
 	for (size_t i = 0; i < have->npeers; i++)
@@ -203,10 +174,10 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 			ret = errbuf_set(e, ret, "out of memory");
 			goto out;
 		}
+		/* a name being resolved: the resolver thread applies it when it has an answer */
 		if (sp->endpoint[0] && !(cur && cur->endpoint.ss_family != AF_UNSPEC) &&
-		    endpoint_resolve(sp->endpoint, &p->endpoint) < 0)
-			log_warn("peer %s: endpoint %s does not resolve, ignoring", sp->name,
-				 sp->endpoint);
+		    resolve_endpoint(d, sp->endpoint, &p->endpoint) < 0)
+			log_debug("peer %s: no address for endpoint %s yet", sp->name, sp->endpoint);
 	}
 	for (size_t i = 0; i < have->npeers; i++) {
 		if (state_has_peer(&d->st, have->peers[i].public_key))
@@ -347,6 +318,8 @@ int mesh_start(struct driver *d, struct errbuf *e)
 	ret = backend_pick(d, e);
 	if (ret < 0)
 		return ret;
+	d->wg_watch = !backend_is_kernel(d);
+	d->wg_hung = false;
 	ret = backend_is_kernel(d) ? device_kernel_ensure(d, e) : device_userspace_ensure(d, e);
 	if (ret == 0)
 		ret = device_up(d, e);
@@ -365,7 +338,26 @@ int mesh_start(struct driver *d, struct errbuf *e)
 	firewall_docker_user_sync(d, true);
 out:
 	wg_device_release(&have);
+	if (ret < 0 && d->wg_watch && !d->wg_ready && !d->wg_next_try) {
+		/* the watchdog tries again (at start, at init) */
+		d->wg_next_try = time(NULL) + 1;
+		snprintf(d->wg_problem, sizeof(d->wg_problem), "down: %.180s", e->msg);
+	}
 	return ret;
+}
+
+bool mesh_usable(const struct driver *d)
+{
+	return d->wg_ready && !d->wg_hung;
+}
+
+void mesh_note_error(struct driver *d, int ret)
+{
+	if (ret == -ETIMEDOUT && d->wg_watch && !d->wg_hung) {
+		d->wg_hung = true;
+		log_warn("the userspace WireGuard of %s did not answer in time: leaving it to the "
+			 "watchdog", NAMES_WG_DEVICE);
+	}
 }
 
 int mesh_sync(struct driver *d, struct errbuf *e)
@@ -373,62 +365,152 @@ int mesh_sync(struct driver *d, struct errbuf *e)
 	struct wg_device have = { 0 };
 	int ret;
 
-	if (!d->wg_ready)
-		return 0;
+	if (!mesh_usable(d))
+		return 0;	/* mesh_start applies everything when it comes back */
 	ret = device_read(d, &have, e);
 	if (ret == 0)
 		ret = peers_apply(d, &have, e);
 	wg_device_release(&have);
+	mesh_note_error(d, ret);
 	if (ret == 0)
 		ret = routes_apply(d, e);
 	return ret;
 }
 
+#define WATCHDOG_TICK_MS 250
+#define WATCHDOG_PROBE_TICKS 8		/* a probe every 2 s */
+#define WATCHDOG_ANSWER_MS 3000		/* a wireguard-go slower than this is hung */
+#define WATCHDOG_BACKOFF_MAX 60		/* seconds between two failed restarts, at most */
+
+/* Lock dropped while sleeping ms. */
+static void unlocked_sleep(struct driver *d, long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	pthread_mutex_unlock(&d->lock);
+	nanosleep(&ts, NULL);
+	pthread_mutex_lock(&d->lock);
+}
+
+static void clock_text(char out[16])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(out, 16, "%H:%M:%S", localtime_r(&now, &tm));
+}
+
+/*
+ * Is the userspace device served? Probed without the lock (a hung wireguard-go takes
+ * WATCHDOG_ANSWER_MS to show it). One that does not answer is killed, so that it can be
+ * replaced. 1: fine, 0: to be (re)started.
+ */
+static int watchdog_probe(struct driver *d)
+{
+	char when[16];
+	pid_t pid;
+	int ret, i;
+
+	pthread_mutex_unlock(&d->lock);
+	ret = wg_userspace_check(NULL, NAMES_WG_DEVICE, WATCHDOG_ANSWER_MS, &pid);
+	if (ret == -ETIMEDOUT && pid > 0) {
+		kill(pid, SIGKILL);
+		/* until its socket refuses: then its TUN device is gone with it */
+		for (i = 0; i < 100 && wg_userspace_check(NULL, NAMES_WG_DEVICE, 200, &pid) != 0; i++)
+			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
+	}
+	pthread_mutex_lock(&d->lock);
+	if (ret == 1) {
+		if (d->wg_hung) {
+			struct errbuf e = { 0 };
+
+			log_info("the userspace WireGuard of %s answers again", NAMES_WG_DEVICE);
+			d->wg_hung = false;
+			if (mesh_sync(d, &e) < 0)
+				log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, e.msg);
+		}
+		return 1;
+	}
+	clock_text(when);
+	if (ret == -ETIMEDOUT) {
+		log_warn("the userspace WireGuard of %s did not answer in %d ms: killed it, "
+			 "starting another", NAMES_WG_DEVICE, WATCHDOG_ANSWER_MS);
+		snprintf(d->wg_problem, sizeof(d->wg_problem), "replaced at %s: it did not "
+			 "answer in %d s", when, WATCHDOG_ANSWER_MS / 1000);
+	} else {
+		log_warn("the userspace WireGuard of %s is gone, starting it again",
+			 NAMES_WG_DEVICE);
+		snprintf(d->wg_problem, sizeof(d->wg_problem), "restarted at %s: it had exited",
+			 when);
+	}
+	return 0;
+}
+
+/* Start it again; after a failure the next try waits 1, 2, 4 ... 60 s, forever. */
+static void watchdog_restart(struct driver *d)
+{
+	char note[sizeof(d->wg_problem)];
+	struct errbuf e = { 0 };
+	unsigned wait;
+
+	snprintf(note, sizeof(note), "%s", d->wg_problem);
+	d->wg_next_try = 0;
+	if (mesh_start(d, &e) == 0) {
+		if (d->wg_failures)
+			log_info("%s is back after %u failed restarts", NAMES_WG_DEVICE,
+				 d->wg_failures);
+		d->wg_failures = 0;
+		snprintf(d->wg_problem, sizeof(d->wg_problem), "%s", note);
+		return;
+	}
+	d->wg_ready = false;
+	d->wg_failures++;
+	wait = d->wg_failures > 6 ? WATCHDOG_BACKOFF_MAX : 1u << (d->wg_failures - 1);
+	if (wait > WATCHDOG_BACKOFF_MAX)
+		wait = WATCHDOG_BACKOFF_MAX;
+	d->wg_next_try = time(NULL) + wait;
+	log_error("restarting %s (attempt %u): %s; next attempt in %u s", NAMES_WG_DEVICE,
+		  d->wg_failures, e.msg, wait);
+	snprintf(d->wg_problem, sizeof(d->wg_problem), "down: restart %u failed (%.120s), next "
+		 "in %u s", d->wg_failures, e.msg, wait);
+}
+
 static void *watchdog_main(void *arg)
 {
 	struct driver *d = arg;
-	struct timespec tick = { .tv_nsec = 250 * 1000 * 1000 };
 	unsigned n = 0;
 
+	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		nanosleep(&tick, NULL);
-		pthread_mutex_lock(&d->lock);
-		if (d->stopping) {
-			pthread_mutex_unlock(&d->lock);
+		unlocked_sleep(d, WATCHDOG_TICK_MS);
+		if (d->stopping)
 			break;
+		if (!d->wg_watch || backend_is_kernel(d))
+			continue;
+		if (d->wg_next_try) {
+			if (time(NULL) >= d->wg_next_try)
+				watchdog_restart(d);
+			continue;
 		}
-		/* every 2 s: is the userspace device still served? */
-		if (++n % 8 == 0 && d->wg_ready && !backend_is_kernel(d) &&
-		    wg_userspace_probe(NULL, NAMES_WG_DEVICE) == 0) {
-			struct errbuf e = { 0 };
-
-			log_warn("the userspace WireGuard of %s is gone, starting it again",
-				 NAMES_WG_DEVICE);
-			if (mesh_start(d, &e) < 0)
-				log_error("restarting %s: %s", NAMES_WG_DEVICE, e.msg);
+		/* every 2 s, and at once when a call found it not answering */
+		if ((++n % WATCHDOG_PROBE_TICKS != 0 && !d->wg_hung) || !d->wg_ready)
+			continue;
+		if (watchdog_probe(d) == 0 && !d->stopping) {
+			d->wg_ready = false;
+			watchdog_restart(d);
 		}
-		pthread_mutex_unlock(&d->lock);
 	}
+	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
 
 void mesh_watchdog_start(struct driver *d)
 {
-	if (d->watchdog_running)
-		return;
-	if (pthread_create(&d->watchdog, NULL, watchdog_main, d) == 0)
-		d->watchdog_running = true;
-	else
-		log_warn("could not start the WireGuard watchdog, ignoring");
+	driver_thread_start(d, watchdog_main, &d->watchdog, &d->watchdog_running,
+			    "WireGuard watchdog");
 }
 
 void mesh_watchdog_stop(struct driver *d)
 {
-	if (!d->watchdog_running)
-		return;
-	pthread_mutex_lock(&d->lock);
-	d->stopping = true;
-	pthread_mutex_unlock(&d->lock);
-	pthread_join(d->watchdog, NULL);
-	d->watchdog_running = false;
+	driver_thread_stop(d, NULL, &d->watchdog, &d->watchdog_running);
 }

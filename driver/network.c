@@ -46,11 +46,16 @@ int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *cr
 	*created = false;
 	ret = link_get(d->nl, br, &li);
 	if (ret == -ENODEV) {
-		ret = link_bridge_create(d->nl, br, p->mtu);
+		/* At the default MTU, then set: the kernel keeps an MTU set on a bridge when its
+		 * last port goes, but one given at creation falls back to 1500 then. */
+		ret = link_bridge_create(d->nl, br, 0);
 		if (ret < 0)
 			return errbuf_set(e, ret, "could not create bridge %s: %s", br,
 					  nl_strerror(d->nl, ret));
 		*created = true;
+		ret = link_set_mtu(d->nl, br, p->mtu);
+		if (ret < 0)
+			goto fail;
 	} else if (ret < 0) {
 		return errbuf_set(e, ret, "could not read link %s: %s", br, nl_strerror(d->nl, ret));
 	} else if (strcmp(li.kind, "bridge") != 0) {
@@ -247,8 +252,10 @@ int driver_network_create(struct driver *d, const struct network_create_req *req
 int driver_network_delete(struct driver *d, const char *network_id, struct errbuf *e)
 {
 	char br[IFNAMSIZ], idb[13];
+	struct state_endpoint *gone = NULL;
 	struct state_pool *p;
-	size_t i;
+	struct state next;
+	size_t i, ngone = 0;
 	int ret = 0;
 
 	pthread_mutex_lock(&d->lock);
@@ -257,31 +264,48 @@ int driver_network_delete(struct driver *d, const char *network_id, struct errbu
 		log_debug("DeleteNetwork %s: unknown, already deleted", short_id(network_id, idb));
 		goto out;
 	}
-	/* Endpoints dockerd forgot to delete (a forced cleanup) go with their network. */
-	for (i = d->st.nendpoints; i-- > 0;) {
-		if (strcmp(d->st.endpoints[i].network_id, network_id) == 0) {
-			endpoint_veth_remove(d, &d->st.endpoints[i]);
-			state_endpoint_remove(&d->st, i);
+	/*
+	 * The state without the network is saved before any kernel object goes (a failed save
+	 * changes nothing; the firewall, rebuilt first, is put back). Endpoints dockerd forgot
+	 * to delete (a forced cleanup) go with their network.
+	 */
+	gone = calloc(d->st.nendpoints ? d->st.nendpoints : 1, sizeof(*gone));
+	ret = gone ? state_copy(&d->st, &next) : -ENOMEM;
+	if (ret < 0) {
+		ret = errbuf_set(e, ret, "out of memory");
+		goto out;
+	}
+	for (i = next.nendpoints; i-- > 0;) {
+		if (strcmp(next.endpoints[i].network_id, network_id) == 0) {
+			gone[ngone] = next.endpoints[i];
+			gone[ngone++].ports = NULL;
+			state_endpoint_remove(&next, i);
 		}
 	}
-	names_bridge(network_id, br);
-	ret = link_del(d->nl, br);
-	if (ret < 0 && ret != -ENODEV) {
-		ret = errbuf_set(e, ret, "could not delete bridge %s: %s", br,
-				 nl_strerror(d->nl, ret));
+	state_pool_remove(&next, (size_t)(p - d->st.pools));
+	ret = firewall_apply(d, &next, e);
+	if (ret < 0)
+		log_error("DeleteNetwork %s: %s, going on", short_id(network_id, idb), e->msg);
+	ret = driver_commit(d, &next, e);
+	if (ret < 0) {
+		firewall_apply(d, &d->st, NULL);
 		goto out;
 	}
 	id_list_del(&d->replay_pools, network_id);
 	id_list_del(&d->replay_addrs, network_id);
-	state_pool_remove(&d->st, (size_t)(p - d->st.pools));
-	ret = firewall_apply(d, &d->st, e);
-	if (ret < 0)
-		log_error("DeleteNetwork %s: %s, going on", short_id(network_id, idb), e->msg);
-	ret = driver_save(d, e);
+	for (i = 0; i < ngone; i++)
+		endpoint_veth_remove(d, &gone[i]);
+	names_bridge(network_id, br);
+	ret = link_del(d->nl, br);
+	if (ret < 0 && ret != -ENODEV)
+		log_error("DeleteNetwork %s: could not delete bridge %s: %s (it goes at the next "
+			  "start)", short_id(network_id, idb), br, nl_strerror(d->nl, ret));
+	ret = 0;
 	firewall_docker_user_sync(d, true);
 	log_info("network %s deleted", short_id(network_id, idb));
 	mesh_sync_logged(d, network_id);
 out:
+	free(gone);
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }

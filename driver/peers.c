@@ -21,7 +21,7 @@ static void self_join_line(const struct driver *d, char out[DRIVER_JOIN_LINE_MAX
 	struct join_line j = { .index = d->st.host_index };
 
 	memcpy(j.key, d->st.host_public_key, KEYS_LEN);
-	snprintf(j.endpoint, sizeof(j.endpoint), "%s", d->st.host_endpoint);
+	text_clean(j.endpoint, sizeof(j.endpoint), d->st.host_endpoint);
 	if (d->st.host_name[0])
 		snprintf(j.name, sizeof(j.name), "%s", d->st.host_name);
 	else
@@ -158,11 +158,12 @@ int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX
 	}
 	snprintf(name, DRIVER_NAME_MAX, "%s", gone.name);
 	log_info("peer %s removed", gone.name);
-	if (d->wg_ready) {
+	if (mesh_usable(d)) {
 		struct wg_peer rm = { .remove = true };
 
 		memcpy(rm.public_key, gone.public_key, KEYS_LEN);
 		ret = d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, &rm, 1);
+		mesh_note_error(d, ret);
 		if (ret < 0)
 			log_error("peer %s: could not remove it from %s: %s (it goes at the next "
 				  "start)", gone.name, NAMES_WG_DEVICE, strerror(-ret));
@@ -201,6 +202,8 @@ int mesh_status_fill(struct driver *d, struct driver_status *s)
 	snprintf(s->host_name, sizeof(s->host_name), "%s", d->st.host_name);
 	s->listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
 	s->backend = d->wg_ready ? d->wg.name : "none";
+	snprintf(s->wg_problem, sizeof(s->wg_problem), "%s",
+		 d->wg_hung ? "not answering: being checked" : d->wg_problem);
 	s->device_up = link_get(d->nl, NAMES_WG_DEVICE, &li) == 0 && li.up;
 	if (d->st.host_index && d->st.has_host_key) {
 		keys_b64(d->st.host_public_key, s->public_key);
@@ -209,7 +212,13 @@ int mesh_status_fill(struct driver *d, struct driver_status *s)
 	s->peers = calloc(d->st.npeers ? d->st.npeers : 1, sizeof(*s->peers));
 	if (!s->peers)
 		return -ENOMEM;
-	have_ok = d->wg_ready && d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) == 0;
+	have_ok = false;
+	if (mesh_usable(d)) {
+		int ret = d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have);
+
+		mesh_note_error(d, ret);
+		have_ok = ret == 0;
+	}
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
 		struct status_peer *out = &s->peers[i];
@@ -219,8 +228,8 @@ int mesh_status_fill(struct driver *d, struct driver_status *s)
 		snprintf(out->name, sizeof(out->name), "%s", sp->name);
 		out->index = sp->index;
 		keys_b64(sp->public_key, out->public_key);
-		snprintf(out->configured_endpoint, sizeof(out->configured_endpoint), "%s",
-			 sp->endpoint);
+		text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
+			   sp->endpoint);
 		out->keepalive = sp->keepalive;
 		for (size_t j = 0; have_ok && j < have.npeers; j++)
 			if (memcmp(have.peers[j].public_key, sp->public_key, KEYS_LEN) == 0)

@@ -1136,7 +1136,7 @@ int state_save(const char *path, const struct state *s, struct errbuf *e)
 	}
 	free(tmp);
 	tmp = NULL;		/* it is the state file now */
-	ret = fsync_dir_of(path, e);
+	ret = fsync_dir_of(path, e) < 0 ? 1 : 0;
 out:
 	if (fd >= 0)
 		close(fd);

@@ -6,11 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "netlink/child.h"
@@ -20,6 +23,8 @@
 #define OUTPUT_MAX (16 << 20)		/* -S of a chain; far more than any real one */
 #define ARGV_MAX 64
 #define NRULES 4
+#define LOCK_WAIT "2"			/* -w: seconds iptables waits for the xtables lock */
+#define DEADLINE_MS 4000		/* then the child is killed, whatever it is doing */
 
 struct output {
 	char *buf;
@@ -66,11 +71,22 @@ static int rule_argv(int k, const char *wg_ifname, const char **argv)
 	return n;
 }
 
-static int read_all(int fd, struct output *out)
+static long long now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Until EOF, or -ETIMEDOUT at the deadline (CLOCK_MONOTONIC, ms). */
+static int read_all(int fd, struct output *out, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	size_t cap = 0;
 	char *p;
 	ssize_t n;
+	int r;
 
 	for (;;) {
 		if (out->len + 4096 + 1 > cap) {
@@ -82,6 +98,13 @@ static int read_all(int fd, struct output *out)
 				return -ENOMEM;
 			out->buf = p;
 		}
+		r = poll(&pfd, 1, (int)(deadline > now_ms() ? deadline - now_ms() : 0));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
 		n = read(fd, out->buf + out->len, cap - out->len - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -113,7 +136,8 @@ fail:
 
 /*
  * Runs bin with args (stdin /dev/null, stdout and stderr into out when given): its exit status,
- * or -errno when it could not run (-ENOENT: no such binary).
+ * or -errno when it could not run (-ENOENT: no such binary), -ETIMEDOUT when it was still running
+ * after DEADLINE_MS (it is killed: a held xtables lock or a hung child never holds us up).
  */
 static int run(const char *bin, const char *const *args, int nargs, struct output *out)
 {
@@ -124,10 +148,11 @@ static int run(const char *bin, const char *const *args, int nargs, struct outpu
 	ssize_t n;
 	pid_t pid;
 
-	if (nargs + 3 > ARGV_MAX)		/* bin, -w, args, NULL */
+	if (nargs + 4 > ARGV_MAX)		/* bin, -w N, args, NULL */
 		return -E2BIG;
 	argv[argc++] = bin && bin[0] ? bin : "iptables";
 	argv[argc++] = "-w";
+	argv[argc++] = LOCK_WAIT;
 	for (int i = 0; i < nargs; i++)
 		argv[argc++] = args[i];
 	argv[argc] = NULL;
@@ -149,9 +174,11 @@ static int run(const char *bin, const char *const *args, int nargs, struct outpu
 	close(err_pipe[1]);
 	out_pipe[1] = err_pipe[1] = -1;
 
-	ret = read_all(out_pipe[0], out);
+	ret = read_all(out_pipe[0], out, now_ms() + DEADLINE_MS);
 	close(out_pipe[0]);		/* a child still writing gets SIGPIPE, not a hang */
 	out_pipe[0] = -1;
+	if (ret == -ETIMEDOUT)
+		kill(pid, SIGKILL);	/* hung (a lock, a stuck kernel call): never wait on it */
 	do
 		n = read(err_pipe[0], &exec_err, sizeof(exec_err));
 	while (n < 0 && errno == EINTR);

@@ -29,7 +29,9 @@
 #include "netlink/wg_userspace.h"
 
 #define UAPI_LINE_MAX 256		/* longest reply line: keys are 64 hex digits */
-#define UAPI_TIMEOUT_SEC 5		/* per send or receive on the socket */
+/* per send or receive on the socket: callers hold the driver lock, and a wireguard-go that
+ * does not answer in this time is left to the watchdog (wg_userspace_check) */
+#define UAPI_TIMEOUT_MS 1500
 #define START_TIMEOUT_MS 5000
 #define START_POLL_MS 2		/* a failed connect is cheap; wireguard-go is up in ~20 ms */
 #define BIND_WAIT_MS 1000		/* for wireguard-go to see its TUN up and open its socket */
@@ -78,9 +80,10 @@ static int uapi_addr(const char *dir, const char *ifname, struct sockaddr_un *su
 	return 0;
 }
 
-static int uapi_connect(const struct sockaddr_un *sun, struct uapi_conn *c)
+static int uapi_connect(const struct sockaddr_un *sun, struct uapi_conn *c, unsigned timeout_ms)
 {
-	struct timeval tv = { .tv_sec = UAPI_TIMEOUT_SEC };
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+			      .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
 	int fd, ret;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -228,7 +231,7 @@ static int uapi_call(const char *dir, const char *ifname, const char *req, size_
 	ret = uapi_addr(dir, ifname, &sun);
 	if (ret < 0)
 		return ret;
-	ret = uapi_connect(&sun, &c);
+	ret = uapi_connect(&sun, &c, UAPI_TIMEOUT_MS);
 	if (ret < 0)
 		return ret;
 	sent = uapi_send(&c, req, len);
@@ -676,19 +679,25 @@ void wg_backend_userspace(struct wg_backend *out, const char *dir)
 
 /* ----- wireguard-go itself ----- */
 
-/* remove_stale: unlink a socket nobody listens on (never while one may be starting to). */
-static int probe(const char *dir, const char *ifname, bool remove_stale)
+/*
+ * remove_stale: unlink a socket nobody listens on (never while one may be starting to).
+ * *pid (when given): the process listening, once connected.
+ */
+static int probe(const char *dir, const char *ifname, bool remove_stale, unsigned timeout_ms,
+		 pid_t *pid)
 {
 	static const char req[] = "get=1\n\n";
 	struct uapi_conn c = { .fd = -1 };
 	struct sockaddr_un sun;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
 	struct stat st;
 	int ret;
 
 	ret = uapi_addr(dir, ifname, &sun);
 	if (ret < 0)
 		return ret;
-	ret = uapi_connect(&sun, &c);
+	ret = uapi_connect(&sun, &c, timeout_ms);
 	if (ret == -ENOENT)
 		return 0;
 	if (ret == -ECONNREFUSED) {
@@ -701,6 +710,8 @@ static int probe(const char *dir, const char *ifname, bool remove_stale)
 	}
 	if (ret < 0)
 		return ret;
+	if (pid && getsockopt(c.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+		*pid = cred.pid;
 	ret = uapi_send(&c, req, sizeof(req) - 1);
 	if (ret == 0)
 		ret = uapi_read_reply(&c, NULL, NULL);
@@ -710,7 +721,13 @@ static int probe(const char *dir, const char *ifname, bool remove_stale)
 
 int wg_userspace_probe(const char *dir, const char *ifname)
 {
-	return probe(dir, ifname, true);
+	return probe(dir, ifname, true, UAPI_TIMEOUT_MS, NULL);
+}
+
+int wg_userspace_check(const char *dir, const char *ifname, unsigned timeout_ms, pid_t *pid)
+{
+	*pid = 0;
+	return probe(dir, ifname, true, timeout_ms, pid);
 }
 
 /* Running, not a zombie: a process that is not our child is reaped by someone else. */
@@ -887,7 +904,7 @@ int wg_userspace_start(const char *program, const char *dir, const char *ifname,
 	ret = uapi_addr(dir, ifname, &sun);
 	if (ret < 0)
 		return ret;
-	ret = probe(dir, ifname, true);	/* wireguard-go would not start over a live one */
+	ret = probe(dir, ifname, true, UAPI_TIMEOUT_MS, NULL);	/* not over a live one */
 	if (ret < 0)
 		return ret;
 	if (ret == 1)
@@ -897,7 +914,7 @@ int wg_userspace_start(const char *program, const char *dir, const char *ifname,
 		return child;
 	for (waited = 0;; waited += START_POLL_MS) {
 		/* never unlink here: between bind() and listen() its socket refuses connections */
-		ret = probe(dir, ifname, false);
+		ret = probe(dir, ifname, false, UAPI_TIMEOUT_MS, NULL);
 		if (ret == 1)
 			break;
 		if (ret < 0 && ret != -ETIMEDOUT)

@@ -15,6 +15,9 @@
  * socket file is removed); -errno otherwise (-ETIMEDOUT: someone listens but does not answer).
  */
 int wg_userspace_probe(const char *dir, const char *ifname);
+/* The same with a timeout of its own for the answer; *pid is the process listening on the
+ * socket (0 if none), so that one that does not answer (-ETIMEDOUT) can be replaced. */
+int wg_userspace_check(const char *dir, const char *ifname, unsigned timeout_ms, pid_t *pid);
 
 /*
  * Starts `program -f ifname` (program NULL = "wireguard-go", looked up in PATH) with

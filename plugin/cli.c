@@ -137,6 +137,7 @@ struct cli_status {
 	const char *public_key;
 	json_int_t listen_port;
 	const char *backend;
+	const char *wireguard;		/* what the watchdog did, "" or NULL = nothing */
 	const char *device;
 	int device_up;
 	bool has_peers;
@@ -816,10 +817,10 @@ static int cli_parse_host_mesh(json_t *root, struct cli_status *s)
 
 	s->listen_port = -1;
 	s->device_up = -1;
-	if (json_unpack_ex(root, &jerr, 0, "{s:{s?s, s?s, s?I, s?s, s?s, s?b}}", "host", "name",
-			   &s->name, "public_key", &s->public_key, "listen_port", &s->listen_port,
-			   "backend", &s->backend, "device", &s->device, "device_up",
-			   &s->device_up) < 0) {
+	if (json_unpack_ex(root, &jerr, 0, "{s:{s?s, s?s, s?I, s?s, s?s, s?s, s?b}}", "host",
+			   "name", &s->name, "public_key", &s->public_key, "listen_port",
+			   &s->listen_port, "backend", &s->backend, "wireguard", &s->wireguard,
+			   "device", &s->device, "device_up", &s->device_up) < 0) {
 		cli_malformed(&jerr);
 		return -EBADMSG;
 	}
@@ -827,6 +828,7 @@ static int cli_parse_host_mesh(json_t *root, struct cli_status *s)
 	    (s->public_key && s->public_key[0] && !cli_key_ok(s->public_key)) ||
 	    (s->listen_port != -1 && !cli_u16_ok(s->listen_port)) ||
 	    (s->backend && !cli_text_len_ok(s->backend, CLI_NAME_MAX, false)) ||
+	    (s->wireguard && !cli_text_ok(s->wireguard, true)) ||
 	    (s->device && !cli_text_len_ok(s->device, CLI_NAME_MAX, false))) {
 		cli_fail("malformed reply from wgnetd: bad host name, public key, listen port, "
 			 "backend or device value", NULL);
@@ -927,6 +929,8 @@ static void cli_print_host_mesh(const struct cli_status *s)
 			printf("%sbackend %s", sep, s->backend);
 		putchar('\n');
 	}
+	if (s->wireguard && s->wireguard[0])
+		printf("          wireguard-go %s\n", s->wireguard);
 }
 
 static int cli_print_status(const struct cli_status *s)

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libmicrohttpd on a unix socket we bind ourselves (MHD_OPTION_LISTEN_SOCKET): MHD only knows
- * TCP ports. One thread per connection, no connection timeout: dockerd keeps its connections
- * open between calls and would see a closed one as a failed request.
+ * TCP ports. A few threads poll every connection (epoll), so that an idle connection costs a
+ * file descriptor and a little memory, not a thread: a stuck client holding a thousand of
+ * them cannot starve dockerd. Connections are capped (HTTP_CONN_MAX). dockerd keeps its
+ * connections open between calls, and a request whose connection drops after its body was
+ * sent is retried with an empty body (docker-plugin-protocol.md): so the first HTTP_CONN_CALM
+ * connections never time out, and only those opened while more are open time out when idle
+ * for HTTP_IDLE_TIMEOUT seconds, which is when a client is misbehaving.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,8 +26,11 @@
 
 #include "plugin/http.h"
 
+#define HTTP_THREADS 4
+
 struct http_server {
 	struct MHD_Daemon *mhd;
+	atomic_uint nconn;		/* connections open now */
 	http_handler handler;
 	void *ctx;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -167,6 +176,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	}
 }
 
+/* Counts connections; one opened while HTTP_CONN_CALM others are open gets an idle timeout. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+
+	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		atomic_fetch_sub(&s->nconn, 1);
+		return;
+	}
+	if (atomic_fetch_add(&s->nconn, 1) >= HTTP_CONN_CALM)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+					  (unsigned)HTTP_IDLE_TIMEOUT);
+}
+
 static int mkdir_parent(const char *path)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -261,12 +286,15 @@ int http_server_start(const char *socket_path, http_handler handler, void *ctx,
 		free(s);
 		return fd;
 	}
-	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				  MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, s,
+	s->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+				  on_request, s,
 				  MHD_OPTION_LISTEN_SOCKET, fd,
+				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONN_MAX,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)0,
 				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
 		ret = -EIO;

@@ -5,12 +5,16 @@
 #include <stddef.h>
 
 /*
- * A small HTTP/1.1 server on one unix socket (libmicrohttpd, a thread per connection so a slow
- * request never stalls another client, keep-alive without idle timeout: dockerd re-sends a
- * request whose connection we dropped with an empty body). Bodies over HTTP_BODY_MAX get 413
- * before the handler runs.
+ * A small HTTP/1.1 server on one unix socket (libmicrohttpd, a few threads polling every
+ * connection). At most HTTP_CONN_MAX connections; keep-alive without idle timeout for the
+ * first HTTP_CONN_CALM (dockerd re-sends a request whose connection we dropped with an empty
+ * body), HTTP_IDLE_TIMEOUT seconds for those opened beyond (a stuck client). Bodies over
+ * HTTP_BODY_MAX get 413 before the handler runs.
  */
 #define HTTP_BODY_MAX (1 << 20)
+#define HTTP_CONN_MAX 4096
+#define HTTP_CONN_CALM 64
+#define HTTP_IDLE_TIMEOUT 10
 
 struct http_request {
 	const char *method;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "driver/driver.h"
 #include "driver/log.h"
@@ -201,6 +202,21 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* Room for both sockets' connection caps: the usual soft limit of 1024 would make the cap
+ * a limit on file descriptors instead, reached long before it. */
+static void nofile_raise(void)
+{
+	rlim_t want = 2 * HTTP_CONN_MAX + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("could not raise the open file limit to %llu, ignoring",
+			 (unsigned long long)want);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -229,6 +245,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	nofile_raise();
 
 	ret = driver_new(&o.driver, &d, &e);
 	if (ret < 0) {

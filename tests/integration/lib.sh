@@ -14,9 +14,10 @@
 #   state_sum                     checksum of the state directory's files (names and contents)
 #   rand_id                       a random 64-hex Docker ID
 #   pass, fail, assert_eq, assert_match, assert_ok, assert_fails, assert_status,
-#   assert_json, assert_err, retry, it_finish
+#   assert_json, assert_err, assert_fast, retry, it_finish
 #
 # WGNETD and WGNET come from ctest's environment (default build/release/, then build/).
+# IT_IPTABLES (unset: --no-iptables) names the iptables binary wgnetd_start gives wgnetd.
 # Everything is removed by the EXIT trap, by pid and by name, also when a test fails or is
 # interrupted; the wgnetd log is printed when something failed.
 
@@ -130,6 +131,25 @@ assert_err()
 		pass "$1: $(jq -r .Err <<<"$BODY" | head -c 160)"
 	else
 		fail "$1" "$IT_WHY"
+	fi
+}
+
+now_ms()
+{
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# assert_fast DESC MS PATH [JSON]: the api call answers 200 within MS milliseconds
+assert_fast()
+{
+	local t0 ms
+	t0=$(now_ms)
+	api "$3" "${4:-}"
+	ms=$(($(now_ms) - t0))
+	if [ "$HTTP_STATUS" = 200 ] && [ "$ms" -le "$2" ]; then
+		pass "$1: answered in $ms ms"
+	else
+		fail "$1: HTTP $HTTP_STATUS after $ms ms (at most $2)" "$(head -c 200 <<<"$BODY")"
 	fi
 }
 
