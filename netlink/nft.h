@@ -20,7 +20,14 @@ struct nft_bridge {
 	uint8_t pool_len;
 	uint32_t slice_addr;		/* this host's slice of it (on the bridge) */
 	uint8_t slice_len;
-	bool masquerade;		/* false for --internal networks */
+	uint32_t gateway;		/* the bridge's address: never a source into the tunnel */
+	bool internal;			/* --internal: own bridge and the tunnel only, no masquerade */
+};
+
+/* A port of this host opened to the mesh (`wgnet host allow tcp/53`). */
+struct nft_port {
+	uint8_t proto;			/* 6 tcp, 17 udp, 132 sctp */
+	uint16_t port;
 };
 
 struct nft_dnat {
@@ -33,13 +40,22 @@ struct nft_dnat {
 	char bridge[IFNAMSIZ];		/* the container's bridge */
 };
 
+/*
+ * Forward: from a wgnet bridge only to the same bridge, to wg_ifname for its own pool (with a
+ * source of its slice other than the gateway) and, unless internal, to the uplinks; into a
+ * bridge only from the same bridge, the tunnel (to the local slice), replies and published
+ * ports. Input: on wg_ifname only replies, ICMP errors, echo requests and host_allow.
+ */
 struct nft_policy {
 	const char *wg_ifname;		/* "wgnet0": tunnel rules; NULL = no tunnel yet */
-	uint16_t wg_listen_port;	/* accepted on input when wg_ifname is set; 0 = none */
 	const struct nft_bridge *bridges;
 	size_t nbridges;
 	const struct nft_dnat *dnats;
 	size_t ndnats;
+	const char (*uplinks)[IFNAMSIZ];	/* devices of the default routes */
+	size_t nuplinks;
+	const struct nft_port *host_allow;	/* opened to wg_ifname on input */
+	size_t nhost_allow;
 };
 
 /* Replace (or create) the table with exactly this policy, atomically. */
