@@ -211,7 +211,10 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 	ret = endpoint_veth_ensure(d, p, ep, &created, e);
 	if (ret < 0)
 		goto undo_state;
-	ret = driver_save(d, e);
+	/* its port's source check (table bridge wgnet) before the container can send */
+	ret = firewall_apply(d, &d->st, e);
+	if (ret == 0)
+		ret = driver_save(d, e);
 	if (ret < 0) {
 		endpoint_veth_remove(d, ep);
 		goto undo_state;
@@ -223,6 +226,7 @@ undo_state:
 	if (added)
 		addr_set_del(&p->addrs, a.addr);
 	state_endpoint_remove(&d->st, d->st.nendpoints - 1);
+	firewall_apply(d, &d->st, NULL);
 	return ret;
 }
 
@@ -285,6 +289,7 @@ int driver_endpoint_delete(struct driver *d, const char *network_id, const char 
 		goto out;
 	endpoint_veth_remove(d, ep);
 	state_endpoint_remove(&d->st, (size_t)(ep - d->st.endpoints));
+	firewall_apply(d, &d->st, NULL);	/* its port is gone: a stale rule only */
 	ret = driver_save(d, e);
 out:
 	pthread_mutex_unlock(&d->lock);

@@ -105,6 +105,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	struct nft_policy pol = { 0 };
 	struct nft_bridge *br = NULL;
 	struct nft_dnat *dn = NULL;
+	struct nft_ctr_port *cp = NULL;
 	size_t nbr = bound_pools(st), ndn = 0, k = 0;
 	int ret;
 
@@ -120,7 +121,8 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	}
 	br = calloc(nbr ? nbr : 1, sizeof(*br));
 	dn = calloc(ndn ? ndn : 1, sizeof(*dn));
-	if (!br || !dn) {
+	cp = calloc(st->nendpoints + 1, sizeof(*cp));
+	if (!br || !dn || !cp) {
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -171,6 +173,12 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 		allow[i] = (struct nft_port){ st->host_allow[i].proto, st->host_allow[i].port };
 	pol.host_allow = allow;
 	pol.nhost_allow = st->nhost_allow;
+	for (size_t i = 0; i < st->nendpoints; i++) {
+		names_veth_host(st->endpoints[i].id, cp[i].ifname);
+		cp[i].addr = st->endpoints[i].addr;
+	}
+	pol.ports = cp;
+	pol.nports = st->nendpoints;
 	if (k)
 		localnet_enable(st);
 	ret = nft_apply(&pol);
@@ -180,6 +188,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 out:
 	free(br);
 	free(dn);
+	free(cp);
 	return ret;
 }
 

@@ -38,12 +38,14 @@
 #define IP_SADDR 12			/* offsets in the IPv4 header */
 #define IP_DADDR 16
 #define TH_DPORT 2			/* offset in the TCP, UDP and SCTP headers */
+#define BR_PRE_ROUTING 0		/* NF_BR_PRE_ROUTING (its header clashes with net/if.h) */
 
 struct batch {
 	char *buf;
 	struct mnl_nlmsg_batch *mb;
 	uint32_t seq;
 	size_t nacks;			/* messages sent with NLM_F_ACK */
+	uint16_t family;		/* of the table being written: inet, then bridge */
 	bool full;
 	int err;
 };
@@ -59,7 +61,7 @@ struct interval {
 
 static int batch_init(struct batch *b, size_t limit)
 {
-	*b = (struct batch){ .seq = (uint32_t)time(NULL) };
+	*b = (struct batch){ .seq = (uint32_t)time(NULL), .family = NFPROTO_INET };
 	b->buf = malloc(limit + MSG_MAX);
 	if (!b->buf)
 		return -ENOMEM;
@@ -82,7 +84,7 @@ static void batch_release(struct batch *b)
 static struct nlmsghdr *batch_hdr(struct batch *b, uint16_t type, uint16_t flags)
 {
 	b->nacks++;
-	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b->mb), type, NFPROTO_INET,
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b->mb), type, b->family,
 				     flags | NLM_F_ACK, b->seq++);
 }
 
@@ -117,7 +119,7 @@ static void batch_put_table(struct batch *b, uint16_t type)
 		b->err = -ENOMEM;
 		goto out;
 	}
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, b->family);
 	nlh = batch_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	batch_next(b);
@@ -141,7 +143,7 @@ static void batch_put_chain(struct batch *b, const char *name, const char *type,
 		b->err = -ENOMEM;
 		goto out;
 	}
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, b->family);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
@@ -276,15 +278,20 @@ static struct interval interval_of(uint32_t addr, uint8_t len)
 	return (struct interval){ .first = addr & mask, .last = (addr & mask) | ~mask };
 }
 
-static int rule_init(struct rule *rl, const char *chain)
+static int rule_init_family(struct rule *rl, const char *chain, uint32_t family)
 {
 	*rl = (struct rule){ .r = nftnl_rule_alloc() };
 	if (!rl->r || nftnl_rule_set_str(rl->r, NFTNL_RULE_TABLE, NFT_TABLE_NAME) < 0 ||
 	    nftnl_rule_set_str(rl->r, NFTNL_RULE_CHAIN, chain) < 0)
 		rl->err = -ENOMEM;
 	else
-		nftnl_rule_set_u32(rl->r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		nftnl_rule_set_u32(rl->r, NFTNL_RULE_FAMILY, family);
 	return rl->err;
+}
+
+static int rule_init(struct rule *rl, const char *chain)
+{
+	return rule_init_family(rl, chain, NFPROTO_INET);
 }
 
 /* Takes the rule: sends it if it was built whole, frees it either way. */
@@ -773,6 +780,34 @@ static void batch_put_nat(struct batch *b, const struct nft_policy *p)
 	batch_put_rules(b, "output", p->ndnats, nat_dnat, p);
 }
 
+/*
+ * `bridge wgnet`: the bridge port a frame came in by is known only here, not in the inet
+ * table, which sees the bridge. Per container port: iifname "wgv..." meta protocol ip
+ * ip saddr != <its address> drop. CAP_NET_RAW (Docker's default) forges any source, the
+ * MAC too; the port it cannot choose.
+ */
+static void batch_put_bridge_table(struct batch *b, const struct nft_policy *p)
+{
+	uint16_t ip = htons(0x0800);	/* ETH_P_IP */
+	struct rule rl;
+
+	b->family = NFPROTO_BRIDGE;
+	batch_put_table(b, NFT_MSG_NEWTABLE);
+	batch_put_table(b, NFT_MSG_DELTABLE);
+	batch_put_table(b, NFT_MSG_NEWTABLE);
+	batch_put_chain(b, "prerouting", "filter", BR_PRE_ROUTING, -300);
+	for (size_t i = 0; i < p->nports && !b->err; i++) {
+		rule_init_family(&rl, "prerouting", NFPROTO_BRIDGE);
+		put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_EQ, p->ports[i].ifname);
+		put_meta(&rl, NFT_META_PROTOCOL);
+		put_cmp(&rl, NFT_CMP_EQ, &ip, sizeof(ip));
+		put_ip_prefix_op(&rl, IP_SADDR, p->ports[i].addr, 32, NFT_CMP_NEQ);
+		put_verdict(&rl, NF_DROP);
+		batch_put_rule(b, &rl);
+	}
+	b->family = NFPROTO_INET;
+}
+
 static int policy_check(const struct nft_policy *p)
 {
 	if ((p->nbridges && !p->bridges) || (p->ndnats && !p->dnats))
@@ -786,6 +821,11 @@ static int policy_check(const struct nft_policy *p)
 			return -EINVAL;
 	for (size_t i = 0; i < p->nhost_allow; i++)
 		if (!p->host_allow[i].proto || !p->host_allow[i].port)
+			return -EINVAL;
+	if (p->nports && !p->ports)
+		return -EINVAL;
+	for (size_t i = 0; i < p->nports; i++)
+		if (!p->ports[i].ifname[0] || strnlen(p->ports[i].ifname, IFNAMSIZ) == IFNAMSIZ)
 			return -EINVAL;
 	for (size_t i = 0; i < p->nbridges; i++)
 		if (!p->bridges[i].ifname[0] ||
@@ -820,6 +860,7 @@ static void batch_put_policy(struct batch *b, const struct nft_policy *p,
 	batch_put_forward(b, p);
 	batch_put_input(b, p);
 	batch_put_nat(b, p);
+	batch_put_bridge_table(b, p);
 	batch_finish(b);
 }
 
@@ -925,7 +966,8 @@ int nft_apply(const struct nft_policy *p)
 		ret = -ENOMEM;
 		goto out;
 	}
-	limit = 16384 + (p->nbridges * 9 + p->ndnats * 2 + p->nuplinks + p->nhost_allow) * 1024;
+	limit = 16384 + (p->nbridges * 9 + p->ndnats * 2 + p->nuplinks + p->nhost_allow +
+			 p->nports) * 1024;
 	for (;;) {
 		ret = batch_init(&b, limit);
 		if (ret < 0)
@@ -946,17 +988,20 @@ out:
 
 int nft_delete(void)
 {
+	static const uint16_t families[] = { NFPROTO_INET, NFPROTO_BRIDGE };
 	struct batch b;
 	int ret;
 
 	ret = batch_init(&b, 4096);
 	if (ret < 0)
 		goto out;
-	batch_put_table(&b, NFT_MSG_DELTABLE);
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		b.family = families[i];
+		batch_put_table(&b, NFT_MSG_NEWTABLE);	/* so that the delete cannot fail */
+		batch_put_table(&b, NFT_MSG_DELTABLE);
+	}
 	batch_finish(&b);
 	ret = b.err ? b.err : batch_commit(&b);
-	if (ret == -ENOENT)
-		ret = 0;
 out:
 	batch_release(&b);
 	return ret;

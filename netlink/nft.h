@@ -46,6 +46,12 @@ struct nft_dnat {
  * bridge only from the same bridge, the tunnel (to the local slice), replies and published
  * ports. Input: on wg_ifname only replies, ICMP errors, echo requests and host_allow.
  */
+/* A container's port on its bridge and the only IPv4 source it may send from. */
+struct nft_ctr_port {
+	char ifname[IFNAMSIZ];		/* wgv... */
+	uint32_t addr;
+};
+
 struct nft_policy {
 	const char *wg_ifname;		/* "wgnet0": tunnel rules; NULL = no tunnel yet */
 	const struct nft_bridge *bridges;
@@ -56,11 +62,14 @@ struct nft_policy {
 	size_t nuplinks;
 	const struct nft_port *host_allow;	/* opened to wg_ifname on input */
 	size_t nhost_allow;
+	const struct nft_ctr_port *ports;	/* table bridge wgnet: no spoofed source */
+	size_t nports;
 };
 
-/* Replace (or create) the table with exactly this policy, atomically. */
+/* Replace (or create) the table, and `bridge wgnet` beside it, with exactly this policy,
+ * atomically. */
 int nft_apply(const struct nft_policy *p);
-/* Delete the table; 0 if it was not there. */
+/* Delete both tables; 0 if they were not there. */
 int nft_delete(void);
 /* 1 if the table exists, 0 if not, -errno on failure. */
 int nft_exists(void);

@@ -32,6 +32,7 @@ static const struct nft_bridge two_bridges[] = {
 
 static const char two_uplinks[][IFNAMSIZ] = { "eth0", "up1" };
 static const struct nft_port two_allowed[] = { { 6, 53 }, { 17, 5353 } };
+static const struct nft_ctr_port one_port[] = { { "wgv0123456789a", IP4(10, 210, 1, 5) } };
 
 static const struct nft_dnat two_dnats[] = {
 	{ 6, 0, 8080, 8080, IP4(10, 210, 1, 5), 80, "wgb1" },
@@ -48,6 +49,8 @@ static const struct nft_policy full = {
 	.nuplinks = 2,
 	.host_allow = two_allowed,
 	.nhost_allow = 2,
+	.ports = one_port,
+	.nports = 1,
 };
 
 /* stdout of a shell command; *status gets its exit status */
@@ -262,6 +265,10 @@ static void test_apply_full(void **state)
 	text = nft_text("chain inet wgnet input");
 	assert_lines_in_order(text, input, sizeof(input) / sizeof(input[0]));
 	free(text);
+	text = nft_text("table bridge wgnet");
+	assert_non_null(strstr(text, "type filter hook prerouting priority dstnat"));
+	assert_non_null(strstr(text, "iifname \"wgv0123456789a\" ip saddr != 10.210.1.5 drop"));
+	free(text);
 	text = nft_text("chain inet wgnet localnet");
 	assert_non_null(strstr(text, "iifname \"wgb*\" ip daddr 127.0.0.0/8 drop"));
 	free(text);
@@ -399,6 +406,8 @@ static void test_exists_delete(void **state)
 	assert_int_equal(nft_delete(), 0);
 	assert_int_equal(nft_exists(), 0);
 	free(run_output("nft list table inet wgnet 2>/dev/null", &status));
+	assert_int_not_equal(status, 0);
+	free(run_output("nft list table bridge wgnet 2>/dev/null", &status));
 	assert_int_not_equal(status, 0);
 	assert_int_equal(nft_delete(), 0);
 	assert_int_equal(nft_exists(), 0);
