@@ -101,9 +101,10 @@ int driver_endpoint_create(struct driver *d, const struct endpoint_create_req *r
 			   struct endpoint_create_reply *reply, struct errbuf *e);
 int driver_endpoint_delete(struct driver *d, const char *network_id, const char *endpoint_id,
 			   struct errbuf *e);
-/* EndpointOperInfo: 0 if the endpoint exists. */
+/* EndpointOperInfo: 0 if the endpoint exists, with a malloc'd copy of its published ports
+ * (host ports chosen) in *ports (NULL when none; the caller frees it). */
 int driver_endpoint_info(struct driver *d, const char *network_id, const char *endpoint_id,
-			 struct errbuf *e);
+			 struct port_binding **ports, size_t *nports, struct errbuf *e);
 
 struct join_req {
 	const char *network_id;

@@ -20,7 +20,6 @@
 #include "driver/log.h"
 #include "netlink/link.h"
 #include "netlink/nl.h"
-#include "netlink/nft.h"
 #include "netlink/route.h"
 #include "netlink/wg_userspace.h"
 
@@ -328,8 +327,8 @@ static int device_configure(struct driver *d, const struct wg_device *have, stru
 }
 
 /*
- * Fail closed: the table goes in before any peer. When it cannot, and no earlier table holds
- * the policy either, the device keeps no peer: a tunnel without a firewall carries nothing.
+ * Fail closed: the table goes in before any peer. When it cannot, the device keeps no peer:
+ * a table we could not write may be another program's, or an old policy.
  */
 static int mesh_firewall_first(struct driver *d, const struct wg_device *have, struct errbuf *e)
 {
@@ -337,7 +336,7 @@ static int mesh_firewall_first(struct driver *d, const struct wg_device *have, s
 	int ret, cleared;
 
 	ret = firewall_apply(d, &d->st, e);
-	if (ret == 0 || nft_exists() == 1 || !have->npeers)
+	if (ret == 0 || !have->npeers)
 		return ret;
 	v = calloc(have->npeers, sizeof(*v));
 	if (!v)
