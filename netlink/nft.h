@@ -17,10 +17,10 @@
 struct nft_bridge {
 	char ifname[IFNAMSIZ];		/* wgb... */
 	uint32_t pool_addr;		/* the network's cluster pool */
-	uint8_t pool_len;
 	uint32_t slice_addr;		/* this host's slice of it (on the bridge) */
-	uint8_t slice_len;
 	uint32_t gateway;		/* the bridge's address: never a source into the tunnel */
+	uint8_t pool_len;
+	uint8_t slice_len;
 	bool internal;			/* --internal: own bridge and the tunnel only, no masquerade */
 };
 

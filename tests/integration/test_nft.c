@@ -26,8 +26,8 @@
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 static const struct nft_bridge two_bridges[] = {
-	{ "wgb1", IP4(10, 210, 0, 0), 16, IP4(10, 210, 1, 0), 24, IP4(10, 210, 1, 1), false },
-	{ "wgb2", IP4(10, 220, 0, 0), 16, IP4(10, 220, 3, 0), 24, IP4(10, 220, 3, 1), true },
+	{ "wgb1", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), IP4(10, 210, 1, 1), 16, 24, false },
+	{ "wgb2", IP4(10, 220, 0, 0), IP4(10, 220, 3, 0), IP4(10, 220, 3, 1), 16, 24, true },
 };
 
 static const char two_uplinks[][IFNAMSIZ] = { "eth0", "up1" };
@@ -319,10 +319,10 @@ static void test_apply_replaces(void **state)
 static void test_overlapping_pools(void **state)
 {
 	static const struct nft_bridge br[] = {
-		{ "wgb1", IP4(10, 210, 0, 0), 16, IP4(10, 210, 1, 0), 24, 0, false },
-		{ "wgb2", IP4(10, 210, 0, 0), 16, IP4(10, 210, 1, 0), 24, 0, false },
-		{ "wgb3", IP4(10, 210, 128, 7), 17, IP4(10, 210, 2, 0), 24, 0, false },
-		{ "wgb4", IP4(10, 0, 0, 0), 8, IP4(10, 230, 0, 0), 24, 0, true },
+		{ "wgb1", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 0, 16, 24, false },
+		{ "wgb2", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 0, 16, 24, false },
+		{ "wgb3", IP4(10, 210, 128, 7), IP4(10, 210, 2, 0), 0, 17, 24, false },
+		{ "wgb4", IP4(10, 0, 0, 0), IP4(10, 230, 0, 0), 0, 8, 24, true },
 	};
 	struct nft_policy p = { .bridges = br, .nbridges = 3 };
 	struct nft_bridge br4[2];
@@ -375,7 +375,7 @@ static void test_empty_policy(void **state)
 static void test_all_or_nothing(void **state)
 {
 	/* "*" is an empty prefix match, which the kernel refuses (a zero-length cmp) */
-	struct nft_bridge bad[] = { two_bridges[0], { "*", IP4(10, 9, 0, 0), 16, 0, 0, 0, false } };
+	struct nft_bridge bad[] = { two_bridges[0], { "*", IP4(10, 9, 0, 0), 0, 0, 16, 0, false } };
 	struct nft_policy p = { .bridges = bad, .nbridges = 2 };
 	char *before, *after;
 
