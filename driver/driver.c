@@ -430,7 +430,13 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 		n++;
 	}
 	s.nnetworks = n;
-	s.firewall_ok = n == 0 || nft_exists() == 1;
+	s.firewall_failed = d->firewall_failed;
+	s.firewall_ok = !d->firewall_failed &&
+			((n == 0 && !(d->st.host_index && d->st.has_host_key)) ||
+			 nft_exists() == 1);
+	for (size_t i = 0; i < d->st.nhost_allow; i++)
+		state_port_format(&d->st.host_allow[i], s.host_allow.v[i]);
+	s.host_allow.n = d->st.nhost_allow;
 	ret = mesh_status_fill(d, &s);
 	if (ret < 0) {
 		driver_status_release(&s);

@@ -103,9 +103,10 @@ int driver_endpoint_create(struct driver *d, const struct endpoint_create_req *r
 			   struct endpoint_create_reply *reply, struct errbuf *e);
 int driver_endpoint_delete(struct driver *d, const char *network_id, const char *endpoint_id,
 			   struct errbuf *e);
-/* EndpointOperInfo: 0 if the endpoint exists. */
+/* EndpointOperInfo: 0 if the endpoint exists, with a malloc'd copy of its published ports
+ * (host ports chosen) in *ports (NULL when none; the caller frees it). */
 int driver_endpoint_info(struct driver *d, const char *network_id, const char *endpoint_id,
-			 struct errbuf *e);
+			 struct port_binding **ports, size_t *nports, struct errbuf *e);
 
 struct join_req {
 	const char *network_id;
@@ -160,6 +161,16 @@ int driver_peer_add(struct driver *d, const struct peer_add_req *req,
 int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX],
 		   struct errbuf *e);
 
+/* Ports of this host open to the mesh ("tcp/53"), sorted. */
+struct driver_host_ports {
+	char v[STATE_HOST_ALLOW_MAX][STATE_PORT_STR_MAX];
+	size_t n;
+};
+/* port NULL: only the list. allow: open it (0 if it already was); else close it (-ENOENT if
+ * it was not open). The list after the change in *out. */
+int driver_host_allow(struct driver *d, const char *port, bool allow,
+		      struct driver_host_ports *out, struct errbuf *e);
+
 struct status_network {
 	char network_id[DOCKER_ID_LEN + 1];
 	char pool[CIDR_STR_MAX];
@@ -199,6 +210,8 @@ struct driver_status {
 	unsigned mtu;
 	char mtu_from[DRIVER_MTU_FROM_MAX];	/* "" until wgnet init in this run of wgnetd */
 	bool firewall_ok;		/* table inet wgnet present when it should be */
+	bool firewall_failed;		/* its last rebuild failed: no peer is configured */
+	struct driver_host_ports host_allow;
 	struct status_network *networks;
 	size_t nnetworks;
 	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */

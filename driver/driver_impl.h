@@ -34,6 +34,7 @@ struct driver {
 	struct id_list replay_pools;	/* set at start and at Plugin.Activate */
 	struct id_list replay_addrs;	/* pools whose stored addresses dockerd re-requests */
 	time_t docker_user_checked;	/* last DOCKER-USER check, 0 = never */
+	bool firewall_failed;		/* the last rebuild of inet wgnet failed */
 	/* the WireGuard mesh (driver/mesh.c) */
 	char key_path[PATH_MAX];
 	char wg_mode[16];		/* "auto", "kernel" or "userspace" */
@@ -107,7 +108,7 @@ int driver_save(struct driver *d, struct errbuf *e);
 int driver_commit(struct driver *d, struct state *next, struct errbuf *e);
 
 /* Firewall (driver/firewall.c): rebuild `inet wgnet` from the state (delete it when the
- * state has no network). */
+ * state has no network and no mesh); d->firewall_failed says how the last one went. */
 int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e);
 /* DOCKER-USER accepts: ensured while networks exist, removed when the last one goes. Lock
  * held; the work is handed to a thread (started by firewall_docker_user_start), so this never

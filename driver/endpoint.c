@@ -2,9 +2,11 @@
 /* Endpoints: an address on the slice, a veth pair on the bridge, published ports. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "driver/driver_impl.h"
@@ -211,7 +213,10 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 	ret = endpoint_veth_ensure(d, p, ep, &created, e);
 	if (ret < 0)
 		goto undo_state;
-	ret = driver_save(d, e);
+	/* its port's source check (table bridge wgnet) before the container can send */
+	ret = firewall_apply(d, &d->st, e);
+	if (ret == 0)
+		ret = driver_save(d, e);
 	if (ret < 0) {
 		endpoint_veth_remove(d, ep);
 		goto undo_state;
@@ -223,6 +228,7 @@ undo_state:
 	if (added)
 		addr_set_del(&p->addrs, a.addr);
 	state_endpoint_remove(&d->st, d->st.nendpoints - 1);
+	firewall_apply(d, &d->st, NULL);
 	return ret;
 }
 
@@ -282,10 +288,13 @@ static int endpoint_release(struct driver *d, struct state_endpoint *ep, bool le
 			state_release(&next);
 			return ret;
 		}
+	} else if (remove) {
+		/* its anti-spoofing rule only: a failure leaves a rule for a veth that goes */
+		firewall_apply(d, &next, NULL);
 	}
 	ret = driver_commit(d, &next, e);
 	if (ret < 0) {
-		if (had_ports)
+		if (had_ports || remove)
 			firewall_apply(d, &d->st, NULL);
 		return ret;
 	}
@@ -316,15 +325,21 @@ out:
 }
 
 int driver_endpoint_info(struct driver *d, const char *network_id, const char *endpoint_id,
-			 struct errbuf *e)
+			 struct port_binding **ports, size_t *nports, struct errbuf *e)
 {
+	struct state_endpoint *ep;
 	char idb[13];
-	int ret = 0;
+	int ret;
 
 	pthread_mutex_lock(&d->lock);
-	if (!endpoint_find(d, network_id, endpoint_id))
+	ep = endpoint_find(d, network_id, endpoint_id);
+	if (!ep)
 		ret = errbuf_set(e, -ENOENT, "endpoint %s is not known on network %.12s",
 				 short_id(endpoint_id, idb), network_id);
+	else if ((ret = ports_copy(ep->ports, ep->nports, ports)) < 0)
+		errbuf_set(e, ret, "out of memory");
+	else
+		*nports = ep->nports;
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
@@ -386,9 +401,14 @@ int driver_leave(struct driver *d, const char *network_id, const char *endpoint_
 	return ret;
 }
 
-/* A host port from bindings' range that is free on this host and in our own DNAT rules. */
-static bool host_port_taken(struct driver *d, uint8_t proto, uint16_t port)
+/* Published already: by another endpoint, or by an earlier binding of this request. */
+static bool host_port_taken(struct driver *d, const struct port_binding *mine, size_t nmine,
+			    uint8_t proto, uint16_t port)
 {
+	for (size_t j = 0; j < nmine; j++)
+		if (mine[j].proto == proto && port >= mine[j].host_port &&
+		    port <= mine[j].host_port_end)
+			return true;
 	for (size_t i = 0; i < d->st.nendpoints; i++)
 		for (size_t j = 0; j < d->st.endpoints[i].nports; j++) {
 			const struct port_binding *b = &d->st.endpoints[i].ports[j];
@@ -397,6 +417,32 @@ static bool host_port_taken(struct driver *d, uint8_t proto, uint16_t port)
 				return true;
 		}
 	return false;
+}
+
+/*
+ * A program of this host listens on it (a server, or docker-proxy for Docker's own bridge
+ * networks): our DNAT would take its connections from it. Bound with SO_REUSEADDR, only a
+ * listener or another bound socket makes the bind fail, not connections in TIME_WAIT.
+ */
+static bool host_port_listened(uint8_t proto, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(ip) };
+	int one = 1, fd, type = proto == 17 ? SOCK_DGRAM : SOCK_STREAM;
+	bool used;
+
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, proto == 132 ? IPPROTO_SCTP : 0);
+	if (fd < 0)
+		return false;		/* no SCTP in this kernel: nobody listens on it */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	used = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno == EADDRINUSE;
+	close(fd);
+	return used;
+}
+
+static const char *proto_word(uint8_t proto)
+{
+	return proto == 6 ? "tcp" : proto == 17 ? "udp" : "sctp";
 }
 
 static int ports_resolve(struct driver *d, const struct external_req *req,
@@ -411,6 +457,7 @@ static int ports_resolve(struct driver *d, const struct external_req *req,
 	for (size_t i = 0; i < req->nports; i++) {
 		struct port_binding *b = &v[i];
 		unsigned lo = b->host_port, hi = b->host_port_end, port;
+		bool ephemeral = !lo, listened = false;
 
 		if (b->proto != 6 && b->proto != 17 && b->proto != 132) {
 			ret = errbuf_set(e, -EINVAL, "unsupported protocol %u for a published port",
@@ -421,18 +468,25 @@ static int ports_resolve(struct driver *d, const struct external_req *req,
 			ret = errbuf_set(e, -EINVAL, "published port without a container port");
 			goto fail;
 		}
-		if (!lo) {	/* -P: an ephemeral port, as Docker picks them */
+		if (ephemeral) {	/* -P: an ephemeral port, as Docker picks them */
 			lo = 49153;
 			hi = 65535;
 		}
 		if (hi < lo)
 			hi = lo;
-		for (port = lo; port <= hi; port++)
-			if (!host_port_taken(d, b->proto, (uint16_t)port))
+		for (port = lo; port <= hi; port++) {
+			if (host_port_taken(d, v, i, b->proto, (uint16_t)port))
+				continue;
+			if (!host_port_listened(b->proto, b->host_ip, (uint16_t)port))
 				break;
+			listened = true;
+		}
 		if (port > hi) {
-			ret = errbuf_set(e, -EADDRINUSE, "host port %u%s is already published",
-					 lo, hi > lo ? " (and the rest of its range)" : "");
+			ret = errbuf_set(e, -EADDRINUSE, "host port %s/%u%s is already %s on this host: "
+					 "publish another one", proto_word(b->proto), lo,
+					 hi > lo ? " (and the rest of its range)" : "",
+					 listened ? "in use by a program listening on it" :
+						    "published by another container");
 			goto fail;
 		}
 		b->host_port = b->host_port_end = (uint16_t)port;

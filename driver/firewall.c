@@ -15,6 +15,10 @@
 #include "driver/log.h"
 #include "netlink/iptables.h"
 #include "netlink/nft.h"
+#include "netlink/route.h"
+#include "netlink/sysctl.h"
+
+#define UPLINKS_MAX 16
 
 static size_t bound_pools(const struct state *st)
 {
@@ -38,17 +42,78 @@ static bool firewall_mesh_on(const struct driver *d)
 	return d->st.host_index && d->st.has_host_key;
 }
 
-int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
+/*
+ * The uplinks: devices of the IPv4 default routes, read at every rebuild (the table is rebuilt
+ * at each network, endpoint and port change). Never a wgnet device: a default route through
+ * the tunnel or a bridge opens nothing more.
+ */
+static size_t uplinks_read(struct driver *d, char (*out)[IFNAMSIZ])
 {
+	struct route *r = NULL;
+	size_t n = 0, k = 0;
+	int ret;
+
+	ret = route_dump_default(d->nl, &r, &n);
+	if (ret < 0) {
+		log_warn("could not read the default routes (%s): containers reach only their "
+			 "bridge and the mesh until the next change", strerror(-ret));
+		return 0;
+	}
+	for (size_t i = 0; i < n && k < UPLINKS_MAX; i++) {
+		bool seen = false;
+
+		if (!r[i].ifname[0] || names_is_ours(r[i].ifname) ||
+		    strcmp(r[i].ifname, NAMES_WG_DEVICE) == 0)
+			continue;
+		for (size_t j = 0; j < k; j++)
+			seen = seen || strcmp(out[j], r[i].ifname) == 0;
+		if (!seen)
+			memcpy(out[k++], r[i].ifname, IFNAMSIZ);
+	}
+	free(r);
+	return k;
+}
+
+/* Published ports on 127.0.0.1 leave through the bridge with that source after the output
+ * DNAT; the kernel routes them only with route_localnet (Docker sets it the same way). */
+static void localnet_enable(const struct state *st)
+{
+	char br[IFNAMSIZ];
+	int ret;
+
+	for (size_t i = 0; i < st->npools; i++) {
+		bool ports = false;
+
+		if (!st->pools[i].network_id[0])
+			continue;
+		for (size_t j = 0; j < st->nendpoints && !ports; j++)
+			ports = st->endpoints[j].nports &&
+				strcmp(st->endpoints[j].network_id, st->pools[i].network_id) == 0;
+		if (!ports)
+			continue;
+		names_bridge(st->pools[i].network_id, br);
+		ret = sysctl_route_localnet_enable(br);
+		if (ret < 0)
+			log_warn("could not set route_localnet on %s (%s): published ports will not "
+				 "answer on 127.0.0.1, ignoring", br, strerror(-ret));
+	}
+}
+
+static int firewall_build(struct driver *d, const struct state *st, struct errbuf *e)
+{
+	char uplinks[UPLINKS_MAX][IFNAMSIZ];
+	struct nft_port allow[STATE_HOST_ALLOW_MAX];
 	struct nft_policy pol = { 0 };
 	struct nft_bridge *br = NULL;
 	struct nft_dnat *dn = NULL;
+	struct nft_ctr_port *cp = NULL;
 	size_t nbr = bound_pools(st), ndn = 0, k = 0;
 	int ret;
 
 	for (size_t i = 0; i < st->nendpoints; i++)
 		ndn += st->endpoints[i].nports;
-	if (!nbr && !ndn) {
+	/* the input chain closes the host to the mesh, with or without networks */
+	if (!nbr && !ndn && !firewall_mesh_on(d)) {
 		ret = nft_delete();
 		if (ret < 0)
 			return errbuf_set(e, ret, "could not delete table inet %s: %s",
@@ -57,7 +122,8 @@ int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 	}
 	br = calloc(nbr ? nbr : 1, sizeof(*br));
 	dn = calloc(ndn ? ndn : 1, sizeof(*dn));
-	if (!br || !dn) {
+	cp = calloc(st->nendpoints + 1, sizeof(*cp));
+	if (!br || !dn || !cp) {
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -71,7 +137,8 @@ int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 		br[k].pool_len = p->pool.len;
 		br[k].slice_addr = p->slice.addr;
 		br[k].slice_len = p->slice.len;
-		br[k].masquerade = !p->internal;
+		br[k].gateway = p->gateway;
+		br[k].internal = p->internal;
 		k++;
 	}
 	k = 0;
@@ -97,11 +164,24 @@ int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 	/* From init on, not only once wgnet0 is configured: a table without the tunnel rules,
 	 * even for the moment between reconcile and mesh_start, drops tunnel traffic. */
 	pol.wg_ifname = firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL;
-	pol.wg_listen_port = d->st.listen_port ? d->st.listen_port : 51820;
 	pol.bridges = br;
 	pol.nbridges = nbr;
 	pol.dnats = dn;
 	pol.ndnats = k;
+	pol.uplinks = (const char (*)[IFNAMSIZ])uplinks;
+	pol.nuplinks = uplinks_read(d, uplinks);
+	for (size_t i = 0; i < st->nhost_allow; i++)
+		allow[i] = (struct nft_port){ st->host_allow[i].proto, st->host_allow[i].port };
+	pol.host_allow = allow;
+	pol.nhost_allow = st->nhost_allow;
+	for (size_t i = 0; i < st->nendpoints; i++) {
+		names_veth_host(st->endpoints[i].id, cp[i].ifname);
+		cp[i].addr = st->endpoints[i].addr;
+	}
+	pol.ports = cp;
+	pol.nports = st->nendpoints;
+	if (k)
+		localnet_enable(st);
 	ret = nft_apply(&pol);
 	if (ret < 0)
 		errbuf_set(e, ret, "could not program table inet %s: %s", NFT_TABLE_NAME,
@@ -109,6 +189,16 @@ int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 out:
 	free(br);
 	free(dn);
+	free(cp);
+	return ret;
+}
+
+/* Remembered for `wgnet status` and for the mesh, which configures no peer without it. */
+int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
+{
+	int ret = firewall_build(d, st, e);
+
+	d->firewall_failed = ret < 0;
 	return ret;
 }
 

@@ -297,6 +297,33 @@ static int device_configure(struct driver *d, const struct wg_device *have, stru
 	return 0;
 }
 
+/*
+ * Fail closed: the table goes in before any peer. When it cannot, the device keeps no peer:
+ * a table we could not write may be another program's, or an old policy.
+ */
+static int mesh_firewall_first(struct driver *d, const struct wg_device *have, struct errbuf *e)
+{
+	struct wg_peer *v;
+	int ret, cleared;
+
+	ret = firewall_apply(d, &d->st, e);
+	if (ret == 0 || !have->npeers)
+		return ret;
+	v = calloc(have->npeers, sizeof(*v));
+	if (!v)
+		return ret;
+	for (size_t i = 0; i < have->npeers; i++) {
+		memcpy(v[i].public_key, have->peers[i].public_key, KEYS_LEN);
+		v[i].remove = true;
+	}
+	cleared = d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, v, have->npeers);
+	if (cleared < 0)
+		log_error("could not remove the peers of %s after the firewall failed: %s",
+			  NAMES_WG_DEVICE, strerror(-cleared));
+	peers_free(v, have->npeers);
+	return ret;
+}
+
 int mesh_start(struct driver *d, struct errbuf *e)
 {
 	struct wg_device have = { 0 };
@@ -330,11 +357,11 @@ int mesh_start(struct driver *d, struct errbuf *e)
 	if (ret < 0)
 		goto out;
 	d->wg_ready = true;
-	ret = peers_apply(d, &have, e);
+	ret = mesh_firewall_first(d, &have, e);
+	if (ret == 0)
+		ret = peers_apply(d, &have, e);
 	if (ret == 0)
 		ret = routes_apply(d, e);
-	if (ret == 0)
-		ret = firewall_apply(d, &d->st, e);
 	firewall_docker_user_sync(d, true);
 out:
 	wg_device_release(&have);
@@ -368,6 +395,8 @@ int mesh_sync(struct driver *d, struct errbuf *e)
 	if (!mesh_usable(d))
 		return 0;	/* mesh_start applies everything when it comes back */
 	ret = device_read(d, &have, e);
+	if (ret == 0 && d->firewall_failed)
+		ret = mesh_firewall_first(d, &have, e);
 	if (ret == 0)
 		ret = peers_apply(d, &have, e);
 	wg_device_release(&have);

@@ -731,9 +731,80 @@ static int parse_peers(const struct parse_ctx *c, json_t *peers, struct state *s
 	return check_peers(c, s);
 }
 
+int state_port_parse(const char *s, struct state_port *out)
+{
+	char proto[8];
+	unsigned port;
+	int n = 0;
+
+	char first;
+
+	/* digits only after the slash, no sign, space or leading zero */
+	if (sscanf(s, "%7[a-z]/%5u%n", proto, &port, &n) != 2 || s[n] || !port || port > 65535)
+		return -EINVAL;
+	first = s[strlen(proto) + 1];
+	if (first < '1' || first > '9' || proto_parse(proto, &out->proto) < 0)
+		return -EINVAL;
+	out->port = (uint16_t)port;
+	return 0;
+}
+
+void state_port_format(const struct state_port *p, char out[STATE_PORT_STR_MAX])
+{
+	const char *name = proto_name(p->proto);
+
+	snprintf(out, STATE_PORT_STR_MAX, "%s/%u", name ? name : "?", p->port);
+}
+
+static int state_port_cmp(const void *a, const void *b)
+{
+	const struct state_port *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+/* "host_allow": ["tcp/53", ...], absent in files written before it existed */
+static int parse_host_allow(const struct parse_ctx *c, json_t *arr, struct state *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return bad(c, "", "host_allow", "expected an array");
+	if (json_array_size(arr) > STATE_HOST_ALLOW_MAX)
+		return bad(c, "", "host_allow", "more than %d ports", STATE_HOST_ALLOW_MAX);
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v) || state_port_parse(json_string_value(v),
+							   &s->host_allow[i]) < 0)
+			return bad(c, "", "host_allow", "element %zu is not like \"tcp/53\"", i);
+		if (i && state_port_cmp(&s->host_allow[i - 1], &s->host_allow[i]) >= 0)
+			return bad(c, "", "host_allow", "element %zu is out of order or repeated",
+				   i);
+	}
+	s->nhost_allow = json_array_size(arr);
+	return 0;
+}
+
+static json_t *dump_host_allow(const struct state *s, int *err)
+{
+	char buf[STATE_PORT_STR_MAX];
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < s->nhost_allow; i++) {
+		state_port_format(&s->host_allow[i], buf);
+		if (json_array_append_new(arr, json_string(buf)) < 0 && !*err)
+			*err = -ENOMEM;
+	}
+	return arr;
+}
+
 static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, struct state *out)
 {
-	json_t *root, *version, *host, *pools, *endpoints, *peers = NULL;
+	json_t *root, *version, *host, *pools, *endpoints, *peers = NULL, *allow = NULL;
 	struct pool_index ix = { 0 };
 	struct state s = { 0 };
 	json_error_t jerr;
@@ -746,9 +817,9 @@ static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, str
 	if (!root)
 		return errbuf_set(c->e, -EINVAL, "%s: bad JSON at line %d column %d: %s", c->src,
 				  jerr.line, jerr.column, jerr.text);
-	if (json_unpack_ex(root, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s:o, s?o}", "version",
+	if (json_unpack_ex(root, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s:o, s?o, s?o}", "version",
 			   &version, "host", &host, "pools", &pools, "endpoints", &endpoints,
-			   "peers", &peers) < 0) {
+			   "peers", &peers, "host_allow", &allow) < 0) {
 		ret = errbuf_set(c->e, -EINVAL, "%s: %s", c->src, jerr.text);
 		goto out;
 	}
@@ -802,6 +873,8 @@ static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, str
 	ret = check_endpoint_ids(c, &s);
 	if (ret == 0)
 		ret = parse_peers(c, peers, &s);
+	if (ret == 0)
+		ret = parse_host_allow(c, allow, &s);
 	if (ret < 0)
 		goto out;
 
@@ -1026,6 +1099,8 @@ int state_dump(const struct state *s, char **out)
 		if (json_array_append_new(peers, dump_peer(&s->peers[i], &err)) < 0 && !err)
 			err = -ENOMEM;
 	put(root, "peers", peers, &err);
+	if (s->nhost_allow)
+		put(root, "host_allow", dump_host_allow(s, &err), &err);
 	if (err) {
 		json_decref(root);
 		return err;

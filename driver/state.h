@@ -30,6 +30,14 @@ struct port_binding {
 	uint16_t host_port_end;	/* == host_port for a single port */
 };
 
+/* A port of this host opened to the mesh: `wgnet host allow tcp/53`. */
+#define STATE_HOST_ALLOW_MAX 64
+#define STATE_PORT_STR_MAX 12		/* "sctp/65535" */
+struct state_port {
+	uint8_t proto;		/* 6 tcp, 17 udp, 132 sctp */
+	uint16_t port;		/* 1..65535 */
+};
+
 /*
  * A pool lease from IpamDriver.RequestPool; once CreateNetwork names it, it is that network.
  * PoolID = "<address space>/<slice CIDR>", derived, never stored.
@@ -83,6 +91,8 @@ struct state {
 	size_t npools;
 	struct state_endpoint *endpoints;
 	size_t nendpoints;
+	struct state_port host_allow[STATE_HOST_ALLOW_MAX];	/* sorted, no duplicates */
+	size_t nhost_allow;
 };
 
 /* A missing file gives an empty state and 0. Anything malformed is -EINVAL with the reason. */
@@ -107,5 +117,8 @@ struct state_endpoint *state_endpoint_add(struct state *s);	/* zeroed, NULL on E
 void state_endpoint_remove(struct state *s, size_t i);
 struct state_peer *state_peer_add(struct state *s);		/* zeroed, NULL on ENOMEM */
 void state_peer_remove(struct state *s, size_t i);
+/* "tcp/53" (tcp, udp or sctp; port 1..65535) <-> struct state_port; -EINVAL if malformed. */
+int state_port_parse(const char *s, struct state_port *out);
+void state_port_format(const struct state_port *p, char out[STATE_PORT_STR_MAX]);
 
 #endif

@@ -19,6 +19,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
+#include <netinet/in.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -37,12 +38,14 @@
 #define IP_SADDR 12			/* offsets in the IPv4 header */
 #define IP_DADDR 16
 #define TH_DPORT 2			/* offset in the TCP, UDP and SCTP headers */
+#define BR_PRE_ROUTING 0		/* NF_BR_PRE_ROUTING (its header clashes with net/if.h) */
 
 struct batch {
 	char *buf;
 	struct mnl_nlmsg_batch *mb;
 	uint32_t seq;
 	size_t nacks;			/* messages sent with NLM_F_ACK */
+	uint16_t family;		/* of the table being written: inet, then bridge */
 	bool full;
 	int err;
 };
@@ -58,7 +61,7 @@ struct interval {
 
 static int batch_init(struct batch *b, size_t limit)
 {
-	*b = (struct batch){ .seq = (uint32_t)time(NULL) };
+	*b = (struct batch){ .seq = (uint32_t)time(NULL), .family = NFPROTO_INET };
 	b->buf = malloc(limit + MSG_MAX);
 	if (!b->buf)
 		return -ENOMEM;
@@ -81,7 +84,7 @@ static void batch_release(struct batch *b)
 static struct nlmsghdr *batch_hdr(struct batch *b, uint16_t type, uint16_t flags)
 {
 	b->nacks++;
-	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b->mb), type, NFPROTO_INET,
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(b->mb), type, b->family,
 				     flags | NLM_F_ACK, b->seq++);
 }
 
@@ -116,7 +119,7 @@ static void batch_put_table(struct batch *b, uint16_t type)
 		b->err = -ENOMEM;
 		goto out;
 	}
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, b->family);
 	nlh = batch_hdr(b, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	batch_next(b);
@@ -140,7 +143,7 @@ static void batch_put_chain(struct batch *b, const char *name, const char *type,
 		b->err = -ENOMEM;
 		goto out;
 	}
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, b->family);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
@@ -275,15 +278,20 @@ static struct interval interval_of(uint32_t addr, uint8_t len)
 	return (struct interval){ .first = addr & mask, .last = (addr & mask) | ~mask };
 }
 
-static int rule_init(struct rule *rl, const char *chain)
+static int rule_init_family(struct rule *rl, const char *chain, uint32_t family)
 {
 	*rl = (struct rule){ .r = nftnl_rule_alloc() };
 	if (!rl->r || nftnl_rule_set_str(rl->r, NFTNL_RULE_TABLE, NFT_TABLE_NAME) < 0 ||
 	    nftnl_rule_set_str(rl->r, NFTNL_RULE_CHAIN, chain) < 0)
 		rl->err = -ENOMEM;
 	else
-		nftnl_rule_set_u32(rl->r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		nftnl_rule_set_u32(rl->r, NFTNL_RULE_FAMILY, family);
 	return rl->err;
+}
+
+static int rule_init(struct rule *rl, const char *chain)
+{
+	return rule_init_family(rl, chain, NFPROTO_INET);
 }
 
 /* Takes the rule: sends it if it was built whole, frees it either way. */
@@ -390,8 +398,9 @@ static void put_ipv4(struct rule *rl)
 	put_cmp(rl, NFT_CMP_EQ, &proto, sizeof(proto));
 }
 
-/* ip saddr/daddr addr/len; /0 matches every IPv4 packet, so it adds nothing */
-static void put_ip_prefix(struct rule *rl, uint32_t offset, uint32_t addr, uint8_t len)
+/* ip saddr/daddr [!=] addr/len; /0 would match every IPv4 packet, so it adds nothing */
+static void put_ip_prefix_op(struct rule *rl, uint32_t offset, uint32_t addr, uint8_t len,
+			     uint32_t op)
 {
 	uint32_t mask = htonl(prefix_mask(len)), net = htonl(addr) & mask;
 
@@ -400,7 +409,12 @@ static void put_ip_prefix(struct rule *rl, uint32_t offset, uint32_t addr, uint8
 	put_payload(rl, NFT_PAYLOAD_NETWORK_HEADER, offset, sizeof(net));
 	if (len < 32)
 		put_bitwise(rl, &mask, sizeof(mask));
-	put_cmp(rl, NFT_CMP_EQ, &net, sizeof(net));
+	put_cmp(rl, op, &net, sizeof(net));
+}
+
+static void put_ip_prefix(struct rule *rl, uint32_t offset, uint32_t addr, uint8_t len)
+{
+	put_ip_prefix_op(rl, offset, addr, len, NFT_CMP_EQ);
 }
 
 static void put_ip_lookup(struct rule *rl, uint32_t offset, const char *set, uint32_t id,
@@ -563,6 +577,31 @@ static void fwd_tunnel_out(struct rule *rl, size_t i, const struct nft_policy *p
 	put_verdict(rl, NF_ACCEPT);
 }
 
+/* iifname B oifname W ip saddr != slice drop: a container speaks for no other host */
+static void fwd_spoof_slice(struct rule *rl, size_t i, const struct nft_policy *p)
+{
+	const struct nft_bridge *br = &p->bridges[i];
+
+	put_ifname(rl, NFT_META_IIFNAME, NFT_CMP_EQ, br->ifname);
+	put_ifname(rl, NFT_META_OIFNAME, NFT_CMP_EQ, p->wg_ifname);
+	put_ipv4(rl);
+	put_ip_prefix_op(rl, IP_SADDR, br->slice_addr, br->slice_len ? br->slice_len : 32,
+			 NFT_CMP_NEQ);
+	put_verdict(rl, NF_DROP);
+}
+
+/* iifname B oifname W ip saddr gateway drop: nor for the host itself */
+static void fwd_spoof_gateway(struct rule *rl, size_t i, const struct nft_policy *p)
+{
+	const struct nft_bridge *br = &p->bridges[i];
+
+	put_ifname(rl, NFT_META_IIFNAME, NFT_CMP_EQ, br->ifname);
+	put_ifname(rl, NFT_META_OIFNAME, NFT_CMP_EQ, p->wg_ifname);
+	put_ipv4(rl);
+	put_ip_prefix(rl, IP_SADDR, br->gateway, 32);
+	put_verdict(rl, NF_DROP);
+}
+
 static void nat_masq(struct rule *rl, size_t i, const struct nft_policy *p)
 {
 	put_masq_rule(rl, &p->bridges[i], p->wg_ifname);
@@ -596,14 +635,25 @@ static void batch_put_simple(struct batch *b, const char *iif, const char *oif, 
 	batch_put_rule(b, &rl);
 }
 
+#define CT_REPLY (NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED))
+
+/*
+ * An allow-list: what is not accepted here for a wgnet bridge or the tunnel ends in a drop,
+ * which is final whatever Docker's chains (DOCKER-USER accepts `-i wgb+`) say. Spoofed
+ * sources are dropped before the replies are accepted, so that they cannot ride on a
+ * connection of the host's.
+ */
 static void batch_put_forward(struct batch *b, const struct nft_policy *p)
 {
 	const char *wg = p->wg_ifname;
 
 	batch_put_chain(b, "forward", "filter", NF_INET_FORWARD, 0);
-	batch_put_simple(b, NULL, "wgb*", NFT_CT_STATE,
-			 NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED),
-			 false, NF_ACCEPT);
+	if (wg) {
+		batch_put_rules(b, "forward", p->nbridges, fwd_spoof_slice, p);
+		batch_put_rules(b, "forward", p->nbridges, fwd_spoof_gateway, p);
+	}
+	batch_put_simple(b, NULL, "wgb*", NFT_CT_STATE, CT_REPLY, false, NF_ACCEPT);
+	batch_put_simple(b, "wgb*", NULL, NFT_CT_STATE, CT_REPLY, false, NF_ACCEPT);
 	batch_put_simple(b, NULL, "wgb*", NFT_CT_STATUS, IPS_DST_NAT, false, NF_ACCEPT);
 	batch_put_rules(b, "forward", p->nbridges, fwd_same_bridge, p);
 	if (wg) {
@@ -613,9 +663,101 @@ static void batch_put_forward(struct batch *b, const struct nft_policy *p)
 		batch_put_simple(b, NULL, wg, 0, 0, false, NF_DROP);
 	}
 	batch_put_simple(b, NULL, "wgb*", 0, 0, false, NF_DROP);
-	batch_put_simple(b, "wgb*", "docker0", 0, 0, false, NF_DROP);
-	batch_put_simple(b, "wgb*", "br-*", 0, 0, false, NF_DROP);
+	for (size_t i = 0; i < p->nbridges; i++)	/* --internal: nothing further */
+		if (p->bridges[i].internal)
+			batch_put_simple(b, p->bridges[i].ifname, NULL, 0, 0, false, NF_DROP);
 	batch_put_simple(b, "wgb*", NULL, 0, 0, true, NF_DROP);
+	for (size_t i = 0; i < p->nuplinks; i++)
+		batch_put_simple(b, "wgb*", p->uplinks[i], 0, 0, false, NF_ACCEPT);
+	batch_put_simple(b, "wgb*", NULL, 0, 0, false, NF_DROP);
+}
+
+/* iifname W [meta l4proto P th dport X | icmp type echo-request] accept */
+static void input_accept(struct batch *b, const char *wg, uint8_t proto, uint16_t port)
+{
+	uint8_t echo = 8;		/* ICMP_ECHO */
+	uint16_t dport = htons(port);
+	struct rule rl;
+
+	if (b->err)
+		return;
+	rule_init(&rl, "input");
+	put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_EQ, wg);
+	put_meta(&rl, NFT_META_L4PROTO);	/* IPPROTO_ICMP is IPv4's only */
+	put_cmp(&rl, NFT_CMP_EQ, &proto, sizeof(proto));
+	if (port) {
+		put_payload(&rl, NFT_PAYLOAD_TRANSPORT_HEADER, TH_DPORT, sizeof(dport));
+		put_cmp(&rl, NFT_CMP_EQ, &dport, sizeof(dport));
+	} else {
+		put_payload(&rl, NFT_PAYLOAD_TRANSPORT_HEADER, 0, sizeof(echo));
+		put_cmp(&rl, NFT_CMP_EQ, &echo, sizeof(echo));
+	}
+	put_verdict(&rl, NF_ACCEPT);
+	batch_put_rule(b, &rl);
+}
+
+/* iifname W [ct state established,related] verdict */
+static void input_simple(struct batch *b, const char *wg, bool replies, int verdict)
+{
+	struct rule rl;
+
+	if (b->err)
+		return;
+	rule_init(&rl, "input");
+	put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_EQ, wg);
+	if (replies)
+		put_ct_bits(&rl, NFT_CT_STATE, CT_REPLY);
+	put_verdict(&rl, verdict);
+	batch_put_rule(b, &rl);
+}
+
+/* The host is closed to the mesh: replies (ICMP errors are related), pings and what the user
+ * opened pass; every other new connection from the tunnel to a local address ends here. */
+static void batch_put_input(struct batch *b, const struct nft_policy *p)
+{
+	if (!p->wg_ifname)
+		return;
+	batch_put_chain(b, "input", "filter", NF_INET_LOCAL_IN, 0);
+	input_simple(b, p->wg_ifname, true, NF_ACCEPT);
+	input_accept(b, p->wg_ifname, IPPROTO_ICMP, 0);
+	for (size_t i = 0; i < p->nhost_allow; i++)
+		input_accept(b, p->wg_ifname, p->host_allow[i].proto, p->host_allow[i].port);
+	input_simple(b, p->wg_ifname, false, NF_DROP);
+}
+
+/* iifname "wgb*" ip daddr 127.0.0.0/8 drop: route_localnet is on for the bridges (published
+ * ports on 127.0.0.1), which must not open the host's loopback services to containers. */
+static void batch_put_localnet(struct batch *b)
+{
+	struct rule rl;
+
+	batch_put_chain(b, "localnet", "filter", NF_INET_PRE_ROUTING, -300);
+	if (b->err)
+		return;
+	rule_init(&rl, "localnet");
+	put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_EQ, "wgb*");
+	put_ipv4(&rl);
+	put_ip_prefix(&rl, IP_DADDR, 0x7f000000, 8);
+	put_verdict(&rl, NF_DROP);
+	batch_put_rule(b, &rl);
+}
+
+/* oifname "wgb*" ip saddr 127.0.0.0/8 masquerade: `curl 127.0.0.1:P` after the output DNAT */
+static void nat_masq_loopback(struct batch *b)
+{
+	struct nftnl_expr *e;
+	struct rule rl;
+
+	if (b->err)
+		return;
+	rule_init(&rl, "postrouting");
+	put_ifname(&rl, NFT_META_OIFNAME, NFT_CMP_EQ, "wgb*");
+	put_ipv4(&rl);
+	put_ip_prefix(&rl, IP_SADDR, 0x7f000000, 8);
+	e = expr_new(&rl, "masq");
+	if (e)
+		nftnl_rule_add_expr(rl.r, e);
+	batch_put_rule(b, &rl);
 }
 
 static void batch_put_nat(struct batch *b, const struct nft_policy *p)
@@ -624,16 +766,46 @@ static void batch_put_nat(struct batch *b, const struct nft_policy *p)
 
 	batch_put_chain(b, "postrouting", "nat", NF_INET_POST_ROUTING, 100);
 	for (size_t i = 0; i < p->nbridges && !b->err; i++) {
-		if (!p->bridges[i].masquerade)
+		if (p->bridges[i].internal)
 			continue;
 		rule_init(&rl, "postrouting");
 		nat_masq(&rl, i, p);
 		batch_put_rule(b, &rl);
 	}
+	if (p->ndnats)
+		nat_masq_loopback(b);
 	batch_put_chain(b, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);
 	batch_put_rules(b, "prerouting", p->ndnats, nat_dnat, p);
 	batch_put_chain(b, "output", "nat", NF_INET_LOCAL_OUT, -100);
 	batch_put_rules(b, "output", p->ndnats, nat_dnat, p);
+}
+
+/*
+ * `bridge wgnet`: the bridge port a frame came in by is known only here, not in the inet
+ * table, which sees the bridge. Per container port: iifname "wgv..." meta protocol ip
+ * ip saddr != <its address> drop. CAP_NET_RAW (Docker's default) forges any source, the
+ * MAC too; the port it cannot choose.
+ */
+static void batch_put_bridge_table(struct batch *b, const struct nft_policy *p)
+{
+	uint16_t ip = htons(0x0800);	/* ETH_P_IP */
+	struct rule rl;
+
+	b->family = NFPROTO_BRIDGE;
+	batch_put_table(b, NFT_MSG_NEWTABLE);
+	batch_put_table(b, NFT_MSG_DELTABLE);
+	batch_put_table(b, NFT_MSG_NEWTABLE);
+	batch_put_chain(b, "prerouting", "filter", BR_PRE_ROUTING, -300);
+	for (size_t i = 0; i < p->nports && !b->err; i++) {
+		rule_init_family(&rl, "prerouting", NFPROTO_BRIDGE);
+		put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_EQ, p->ports[i].ifname);
+		put_meta(&rl, NFT_META_PROTOCOL);
+		put_cmp(&rl, NFT_CMP_EQ, &ip, sizeof(ip));
+		put_ip_prefix_op(&rl, IP_SADDR, p->ports[i].addr, 32, NFT_CMP_NEQ);
+		put_verdict(&rl, NF_DROP);
+		batch_put_rule(b, &rl);
+	}
+	b->family = NFPROTO_INET;
 }
 
 static int policy_check(const struct nft_policy *p)
@@ -642,6 +814,19 @@ static int policy_check(const struct nft_policy *p)
 		return -EINVAL;
 	if (p->wg_ifname && (!p->wg_ifname[0] || strnlen(p->wg_ifname, IFNAMSIZ) == IFNAMSIZ))
 		return -EINVAL;
+	if ((p->nuplinks && !p->uplinks) || (p->nhost_allow && !p->host_allow))
+		return -EINVAL;
+	for (size_t i = 0; i < p->nuplinks; i++)
+		if (!p->uplinks[i][0] || strnlen(p->uplinks[i], IFNAMSIZ) == IFNAMSIZ)
+			return -EINVAL;
+	for (size_t i = 0; i < p->nhost_allow; i++)
+		if (!p->host_allow[i].proto || !p->host_allow[i].port)
+			return -EINVAL;
+	if (p->nports && !p->ports)
+		return -EINVAL;
+	for (size_t i = 0; i < p->nports; i++)
+		if (!p->ports[i].ifname[0] || strnlen(p->ports[i].ifname, IFNAMSIZ) == IFNAMSIZ)
+			return -EINVAL;
 	for (size_t i = 0; i < p->nbridges; i++)
 		if (!p->bridges[i].ifname[0] ||
 		    strnlen(p->bridges[i].ifname, IFNAMSIZ) == IFNAMSIZ ||
@@ -671,8 +856,11 @@ static void batch_put_policy(struct batch *b, const struct nft_policy *p,
 	batch_put_table(b, NFT_MSG_NEWTABLE);
 	batch_put_set(b, SET_POOLS, SET_POOLS_ID, pools, npools);
 	batch_put_set(b, SET_SLICES, SET_SLICES_ID, slices, nslices);
+	batch_put_localnet(b);
 	batch_put_forward(b, p);
+	batch_put_input(b, p);
 	batch_put_nat(b, p);
+	batch_put_bridge_table(b, p);
 	batch_finish(b);
 }
 
@@ -778,7 +966,8 @@ int nft_apply(const struct nft_policy *p)
 		ret = -ENOMEM;
 		goto out;
 	}
-	limit = 16384 + (p->nbridges * 6 + p->ndnats * 2) * 1024;
+	limit = 16384 + (p->nbridges * 9 + p->ndnats * 2 + p->nuplinks + p->nhost_allow +
+			 p->nports) * 1024;
 	for (;;) {
 		ret = batch_init(&b, limit);
 		if (ret < 0)
@@ -799,17 +988,20 @@ out:
 
 int nft_delete(void)
 {
+	static const uint16_t families[] = { NFPROTO_INET, NFPROTO_BRIDGE };
 	struct batch b;
 	int ret;
 
 	ret = batch_init(&b, 4096);
 	if (ret < 0)
 		goto out;
-	batch_put_table(&b, NFT_MSG_DELTABLE);
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		b.family = families[i];
+		batch_put_table(&b, NFT_MSG_NEWTABLE);	/* so that the delete cannot fail */
+		batch_put_table(&b, NFT_MSG_DELTABLE);
+	}
 	batch_finish(&b);
 	ret = b.err ? b.err : batch_commit(&b);
-	if (ret == -ENOENT)
-		ret = 0;
 out:
 	batch_release(&b);
 	return ret;

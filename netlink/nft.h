@@ -17,10 +17,17 @@
 struct nft_bridge {
 	char ifname[IFNAMSIZ];		/* wgb... */
 	uint32_t pool_addr;		/* the network's cluster pool */
-	uint8_t pool_len;
 	uint32_t slice_addr;		/* this host's slice of it (on the bridge) */
+	uint32_t gateway;		/* the bridge's address: never a source into the tunnel */
+	uint8_t pool_len;
 	uint8_t slice_len;
-	bool masquerade;		/* false for --internal networks */
+	bool internal;			/* --internal: own bridge and the tunnel only, no masquerade */
+};
+
+/* A port of this host opened to the mesh (`wgnet host allow tcp/53`). */
+struct nft_port {
+	uint8_t proto;			/* 6 tcp, 17 udp, 132 sctp */
+	uint16_t port;
 };
 
 struct nft_dnat {
@@ -33,18 +40,36 @@ struct nft_dnat {
 	char bridge[IFNAMSIZ];		/* the container's bridge */
 };
 
+/*
+ * Forward: from a wgnet bridge only to the same bridge, to wg_ifname for its own pool (with a
+ * source of its slice other than the gateway) and, unless internal, to the uplinks; into a
+ * bridge only from the same bridge, the tunnel (to the local slice), replies and published
+ * ports. Input: on wg_ifname only replies, ICMP errors, echo requests and host_allow.
+ */
+/* A container's port on its bridge and the only IPv4 source it may send from. */
+struct nft_ctr_port {
+	char ifname[IFNAMSIZ];		/* wgv... */
+	uint32_t addr;
+};
+
 struct nft_policy {
 	const char *wg_ifname;		/* "wgnet0": tunnel rules; NULL = no tunnel yet */
-	uint16_t wg_listen_port;	/* accepted on input when wg_ifname is set; 0 = none */
 	const struct nft_bridge *bridges;
 	size_t nbridges;
 	const struct nft_dnat *dnats;
 	size_t ndnats;
+	const char (*uplinks)[IFNAMSIZ];	/* devices of the default routes */
+	size_t nuplinks;
+	const struct nft_port *host_allow;	/* opened to wg_ifname on input */
+	size_t nhost_allow;
+	const struct nft_ctr_port *ports;	/* table bridge wgnet: no spoofed source */
+	size_t nports;
 };
 
-/* Replace (or create) the table with exactly this policy, atomically. */
+/* Replace (or create) the table, and `bridge wgnet` beside it, with exactly this policy,
+ * atomically. */
 int nft_apply(const struct nft_policy *p);
-/* Delete the table; 0 if it was not there. */
+/* Delete both tables; 0 if they were not there. */
 int nft_delete(void);
 /* 1 if the table exists, 0 if not, -errno on failure. */
 int nft_exists(void);

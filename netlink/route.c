@@ -22,6 +22,7 @@
 
 struct route_dump {
 	uint8_t protocol;
+	bool defaults;			/* default routes of any protocol instead */
 	struct route *v;
 	int *oif;			/* v[i]'s device, named once the dump is complete */
 	size_t n, cap;
@@ -141,8 +142,10 @@ static int route_parse_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWROUTE || mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
 		return MNL_CB_OK;
 	rtm = mnl_nlmsg_get_payload(nlh);
-	if (rtm->rtm_family != AF_INET || rtm->rtm_protocol != d->protocol ||
-	    rtm->rtm_dst_len > 32 || (rtm->rtm_flags & RTM_F_CLONED))
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len > 32 ||
+	    (rtm->rtm_flags & RTM_F_CLONED) ||
+	    (d->defaults ? rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST :
+			   rtm->rtm_protocol != d->protocol))
 		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb) < 0)
 		return MNL_CB_OK;
@@ -201,10 +204,9 @@ static void route_dump_reset(struct route_dump *d)
 	d->n = d->cap = 0;
 }
 
-int route_dump_proto(struct nl *nl, uint8_t protocol, struct route **out, size_t *n)
+static int route_dump(struct nl *nl, struct route_dump d, struct route **out, size_t *n)
 {
 	alignas(struct nlmsghdr) char buf[NL_BUF_SIZE];
-	struct route_dump d = { .protocol = protocol };
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	int ret = -EINTR;
@@ -236,4 +238,14 @@ int route_dump_proto(struct nl *nl, uint8_t protocol, struct route **out, size_t
 out:
 	route_dump_reset(&d);
 	return ret;
+}
+
+int route_dump_proto(struct nl *nl, uint8_t protocol, struct route **out, size_t *n)
+{
+	return route_dump(nl, (struct route_dump){ .protocol = protocol }, out, n);
+}
+
+int route_dump_default(struct nl *nl, struct route **out, size_t *n)
+{
+	return route_dump(nl, (struct route_dump){ .defaults = true }, out, n);
 }

@@ -26,5 +26,8 @@ int route_add(struct nl *nl, const struct route *r);
 int route_del(struct nl *nl, const struct route *r);
 /* Main-table IPv4 routes of that rtm_protocol; *out is malloc'd (free()), even when *n is 0. */
 int route_dump_proto(struct nl *nl, uint8_t protocol, struct route **out, size_t *n);
+/* Main-table IPv4 default routes (0.0.0.0/0, any protocol): the uplinks; the same contract.
+ * A multipath route has no single device and leaves ifname empty. */
+int route_dump_default(struct nl *nl, struct route **out, size_t *n);
 
 #endif

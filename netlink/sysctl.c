@@ -1,31 +1,55 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "netlink/sysctl.h"
 
 #define IP_FORWARD_PATH "/proc/sys/net/ipv4/ip_forward"
 
-int sysctl_ipv4_forward_enable(void)
+/* Writes "1" unless the value already is 1; -errno of the open, read or write. */
+static int sysctl_ensure_one(const char *path)
 {
 	char c = 0;
 	int fd, ret = 0;
 
-	fd = open(IP_FORWARD_PATH, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		/* read-only /proc/sys (managed plugin): fine if dockerd turned it on already */
-		fd = open(IP_FORWARD_PATH, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		ret = read(fd, &c, 1) == 1 && c == '1' ? 0 : -EROFS;
-		close(fd);
-		return ret;
-	}
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
 	if (read(fd, &c, 1) != 1)
 		ret = -errno;
 	else if (c != '1' && pwrite(fd, "1\n", 2, 0) != 2)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+int sysctl_ipv4_forward_enable(void)
+{
+	char c = 0;
+	int fd, ret;
+
+	ret = sysctl_ensure_one(IP_FORWARD_PATH);
+	if (ret != -EROFS && ret != -EACCES && ret != -EPERM)
+		return ret;
+	/* read-only /proc/sys (managed plugin): fine if dockerd turned it on already */
+	fd = open(IP_FORWARD_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = read(fd, &c, 1) == 1 && c == '1' ? 0 : -EROFS;
+	close(fd);
+	return ret;
+}
+
+int sysctl_route_localnet_enable(const char *ifname)
+{
+	char path[64 + IFNAMSIZ];
+
+	if (!ifname[0] || strchr(ifname, '/') || strnlen(ifname, IFNAMSIZ) == IFNAMSIZ)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", ifname);
+	return sysctl_ensure_one(path);
 }

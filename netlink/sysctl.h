@@ -5,4 +5,7 @@
 /* net.ipv4.ip_forward = 1 (0 if it already was); -EROFS in a managed plugin's read-only /proc/sys. */
 int sysctl_ipv4_forward_enable(void);
 
+/* net.ipv4.conf.<ifname>.route_localnet = 1: 127.0.0.1 may be routed out of it after a DNAT. */
+int sysctl_route_localnet_enable(const char *ifname);
+
 #endif

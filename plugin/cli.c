@@ -43,7 +43,9 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 #define CLI_USAGE_PEER_RM "wgnet [--socket PATH] peer rm NAME|PUBLIC-KEY"
 #define CLI_USAGE_PEER_LS "wgnet [--socket PATH] peer ls [--json]"
 #define CLI_USAGE_PEER "wgnet [--socket PATH] peer add|rm|ls [OPTIONS]"
-#define CLI_USAGE_ANY "wgnet [--socket PATH] init|status|join-line|peer [OPTIONS], wgnet --help"
+#define CLI_USAGE_HOST "wgnet [--socket PATH] host allow|rm PROTO/PORT, host ls [--json]"
+#define CLI_USAGE_ANY "wgnet [--socket PATH] init|status|join-line|peer|host [OPTIONS], " \
+		      "wgnet --help"
 
 static const char cli_help[] =
 	"usage: wgnet [--socket PATH] init --index N [--endpoint HOST:PORT] [--mtu N]\n"
@@ -54,6 +56,8 @@ static const char cli_help[] =
 	"                                      [--keepalive N] JOIN-LINE...\n"
 	"       " CLI_USAGE_PEER_RM "\n"
 	"       " CLI_USAGE_PEER_LS "\n"
+	"       wgnet [--socket PATH] host allow|rm PROTO/PORT\n"
+	"       wgnet [--socket PATH] host ls [--json]\n"
 	"       wgnet --help | -h\n"
 	"       wgnet --version\n"
 	"\n"
@@ -77,6 +81,11 @@ static const char cli_help[] =
 	"  peer ls    show the peers; --json prints wgnetd's reply\n"
 	"  status     show this host, its peers and its networks; --json prints\n"
 	"             wgnetd's reply\n"
+	"  host allow open a port of this host to the mesh (tcp/53, udp/5353,\n"
+	"             sctp/N): every other new connection that arrives through\n"
+	"             the tunnel for this host's own addresses is dropped\n"
+	"  host rm    close it again\n"
+	"  host ls    show the ports open to the mesh; --json prints wgnetd's reply\n"
 	"\n"
 	"Options:\n"
 	"  --socket PATH   wgnetd's control socket (default $" CLI_SOCKET_ENV ", else\n"
@@ -938,6 +947,12 @@ static int cli_print_status(const struct cli_status *s)
 	size_t i;
 	int ret;
 
+	if (strcmp(s->firewall, "failed") == 0)
+		printf("WARNING   firewall failed: table inet wgnet could not be built, so no peer "
+		       "is configured and the tunnel carries nothing (see wgnetd's log)\n\n");
+	else if (strcmp(s->firewall, "ok") != 0)
+		printf("WARNING   firewall %s: table inet wgnet is not in place (deleted by hand?); "
+		       "restart wgnetd to rebuild it\n\n", s->firewall);
 	if (s->index == 0)
 		printf("host      (not initialised: run wgnet init --index N)   firewall %s\n",
 		       s->firewall);
@@ -1534,6 +1549,103 @@ static int cli_cmd_peer(int argc, char **argv, int i, struct cli_socket *sock)
 	return cli_usage_error(CLI_USAGE_PEER, "unknown peer command '%s'", argv[i]);
 }
 
+/* The reply of /host*: {"host_allow": ["tcp/53", ...]}, printed one port a line. */
+static int cli_print_host_ports(json_t *root, bool as_json)
+{
+	json_error_t jerr;
+	json_t *arr, *v;
+	size_t k;
+
+	if (json_unpack_ex(root, &jerr, 0, "{s:o}", "host_allow", &arr) < 0) {
+		cli_malformed(&jerr);
+		return -EPROTO;
+	}
+	if (!json_is_array(arr)) {
+		cli_fail("malformed reply from wgnetd: host_allow is not an array", NULL);
+		return -EPROTO;
+	}
+	json_array_foreach(arr, k, v)
+		if (!json_is_string(v) || !cli_text_len_ok(json_string_value(v), 16, false)) {
+			cli_fail("malformed reply from wgnetd: bad host_allow value", NULL);
+			return -EPROTO;
+		}
+	if (as_json) {
+		cli_print_json(root);
+		return 0;
+	}
+	if (!json_array_size(arr))
+		printf("no port of this host is open to the mesh\n");
+	json_array_foreach(arr, k, v)
+		printf("%s open to the mesh\n", json_string_value(v));
+	return 0;
+}
+
+static int cli_host_port_req(int argc, char **argv, int i, struct cli_socket *sock, json_t *req,
+			     bool *help)
+{
+	const char *port = NULL;
+	int r;
+
+	for (; i < argc; i++) {
+		if (argv[i][0] == '-') {
+			r = cli_opt_socket(argc, argv, &i, sock, CLI_USAGE_HOST);
+			if (r < 0)
+				return -r;
+			if (r > 0)
+				continue;
+			if (cli_is_help(argv[i])) {
+				*help = true;
+				return CLI_EXIT_OK;
+			}
+			return cli_usage_error(CLI_USAGE_HOST, "unknown option '%s' for host",
+					       argv[i]);
+		}
+		if (port)
+			return cli_usage_error(CLI_USAGE_HOST, "unexpected argument '%s'", argv[i]);
+		port = argv[i];
+	}
+	if (!port)
+		return cli_usage_error(CLI_USAGE_HOST, "host allow and host rm need a port like "
+				       "tcp/53");
+	if (!cli_text_len_ok(port, 16, false))
+		return cli_usage_error(CLI_USAGE_HOST, "'%s' is not a port like tcp/53", port);
+	return cli_json_set_new(req, "port", json_string(port));
+}
+
+/* wgnet host allow|rm PROTO/PORT, wgnet host ls [--json] */
+static int cli_cmd_host(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	bool as_json = false, help = false;
+	json_t *root = NULL;
+	int ret;
+
+	if (i >= argc || cli_is_help(argv[i])) {
+		if (i < argc) {
+			fputs(cli_help, stdout);	/* main checks the write */
+			return CLI_EXIT_OK;
+		}
+		return cli_usage_error(CLI_USAGE_HOST, "host needs allow, rm or ls");
+	}
+	if (strcmp(argv[i], "ls") == 0) {
+		ret = cli_plain_args(argc, argv, i + 1, sock, CLI_USAGE_HOST, "host ls", &as_json,
+				     &help);
+		if (ret == CLI_EXIT_OK && !help && cli_request(sock, "/host", NULL, &root) < 0)
+			ret = CLI_EXIT_FAIL;
+	} else if (strcmp(argv[i], "allow") == 0 || strcmp(argv[i], "rm") == 0) {
+		ret = cli_post_cmd(argc, argv, i + 1, sock, cli_host_port_req,
+				   argv[i][0] == 'a' ? "/host/allow" : "/host/rm", &root);
+		help = ret == CLI_EXIT_OK && !root;
+	} else {
+		return cli_usage_error(CLI_USAGE_HOST, "unknown host command '%s'", argv[i]);
+	}
+	if (ret == CLI_EXIT_OK && help && strcmp(argv[i], "ls") == 0)
+		fputs(cli_help, stdout);	/* main checks the write */
+	if (ret == CLI_EXIT_OK && root && cli_print_host_ports(root, as_json) < 0)
+		ret = CLI_EXIT_FAIL;
+	json_decref(root);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_socket sock = { CLI_SOCKET_DEFAULT };
@@ -1579,6 +1691,8 @@ int main(int argc, char **argv)
 		r = cli_cmd_join_line(argc, argv, i + 1, &sock);
 	else if (strcmp(argv[i], "peer") == 0)
 		r = cli_cmd_peer(argc, argv, i + 1, &sock);
+	else if (strcmp(argv[i], "host") == 0)
+		r = cli_cmd_host(argc, argv, i + 1, &sock);
 	else
 		r = cli_usage_error(CLI_USAGE_ANY, "unknown command '%s'", argv[i]);
 	curl_global_cleanup();

@@ -97,6 +97,24 @@ static json_t *peers_json(const struct driver_status *st)
 	return a;
 }
 
+static json_t *host_ports_json(const struct driver_host_ports *h)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < h->n; i++) {
+		if (json_array_append_new(a, json_string(h->v[i])) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static const char *firewall_word(const struct driver_status *st)
+{
+	return st->firewall_failed ? "failed" : st->firewall_ok ? "ok" : "missing";
+}
+
 static int status(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
 {
 	struct driver_status st = { 0 };
@@ -107,14 +125,14 @@ static int status(struct driver *d, const json_t *req, json_t **reply, struct er
 	ret = driver_status_get(d, &st, e);
 	if (ret < 0)
 		return ret;
-	out = json_pack("{s:{s:i, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:s}, s:s, s:I, "
+	out = json_pack("{s:{s:i, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:s}, s:s, s:o, s:I, "
 			"s:o, s:[]}",
 			"host", "index", (int)st.host_index, "endpoint", st.host_endpoint,
 			"mtu", (int)st.mtu, "name", st.host_name, "public_key", st.public_key,
 			"listen_port", (int)st.listen_port, "backend", st.backend,
 			"wireguard", st.wg_problem,
 			"device", "wgnet0", "device_up", st.device_up, "join_line", st.join_line,
-			"firewall", st.firewall_ok ? "ok" : "missing",
+			"firewall", firewall_word(&st), "host_allow", host_ports_json(&st.host_allow),
 			"pending_pools", (json_int_t)st.pending_pools, "peers", peers_json(&st),
 			"networks");
 	nets = out ? json_object_get(out, "networks") : NULL;
@@ -232,6 +250,42 @@ static int peer_rm(struct driver *d, const json_t *req, json_t **reply, struct e
 	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }
 
+/* GET /host: the list; POST /host/allow and /host/rm {"port": "tcp/53"}: change it */
+static int host_ports(struct driver *d, const json_t *req, bool allow, json_t **reply,
+		      struct errbuf *e)
+{
+	static const char *const keys[] = { "port", NULL };
+	struct driver_host_ports out = { 0 };
+	const char *port = NULL;
+	int ret;
+
+	if (req && ((ret = api_json_only_keys(req, keys, e)) < 0 ||
+		    (ret = api_json_string(req, "port", true, STATE_PORT_STR_MAX + 8, &port,
+					   e)) < 0))
+		return ret;
+	ret = driver_host_allow(d, port, allow, &out, e);
+	if (ret < 0)
+		return ret;
+	*reply = json_pack("{s:o}", "host_allow", host_ports_json(&out));
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
+}
+
+static int host_list(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	(void)req;
+	return host_ports(d, NULL, false, reply, e);
+}
+
+static int host_allow(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	return host_ports(d, req, true, reply, e);
+}
+
+static int host_rm(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	return host_ports(d, req, false, reply, e);
+}
+
 const struct api_route control_api_routes[] = {
 	{ "POST", "/init", true, init_reply },
 	{ "GET", "/status", false, status },
@@ -239,5 +293,8 @@ const struct api_route control_api_routes[] = {
 	{ "GET", "/peers", false, peers },
 	{ "POST", "/peers/add", true, peer_add },
 	{ "POST", "/peers/rm", true, peer_rm },
+	{ "GET", "/host", false, host_list },
+	{ "POST", "/host/allow", true, host_allow },
+	{ "POST", "/host/rm", true, host_rm },
 };
 const size_t control_api_nroutes = sizeof(control_api_routes) / sizeof(control_api_routes[0]);

@@ -192,17 +192,45 @@ static int delete_endpoint(struct driver *d, const json_t *req, json_t **reply, 
 	return ret < 0 ? ret : driver_endpoint_delete(d, net, ep, e);
 }
 
+/* The published ports as Docker writes them (PortBinding), the host ports chosen for -P. */
+static json_t *portmap_json(const struct port_binding *v, size_t n)
+{
+	char ip[ADDR_STR_MAX];
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++) {
+		if (v[i].host_ip)
+			addr_format(v[i].host_ip, ip);
+		else
+			ip[0] = 0;
+		if (json_array_append_new(a, json_pack("{s:i, s:s, s:i, s:s, s:i, s:i}",
+						       "Proto", v[i].proto, "IP", "",
+						       "Port", v[i].port, "HostIP", ip,
+						       "HostPort", v[i].host_port,
+						       "HostPortEnd", v[i].host_port_end)) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static int endpoint_info(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
 {
+	struct port_binding *ports = NULL;
 	const char *net, *ep;
+	size_t n = 0;
 	int ret;
 
 	ret = parse_ids(req, &net, &ep, e);
 	if (ret == 0)
-		ret = driver_endpoint_info(d, net, ep, e);
+		ret = driver_endpoint_info(d, net, ep, &ports, &n, e);
 	if (ret < 0)
 		return ret;
-	*reply = json_pack("{s:{}}", "Value");
+	/* dockerd reads docker ps's ports from here (com.docker.network.portmap) */
+	*reply = n ? json_pack("{s:{s:o}}", "Value", "com.docker.network.portmap",
+			       portmap_json(ports, n)) : json_pack("{s:{}}", "Value");
+	free(ports);
 	return 0;
 }
 

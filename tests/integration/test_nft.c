@@ -26,9 +26,13 @@
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 static const struct nft_bridge two_bridges[] = {
-	{ "wgb1", IP4(10, 210, 0, 0), 16, IP4(10, 210, 1, 0), 24, true },
-	{ "wgb2", IP4(10, 220, 0, 0), 16, IP4(10, 220, 3, 0), 24, false },
+	{ "wgb1", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), IP4(10, 210, 1, 1), 16, 24, false },
+	{ "wgb2", IP4(10, 220, 0, 0), IP4(10, 220, 3, 0), IP4(10, 220, 3, 1), 16, 24, true },
 };
+
+static const char two_uplinks[][IFNAMSIZ] = { "eth0", "up1" };
+static const struct nft_port two_allowed[] = { { 6, 53 }, { 17, 5353 } };
+static const struct nft_ctr_port one_port[] = { { "wgv0123456789a", IP4(10, 210, 1, 5) } };
 
 static const struct nft_dnat two_dnats[] = {
 	{ 6, 0, 8080, 8080, IP4(10, 210, 1, 5), 80, "wgb1" },
@@ -37,11 +41,16 @@ static const struct nft_dnat two_dnats[] = {
 
 static const struct nft_policy full = {
 	.wg_ifname = "wgnet0",
-	.wg_listen_port = 51820,
 	.bridges = two_bridges,
 	.nbridges = 2,
 	.dnats = two_dnats,
 	.ndnats = 2,
+	.uplinks = two_uplinks,
+	.nuplinks = 2,
+	.host_allow = two_allowed,
+	.nhost_allow = 2,
+	.ports = one_port,
+	.nports = 1,
 };
 
 /* stdout of a shell command; *status gets its exit status */
@@ -182,7 +191,12 @@ static int teardown(void **state)
 static void test_apply_full(void **state)
 {
 	static const char *const forward[] = {
+		"iifname \"wgb1\" oifname \"wgnet0\" ip saddr != 10.210.1.0/24 drop",
+		"iifname \"wgb2\" oifname \"wgnet0\" ip saddr != 10.220.3.0/24 drop",
+		"iifname \"wgb1\" oifname \"wgnet0\" ip saddr 10.210.1.1 drop",
+		"iifname \"wgb2\" oifname \"wgnet0\" ip saddr 10.220.3.1 drop",
 		"oifname \"wgb*\" ct state established,related accept",
+		"iifname \"wgb*\" ct state established,related accept",
 		"oifname \"wgb*\" ct status dnat accept",
 		"iifname \"wgb1\" oifname \"wgb1\" accept",
 		"iifname \"wgb2\" oifname \"wgb2\" accept",
@@ -195,13 +209,23 @@ static void test_apply_full(void **state)
 		"iifname \"wgb2\" oifname \"wgnet0\" ip daddr 10.220.0.0/16 accept",
 		"oifname \"wgnet0\" drop",
 		"oifname \"wgb*\" drop",
-		"iifname \"wgb*\" oifname \"docker0\" drop",
-		"iifname \"wgb*\" oifname \"br-*\" drop",
+		"iifname \"wgb2\" drop",
 		"iifname \"wgb*\" ip daddr @pools drop",
+		"iifname \"wgb*\" oifname \"eth0\" accept",
+		"iifname \"wgb*\" oifname \"up1\" accept",
+		"iifname \"wgb*\" drop",
+	};
+	static const char *const input[] = {
+		"iifname \"wgnet0\" ct state established,related accept",
+		"iifname \"wgnet0\" icmp type echo-request accept",
+		"iifname \"wgnet0\" tcp dport 53 accept",
+		"iifname \"wgnet0\" udp dport 5353 accept",
+		"iifname \"wgnet0\" drop",
 	};
 	static const char *const post[] = {
 		"ip saddr 10.210.1.0/24 ip daddr != @pools oifname != \"wgb*\" "
 		"oifname != \"wgnet0\" masquerade",
+		"oifname \"wgb*\" ip saddr 127.0.0.0/8 masquerade",
 	};
 	static const char *const dnat[] = {
 		"fib daddr type local tcp dport 8080 dnat ip to 10.210.1.5:80",
@@ -225,8 +249,12 @@ static void test_apply_full(void **state)
 	check_chain(root, "postrouting", "nat", "postrouting", 100);
 	check_chain(root, "prerouting", "nat", "prerouting", -100);
 	check_chain(root, "output", "nat", "output", -100);
-	assert_int_equal(count_rules(root, "forward"), 14);
-	assert_int_equal(count_rules(root, "postrouting"), 1);	/* wgb2 is internal */
+	check_chain(root, "input", "filter", "input", 0);
+	check_chain(root, "localnet", "filter", "prerouting", -300);
+	assert_int_equal(count_rules(root, "forward"), 21);
+	assert_int_equal(count_rules(root, "input"), 5);
+	assert_int_equal(count_rules(root, "localnet"), 1);
+	assert_int_equal(count_rules(root, "postrouting"), 2);	/* wgb2 is internal */
 	assert_int_equal(count_rules(root, "prerouting"), 2);
 	assert_int_equal(count_rules(root, "output"), 2);
 	json_decref(root);
@@ -234,8 +262,18 @@ static void test_apply_full(void **state)
 	text = nft_text("chain inet wgnet forward");
 	assert_lines_in_order(text, forward, sizeof(forward) / sizeof(forward[0]));
 	free(text);
+	text = nft_text("chain inet wgnet input");
+	assert_lines_in_order(text, input, sizeof(input) / sizeof(input[0]));
+	free(text);
+	text = nft_text("table bridge wgnet");
+	assert_non_null(strstr(text, "type filter hook prerouting priority dstnat"));
+	assert_non_null(strstr(text, "iifname \"wgv0123456789a\" ip saddr != 10.210.1.5 drop"));
+	free(text);
+	text = nft_text("chain inet wgnet localnet");
+	assert_non_null(strstr(text, "iifname \"wgb*\" ip daddr 127.0.0.0/8 drop"));
+	free(text);
 	text = nft_text("chain inet wgnet postrouting");
-	assert_lines_in_order(text, post, 1);
+	assert_lines_in_order(text, post, 2);
 	assert_null(strstr(text, "10.220.3.0"));
 	free(text);
 	text = nft_text("chain inet wgnet prerouting");
@@ -263,6 +301,7 @@ static void test_apply_replaces(void **state)
 	assert_null(strstr(text, "wgnet0"));
 	assert_null(strstr(text, "dnat ip to"));
 	assert_non_null(strstr(text, "iifname \"wgb1\" oifname \"wgb1\" accept"));
+	assert_null(strstr(text, "hook input"));	/* no tunnel, no input chain */
 	free(text);
 
 	root = nft_json();
@@ -280,10 +319,10 @@ static void test_apply_replaces(void **state)
 static void test_overlapping_pools(void **state)
 {
 	static const struct nft_bridge br[] = {
-		{ "wgb1", IP4(10, 210, 0, 0), 16, IP4(10, 210, 1, 0), 24, true },
-		{ "wgb2", IP4(10, 210, 0, 0), 16, IP4(10, 210, 1, 0), 24, true },
-		{ "wgb3", IP4(10, 210, 128, 7), 17, IP4(10, 210, 2, 0), 24, true },
-		{ "wgb4", IP4(10, 0, 0, 0), 8, IP4(10, 230, 0, 0), 24, false },
+		{ "wgb1", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 0, 16, 24, false },
+		{ "wgb2", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 0, 16, 24, false },
+		{ "wgb3", IP4(10, 210, 128, 7), IP4(10, 210, 2, 0), 0, 17, 24, false },
+		{ "wgb4", IP4(10, 0, 0, 0), IP4(10, 230, 0, 0), 0, 8, 24, true },
 	};
 	struct nft_policy p = { .bridges = br, .nbridges = 3 };
 	struct nft_bridge br4[2];
@@ -336,7 +375,7 @@ static void test_empty_policy(void **state)
 static void test_all_or_nothing(void **state)
 {
 	/* "*" is an empty prefix match, which the kernel refuses (a zero-length cmp) */
-	struct nft_bridge bad[] = { two_bridges[0], { "*", IP4(10, 9, 0, 0), 16, 0, 0, true } };
+	struct nft_bridge bad[] = { two_bridges[0], { "*", IP4(10, 9, 0, 0), 0, 0, 16, 0, false } };
 	struct nft_policy p = { .bridges = bad, .nbridges = 2 };
 	char *before, *after;
 
@@ -368,6 +407,8 @@ static void test_exists_delete(void **state)
 	assert_int_equal(nft_exists(), 0);
 	free(run_output("nft list table inet wgnet 2>/dev/null", &status));
 	assert_int_not_equal(status, 0);
+	free(run_output("nft list table bridge wgnet 2>/dev/null", &status));
+	assert_int_not_equal(status, 0);
 	assert_int_equal(nft_delete(), 0);
 	assert_int_equal(nft_exists(), 0);
 }
@@ -388,7 +429,7 @@ static void test_many_bridges(void **state)
 		br[i].pool_len = 20;
 		br[i].slice_addr = br[i].pool_addr + 256;
 		br[i].slice_len = 24;
-		br[i].masquerade = true;
+		br[i].gateway = br[i].slice_addr + 1;
 	}
 	assert_int_equal(nft_apply(&p), 0);
 	root = nft_json();
@@ -396,7 +437,7 @@ static void test_many_bridges(void **state)
 	assert_int_equal(json_array_size(elems), N);
 	elems = json_object_get(find_obj(root, "set", "local_slices"), "elem");
 	assert_int_equal(json_array_size(elems), N);
-	assert_int_equal(count_rules(root, "forward"), 8 + 3 * N);
+	assert_int_equal(count_rules(root, "forward"), 8 + 5 * N);
 	assert_int_equal(count_rules(root, "postrouting"), N);
 	json_decref(root);
 	free(br);
