@@ -29,7 +29,7 @@ FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
 		libmicrohttpd12 libjansson4 libmnl0 libnftnl11 libsodium23 libcurl4 iptables \
 	&& rm -rf /var/lib/apt/lists/* \
-	&& mkdir -p /run/docker/plugins /run/wgnet /run/wireguard /var/lib/wgnet
+	&& mkdir -p /run/docker/plugins /run/wgnet /run/wireguard /var/lib/wgnet /host/sys/fs/cgroup
 COPY --from=wireguard /usr/bin/wireguard-go /usr/bin/wireguard-go
 COPY --from=build /src/build/wgnetd /usr/sbin/wgnetd
 COPY --from=build /src/build/wgnet /usr/bin/wgnet

@@ -219,6 +219,8 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	snprintf(d->wg_mode, sizeof(d->wg_mode), "%s", cfg->wg_backend ? cfg->wg_backend : "auto");
 	snprintf(d->wg_program, sizeof(d->wg_program), "%s",
 		 cfg->wg_userspace ? cfg->wg_userspace : "");
+	snprintf(d->wg_cgroup_root, sizeof(d->wg_cgroup_root), "%s",
+		 cfg->wg_cgroup_root ? cfg->wg_cgroup_root : "");
 	if (strcmp(d->wg_mode, "auto") != 0 && strcmp(d->wg_mode, "kernel") != 0 &&
 	    strcmp(d->wg_mode, "userspace") != 0) {
 		ret = errbuf_set(e, -EINVAL, "unknown WireGuard backend '%s': auto, kernel or "

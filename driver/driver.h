@@ -30,6 +30,8 @@ struct driver_config {
 	bool no_iptables;		/* tests: never touch DOCKER-USER */
 	const char *wg_backend;		/* "auto" (NULL), "kernel" or "userspace" */
 	const char *wg_userspace;	/* userspace WireGuard program; NULL = wireguard-go */
+	const char *wg_cgroup_root;	/* managed plugin: cgroupfs root to move wireguard-go out of
+					 * the plugin's cgroup (to wgnetd's parent's); NULL = never */
 	unsigned listen_port;		/* for a host whose state names none; 0 = 51820 */
 	unsigned mtu;			/* for a host whose state names none; 0 = 1420 */
 };

@@ -39,6 +39,7 @@ struct driver {
 	char key_path[PATH_MAX];
 	char wg_mode[16];		/* "auto", "kernel" or "userspace" */
 	char wg_program[PATH_MAX];	/* userspace implementation, "" = wireguard-go */
+	char wg_cgroup_root[PATH_MAX];	/* "" = leave wireguard-go in wgnetd's cgroup */
 	struct wg_backend wg;		/* valid when wg_ready */
 	bool wg_ready;			/* wgnet0 exists and is configured */
 	/* the watchdog (driver/mesh.c): a userspace device it keeps alive, restarting it with

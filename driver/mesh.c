@@ -18,6 +18,7 @@
 #include "driver/driver_impl.h"
 #include "driver/ipam.h"
 #include "driver/log.h"
+#include "netlink/cgroup.h"
 #include "netlink/link.h"
 #include "netlink/nl.h"
 #include "netlink/route.h"
@@ -84,6 +85,14 @@ static int device_userspace_ensure(struct driver *d, struct errbuf *e)
 				  prog ? prog : "wireguard-go", NAMES_WG_DEVICE, strerror(-ret));
 	log_info("started %s for %s (pid %d)", prog ? prog : "wireguard-go", NAMES_WG_DEVICE,
 		 (int)pid);
+	/* managed plugin: dockerd kills the plugin's whole cgroup when it stops the plugin */
+	if (d->wg_cgroup_root[0]) {
+		ret = cgroup_move_like(pid, getppid(), d->wg_cgroup_root);
+		if (ret < 0)
+			log_warn("could not move %s (pid %d) out of wgnetd's cgroup under %s: %s; "
+				 "the tunnel will stop with wgnetd", prog ? prog : "wireguard-go",
+				 (int)pid, d->wg_cgroup_root, strerror(-ret));
+	}
 	return 0;
 }
 

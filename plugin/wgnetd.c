@@ -43,13 +43,16 @@ static void usage(FILE *f)
 		"  --no-iptables          never touch Docker's DOCKER-USER chain\n"
 		"  --wg-backend MODE      auto (default), kernel or userspace WireGuard\n"
 		"  --wg-userspace PROG    userspace WireGuard to run (wireguard-go)\n"
+		"  --wg-cgroup-root DIR   move the userspace WireGuard to wgnetd's parent's cgroups,\n"
+		"                         cgroupfs mounted at DIR (managed plugin: outlives wgnetd)\n"
 		"  --listen-port N        WireGuard port when `wgnet init` names none (51820)\n"
 		"  --mtu N                WireGuard and bridge MTU when `wgnet init` names none (1420)\n"
 		"  --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  --help, --version\n"
 		"\n"
-		"WGNET_LOG_LEVEL, WGNET_WG_BACKEND, WGNET_LISTEN_PORT, WGNET_MTU and WGNET_IPTABLES set\n"
-		"the same as their options (the managed plugin's settings); an option wins. Empty = unset.\n");
+		"WGNET_LOG_LEVEL, WGNET_WG_BACKEND, WGNET_LISTEN_PORT, WGNET_MTU, WGNET_IPTABLES and\n"
+		"WGNET_WG_CGROUP_ROOT set the same as their options (the managed plugin's settings);\n"
+		"an option wins. Empty = unset.\n");
 }
 
 /* The environment variables of the managed plugin (config.json "env"), as options. */
@@ -62,6 +65,7 @@ static const struct {
 	{ "WGNET_LISTEN_PORT", 'P' },
 	{ "WGNET_MTU", 'M' },
 	{ "WGNET_IPTABLES", 'i' },
+	{ "WGNET_WG_CGROUP_ROOT", 'C' },
 };
 
 /* iptables "auto": the variant dockerd uses. Legacy iptables registers its tables with the
@@ -125,6 +129,9 @@ static int apply_option(struct options *o, int c, const char *v, const char *wha
 	case 'u':
 		o->driver.wg_userspace = v;
 		return 0;
+	case 'C':
+		o->driver.wg_cgroup_root = v;
+		return 0;
 	case 'P':
 		if (parse_uint(v, 1, 65535, &o->driver.listen_port) < 0)
 			break;
@@ -160,6 +167,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "wg-backend", required_argument, NULL, 'b' },
 		{ "wg-userspace", required_argument, NULL, 'u' },
+		{ "wg-cgroup-root", required_argument, NULL, 'C' },
 		{ "listen-port", required_argument, NULL, 'P' },
 		{ "mtu", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },

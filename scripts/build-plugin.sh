@@ -114,7 +114,8 @@ rootfs=$out/rootfs
 mkdir -p "$rootfs"
 "assemble_$mode"
 # what dockerd and wgnetd need to find, whichever way the files came
-mkdir -p "$rootfs"/{run/docker/plugins,run/wgnet,run/wireguard,var/lib/wgnet,etc,tmp,proc,sys,dev}
+mkdir -p "$rootfs"/{run/docker/plugins,run/wgnet,run/wireguard,var/lib/wgnet,etc,tmp,proc,sys,dev} \
+	"$rootfs/host/sys/fs/cgroup"
 [ -e "$rootfs/var/run" ] || ln -s ../run "$rootfs/var/run"
 chmod 1777 "$rootfs/tmp"
 cp "$repo/config.json" "$out/config.json"
