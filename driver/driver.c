@@ -206,6 +206,9 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	/* once, after the mesh: a no-op if mesh_start has just done it */
 	firewall_docker_user_sync(d, false);
 	mesh_watchdog_start(d);
+	ret = store_new(d, dir, e);
+	if (ret < 0)
+		goto fail;
 	malloc_trim(0);		/* the loaded state's JSON tree, the link and peer dumps */
 	*out = d;
 	return 0;
@@ -218,6 +221,7 @@ void driver_free(struct driver *d)
 {
 	if (!d)
 		return;
+	store_free(d);		/* its threads take the lock: first */
 	mesh_watchdog_stop(d);
 	keys_wipe(&d->keys);
 	if (d->nl)
@@ -365,6 +369,8 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 	s.nnetworks = n;
 	s.firewall_ok = n == 0 || nft_exists() == 1;
 	ret = mesh_status_fill(d, &s);
+	if (ret == 0)
+		store_status_fill(d, &s);
 	if (ret < 0) {
 		driver_status_release(&s);
 		ret = errbuf_set(e, ret, "out of memory");

@@ -34,8 +34,11 @@
 
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
-#define CLI_USAGE_INIT "wgnet [--socket PATH] init --index N [--endpoint HOST:PORT] [--mtu N] " \
-		       "[--listen-port N] [--name NAME]"
+#define CLI_USAGE_INIT "wgnet [--socket PATH] init --index N | --store URL[,URL...] " \
+		       "[--store-ca FILE] [--store-cert FILE --store-key FILE] [--index N] " \
+		       "[--endpoint HOST:PORT] [--mtu N] [--listen-port N] [--name NAME]"
+#define CLI_USAGE_LEAVE "wgnet [--socket PATH] leave"
+#define CLI_USAGE_HOST_RM "wgnet [--socket PATH] host rm NAME"
 #define CLI_USAGE_STATUS "wgnet [--socket PATH] status [--json]"
 #define CLI_USAGE_JOIN "wgnet [--socket PATH] join-line"
 #define CLI_USAGE_PEER_ADD "wgnet [--socket PATH] peer add [--endpoint HOST:PORT | " \
@@ -43,11 +46,18 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 #define CLI_USAGE_PEER_RM "wgnet [--socket PATH] peer rm NAME|PUBLIC-KEY"
 #define CLI_USAGE_PEER_LS "wgnet [--socket PATH] peer ls [--json]"
 #define CLI_USAGE_PEER "wgnet [--socket PATH] peer add|rm|ls [OPTIONS]"
-#define CLI_USAGE_ANY "wgnet [--socket PATH] init|status|join-line|peer [OPTIONS], wgnet --help"
+#define CLI_USAGE_ANY "wgnet [--socket PATH] init|status|join-line|peer|leave|host [OPTIONS], " \
+		      "wgnet --help"
 
 static const char cli_help[] =
 	"usage: wgnet [--socket PATH] init --index N [--endpoint HOST:PORT] [--mtu N]\n"
 	"                                  [--listen-port N] [--name NAME]\n"
+	"       wgnet [--socket PATH] init --store URL[,URL...] [--store-ca FILE]\n"
+	"                                  [--store-cert FILE --store-key FILE] [--index N]\n"
+	"                                  [--endpoint HOST:PORT] [--mtu N] [--listen-port N]\n"
+	"                                  [--name NAME]\n"
+	"       " CLI_USAGE_LEAVE "\n"
+	"       " CLI_USAGE_HOST_RM "\n"
 	"       " CLI_USAGE_STATUS "\n"
 	"       " CLI_USAGE_JOIN "\n"
 	"       wgnet [--socket PATH] peer add [--endpoint HOST:PORT | --no-endpoint]\n"
@@ -64,6 +74,11 @@ static const char cli_help[] =
 	"             --mtu is 576..65535, --listen-port the WireGuard UDP port\n"
 	"             (1..65535), --name the host's name in the mesh (1..63 of\n"
 	"             A-Z a-z 0-9 . _ -; default: the hostname)\n"
+	"             With --store (etcd v3 URLs, TLS files), init claims the lowest\n"
+	"             free index (or --index N) in the store and publishes this host:\n"
+	"             every host of the store becomes a peer, no join lines needed\n"
+	"  leave      remove this host from the store (its peers drop it)\n"
+	"  host rm    remove another host from the store\n"
 	"  join-line  print this host's join line, for `wgnet peer add` elsewhere\n"
 	"  peer add   add the host of a join line (one argument, or several joined\n"
 	"             with spaces); --endpoint replaces the line's endpoint,\n"
@@ -116,6 +131,8 @@ struct cli_peer {
 	json_int_t tx_bytes;
 	json_t *allowed_ips;		/* checked array of strings, or NULL */
 	bool up;
+	const char *source;		/* "store", "join line", or "-" from an older wgnetd */
+	const char *alive;		/* "yes", "no" or "-" */
 };
 
 struct cli_peers {
@@ -139,6 +156,7 @@ struct cli_status {
 	struct cli_peers peers;
 	struct cli_network *nets;	/* strings borrowed from the reply */
 	size_t n_nets;
+	json_t *store;			/* borrowed, NULL without a store */
 };
 
 static int cli_usage_error(const char *usage, const char *fmt, ...)
@@ -670,6 +688,11 @@ static int cli_parse_peer(json_t *j, size_t i, struct cli_peer *peer)
 
 		p.age = now > latest ? (json_int_t)now - latest : 0;
 	}
+	p.source = json_string_value(json_object_get(j, "source"));
+	if (!p.source || !cli_text_len_ok(p.source, CLI_NAME_MAX, false))
+		p.source = "-";
+	p.alive = json_is_boolean(json_object_get(j, "alive")) ?
+		  (json_is_true(json_object_get(j, "alive")) ? "yes" : "no") : "-";
 	/* "up" is a handshake within the last 180 s, as wgnetd defines it */
 	p.up = up >= 0 ? up != 0 : p.age >= 0 && p.age <= 180;
 	*peer = p;
@@ -743,8 +766,8 @@ struct cli_peer_row {
 static int cli_print_peers(const struct cli_peers *ps)
 {
 	static const char *const head[] = { "NAME", "INDEX", "ENDPOINT", "HANDSHAKE", "RX", "TX",
-					    "ALLOWED-IPS" };
-	int w[7] = { 0 };
+					    "ALLOWED-IPS", "SOURCE" };
+	int w[8] = { 0 };
 	struct cli_peer_row *rows;
 	size_t i, c;
 	int ret = 0;
@@ -758,12 +781,12 @@ static int cli_print_peers(const struct cli_peers *ps)
 		cli_fail("out of memory", NULL);
 		return -ENOMEM;
 	}
-	for (c = 0; c < 7; c++)
+	for (c = 0; c < 8; c++)
 		w[c] = (int)strlen(head[c]);
 	for (i = 0; i < ps->n; i++) {
 		const struct cli_peer *p = &ps->v[i];
 		struct cli_peer_row *r = &rows[i];
-		const char *cols[7];
+		const char *cols[8];
 
 		snprintf(r->index, sizeof(r->index), "%lld", (long long)p->index);
 		cli_format_age(p->age, r->handshake, sizeof(r->handshake));
@@ -785,18 +808,21 @@ static int cli_print_peers(const struct cli_peers *ps)
 		cols[4] = r->rx;
 		cols[5] = r->tx;
 		cols[6] = r->ips;
-		for (c = 0; c < 7; c++)
+		cols[7] = p->source;
+		for (c = 0; c < 8; c++)
 			if ((int)strlen(cols[c]) > w[c])
 				w[c] = (int)strlen(cols[c]);
 	}
-	printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %-*s  STATE\n", w[0], head[0], w[1], head[1],
-	       w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6], head[6]);
+	printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %-*s  %-*s  ALIVE  STATE\n", w[0], head[0], w[1],
+	       head[1], w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6], head[6],
+	       w[7], head[7]);
 	for (i = 0; i < ps->n; i++) {
 		const struct cli_peer_row *r = &rows[i];
 
-		printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %-*s  %s\n", w[0], ps->v[i].name, w[1],
-		       r->index, w[2], r->endpoint, w[3], r->handshake, w[4], r->rx, w[5], r->tx,
-		       w[6], r->ips, ps->v[i].up ? "up" : "down");
+		printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %-*s  %-*s  %-5s  %s\n", w[0],
+		       ps->v[i].name, w[1], r->index, w[2], r->endpoint, w[3], r->handshake, w[4],
+		       r->rx, w[5], r->tx, w[6], r->ips, w[7], ps->v[i].source, ps->v[i].alive,
+		       ps->v[i].up ? "up" : "down");
 	}
 out:
 	for (i = 0; i < ps->n; i++)
@@ -862,6 +888,9 @@ static int cli_parse_status(json_t *root, struct cli_status *st)
 	ret = cli_parse_host_mesh(root, &s);
 	if (ret < 0)
 		return ret;
+	s.store = json_object_get(root, "store");
+	if (s.store && !json_is_object(s.store))
+		s.store = NULL;
 	if (peers) {
 		ret = cli_parse_peers(peers, &s.peers);
 		if (ret < 0)
@@ -925,6 +954,27 @@ static void cli_print_host_mesh(const struct cli_status *s)
 	}
 }
 
+/* "store     https://...   reachable   revision 12   4 hosts" and why not / what waits */
+static void cli_print_store(json_t *st)
+{
+	const char *urls = json_string_value(json_object_get(st, "urls"));
+	const char *state = json_string_value(json_object_get(st, "state"));
+	const char *err = json_string_value(json_object_get(st, "error"));
+
+	printf("store     %s   %s   revision %lld   %lld hosts\n",
+	       urls && cli_text_ok(urls, false) ? urls : "?",
+	       state && cli_text_ok(state, false) ? state : "?",
+	       (long long)json_integer_value(json_object_get(st, "revision")),
+	       (long long)json_integer_value(json_object_get(st, "hosts")));
+	if (err && err[0] && cli_text_ok(err, false))
+		printf("          %s\n", err);
+	if (json_is_true(json_object_get(st, "leave_pending")))
+		printf("          leave pending: applies when the store answers\n");
+	if (json_is_true(json_object_get(st, "removed")))
+		printf("          this host was removed from the store: wgnet init --store joins "
+		       "again\n");
+}
+
 static int cli_print_status(const struct cli_status *s)
 {
 	size_t i;
@@ -938,6 +988,8 @@ static int cli_print_status(const struct cli_status *s)
 		       (long long)s->index, s->endpoint[0] ? s->endpoint : "(none)",
 		       (long long)s->mtu, s->firewall);
 	cli_print_host_mesh(s);
+	if (s->store)
+		cli_print_store(s->store);
 	if (s->has_peers) {
 		putchar('\n');
 		ret = cli_print_peers(&s->peers);
@@ -1041,11 +1093,44 @@ static int cli_json_set_new(json_t *req, const char *key, json_t *value)
 	return CLI_EXIT_OK;
 }
 
+/* The store's URLs and its TLS files, as absolute paths: wgnetd has another working directory. */
+static int cli_store_args(json_t *req, const char *store, const char *ca, const char *cert,
+			  const char *key)
+{
+	const char *names[] = { "store_ca", "store_cert", "store_key" };
+	const char *files[] = { ca, cert, key };
+
+	if (!cert != !key)
+		return cli_usage_error(CLI_USAGE_INIT, "--store-cert and --store-key go together");
+	if (!cli_text_len_ok(store, 2047, false))
+		return cli_usage_error(CLI_USAGE_INIT, "--store must be URL[,URL...]");
+	if (cli_json_set_new(req, "store", json_string(store)) != CLI_EXIT_OK)
+		return CLI_EXIT_FAIL;
+	for (size_t k = 0; k < 3; k++) {
+		char *abs;
+
+		if (!files[k])
+			continue;
+		abs = realpath(files[k], NULL);
+		if (!abs) {
+			fprintf(stderr, "wgnet: %s: %s\n", files[k], strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		if (cli_json_set_new(req, names[k], json_string(abs)) != CLI_EXIT_OK) {
+			free(abs);
+			return CLI_EXIT_FAIL;
+		}
+		free(abs);
+	}
+	return CLI_EXIT_OK;
+}
+
 /* Fills req from the options, or sets *help; returns an exit code (CLI_EXIT_OK to go on). */
 static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, json_t *req,
 			 bool *help)
 {
 	const char *index = NULL, *endpoint = NULL, *mtu = NULL, *port = NULL, *name = NULL;
+	const char *store = NULL, *ca = NULL, *cert = NULL, *key = NULL;
 	const char *problem;
 	unsigned long v;
 	int r;
@@ -1060,7 +1145,11 @@ static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, 
 		    (r = cli_opt_value(argc, argv, &i, "--endpoint", &endpoint)) != 0 ||
 		    (r = cli_opt_value(argc, argv, &i, "--mtu", &mtu)) != 0 ||
 		    (r = cli_opt_value(argc, argv, &i, "--listen-port", &port)) != 0 ||
-		    (r = cli_opt_value(argc, argv, &i, "--name", &name)) != 0) {
+		    (r = cli_opt_value(argc, argv, &i, "--name", &name)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--store", &store)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--store-ca", &ca)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--store-cert", &cert)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--store-key", &key)) != 0) {
 			if (r < 0)
 				return cli_usage_error(CLI_USAGE_INIT, "%s needs a value", argv[i]);
 			continue;
@@ -1075,12 +1164,17 @@ static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, 
 		return cli_usage_error(CLI_USAGE_INIT, "unexpected argument '%s'", argv[i]);
 	}
 
-	if (!index)
-		return cli_usage_error(CLI_USAGE_INIT, "init needs --index N");
-	if (cli_parse_uint(index, 1, 65535, &v) < 0)
+	if (!index && !store)
+		return cli_usage_error(CLI_USAGE_INIT, "init needs --index N or --store URL");
+	if (!store && (ca || cert || key))
+		return cli_usage_error(CLI_USAGE_INIT, "--store-ca, --store-cert and --store-key "
+				       "need --store URL");
+	if (store && (r = cli_store_args(req, store, ca, cert, key)) != CLI_EXIT_OK)
+		return r;
+	if (index && cli_parse_uint(index, 1, 65535, &v) < 0)
 		return cli_usage_error(CLI_USAGE_INIT, "--index must be 1..65535 in decimal "
 				       "digits, not '%s'", index);
-	if (cli_json_set_new(req, "index", json_integer((json_int_t)v)) != CLI_EXIT_OK)
+	if (index && cli_json_set_new(req, "index", json_integer((json_int_t)v)) != CLI_EXIT_OK)
 		return CLI_EXIT_FAIL;
 	if (endpoint) {
 		problem = cli_endpoint_problem(endpoint);
@@ -1476,6 +1570,62 @@ out:
 	return ret;
 }
 
+static int cli_cmd_leave(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	json_t *root = NULL, *req;
+	bool help = false;
+	int ret;
+
+	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_LEAVE, "leave", NULL, &help);
+	if (ret != CLI_EXIT_OK || help) {
+		if (help)
+			fputs(cli_help, stdout);	/* main checks the write */
+		return ret;
+	}
+	req = json_object();
+	if (!req || cli_post(sock, "/leave", req, &root) < 0) {
+		json_decref(req);
+		return CLI_EXIT_FAIL;
+	}
+	json_decref(req);
+	json_decref(root);
+	printf("this host left the store's mesh\n");
+	return CLI_EXIT_OK;
+}
+
+/* wgnet host rm NAME */
+static int cli_cmd_host(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	json_t *root = NULL, *req;
+	const char *name = NULL;
+	int r;
+
+	if (i >= argc || strcmp(argv[i], "rm") != 0)
+		return cli_usage_error(CLI_USAGE_HOST_RM, "host needs rm NAME");
+	for (i++; i < argc; i++) {
+		r = cli_opt_socket(argc, argv, &i, sock, CLI_USAGE_HOST_RM);
+		if (r < 0)
+			return -r;
+		if (r > 0)
+			continue;
+		if (argv[i][0] == '-' || name)
+			return cli_usage_error(CLI_USAGE_HOST_RM, "unexpected argument '%s'", argv[i]);
+		name = argv[i];
+	}
+	if (!name || !cli_name_ok(name))
+		return cli_usage_error(CLI_USAGE_HOST_RM, "host rm needs a host name (1..%d of "
+				       "A-Z a-z 0-9 . _ -)", CLI_NAME_MAX);
+	req = json_pack("{s:s}", "name", name);
+	if (!req || cli_post(sock, "/hosts/rm", req, &root) < 0) {
+		json_decref(req);
+		return CLI_EXIT_FAIL;
+	}
+	json_decref(req);
+	json_decref(root);
+	printf("host %s removed from the store\n", name);
+	return CLI_EXIT_OK;
+}
+
 /* wgnet peer [--socket PATH] add|rm|ls ... */
 static int cli_cmd_peer(int argc, char **argv, int i, struct cli_socket *sock)
 {
@@ -1549,6 +1699,10 @@ int main(int argc, char **argv)
 		r = cli_cmd_join_line(argc, argv, i + 1, &sock);
 	else if (strcmp(argv[i], "peer") == 0)
 		r = cli_cmd_peer(argc, argv, i + 1, &sock);
+	else if (strcmp(argv[i], "leave") == 0)
+		r = cli_cmd_leave(argc, argv, i + 1, &sock);
+	else if (strcmp(argv[i], "host") == 0)
+		r = cli_cmd_host(argc, argv, i + 1, &sock);
 	else
 		r = cli_usage_error(CLI_USAGE_ANY, "unknown command '%s'", argv[i]);
 	curl_global_cleanup();

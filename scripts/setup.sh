@@ -19,6 +19,8 @@ packages=(
 	# run and test: kernel tools, a real dockerd, the busybox test image, WireGuard tools
 	nftables iptables iproute2 docker.io busybox-static wireguard-tools iputils-ping
 	curl jq ca-certificates procps psmisc util-linux debootstrap iperf3
+	# membership store tests: a real etcd cluster with TLS client certificates
+	etcd-server etcd-client openssl
 	# kernel tier: Debian's kernel under qemu for kernel WireGuard (tests/qemu/run.sh)
 	qemu-system-x86 cpio
 )
