@@ -331,7 +331,8 @@ static void store_apply(struct driver *d)
 	old = calloc(nold + 1, sizeof(*old));
 	if (!mine || !old)
 		goto out;
-	memcpy(old, d->st.peers, nold * sizeof(*old));
+	if (nold)
+		memcpy(old, d->st.peers, nold * sizeof(*old));
 	for (size_t i = 0; i < s->nhosts; i++) {
 		struct store_host *h = &s->hosts[i];
 		const char *ep = failover_endpoint(s, h);
@@ -919,7 +920,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 		return ret;
 	threads_stop(s);
 	ret = driver_host_init(d, &hreq, e);
-	if (ret < 0 && !d->wg_ready)
+	if (ret < 0)
 		return ret;	/* nothing published: the claim alone is harmless, init again */
 	pthread_mutex_lock(&d->lock);
 	s->etcd = c;

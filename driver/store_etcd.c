@@ -257,7 +257,7 @@ static int request(struct etcd *c, const char *path, json_t *req, json_t **reply
 		   struct errbuf *e)
 {
 	char *payload = json_dumps(req, JSON_COMPACT);
-	char why[300] = "";
+	char why[600] = "";
 	size_t start = atomic_load(&c->cur) % (c->nurls ? c->nurls : 1);
 	int ret = -ENOTCONN;
 
