@@ -108,7 +108,18 @@ attach()	# NS ADDR...
 	ip -n "$ns" link set eth0 up
 }
 attach "${P}e" 10.99.0.11 10.99.0.12 10.99.0.13
-for h in 1 2 3 4; do attach "${P}h$h" "10.99.0.$h"; done
+for h in 1 2 3; do attach "${P}h$h" "10.99.0.$h"; done
+# host 4's first address is one the others cannot reach: its peers must fail over to the second
+attach "${P}h4" 10.97.0.4 10.99.0.4
+# ... and it never opens a flow itself, so only the others' failover can reach it
+ip netns exec "${P}h4" nft -f - <<'NFT' || die "host 4: output filter"
+table inet wgsttest {
+	chain out {
+		type filter hook output priority 0;
+		udp dport 51820 ct state new drop
+	}
+}
+NFT
 
 # ---- TLS: a CA, one certificate for the members (server and peer), one client certificate
 pki()
@@ -308,6 +319,26 @@ assert_ok "container 1 -> container 2 still" retry 5 pingc 1 "$A2"
 etcdctl_ del /wgnet/hosts/9 >/dev/null
 etcdctl_ del /wgnet/index/9 >/dev/null
 
+# ---- a lapsed lease: the host shows not alive and stays a peer; its wgnetd grants a new one
+alive_of()	# HOST PEER-NAME
+{
+	cli "$1" status --json | jq -r --arg n "$2" '.peers[] | select(.name == $n) | .alive'
+}
+# (the ID is an int64: jq would round it)
+lease=$(etcdctl_ get "/wgnet/alive/$I2" -w json | grep -oE '"lease":[0-9]+' | cut -d: -f2)
+assert_ok "revoke host 2's lease" etcdctl_ lease revoke "$(printf '%x' "$lease")"
+if retry 3 sh -c "[ \"\$('$WGNET' --socket '$T/h1/control.sock' status --json | jq -r --arg n '$N2' '.peers[] | select(.name == \$n) | .alive')\" = false ]"; then
+	pass "host 1 shows host 2 not alive"
+else
+	fail "host 1 shows host 2 not alive" "$(alive_of 1 "$N2")"
+fi
+assert_match "host 2 stays host 1's peer" "(^| )$N2( |$)" "$(peer_names 1)"
+if retry 15 sh -c "[ \"\$('$WGNET' --socket '$T/h1/control.sock' status --json | jq -r --arg n '$N2' '.peers[] | select(.name == \$n) | .alive')\" = true ]"; then
+	pass "host 2's wgnetd took a new lease: alive again"
+else
+	fail "host 2 alive again" "$(alive_of 1 "$N2")"
+fi
+
 # ---- one member down: a new host still joins, and everyone sees it
 etcd_stop 1
 assert_ok "host 4 joins with one etcd member down" cli 4 init --store "$STORE" "${TLS[@]}"
@@ -320,6 +351,23 @@ else
 	fail "host 1 has host 4 as a peer" "$(peers_of 1)"
 fi
 etcd_start 1
+
+# ---- failover: host 4's first endpoint is unreachable, its second answers
+assert_eq "host 4 publishes both its addresses" '["10.97.0.4:51820","10.99.0.4:51820"]' \
+	"$(etcdctl_ get /wgnet/hosts/4 --print-value-only | jq -c .endpoints)"
+handshake_with()	# HOST PEER-NAME: the peer's endpoint once it had a handshake
+{
+	cli "$1" status --json | jq -er --arg n "$2" \
+		'.peers[] | select(.name == $n and .latest_handshake > 0) | .endpoint'
+}
+t0=$(date +%s)
+if retry 30 handshake_with 1 host4; then
+	pass "host 1 reached host 4 at $(handshake_with 1 host4) after $(($(date +%s) - t0)) s"
+else
+	fail "host 1 reached host 4 by failing over" "$(cli 1 status --json | jq -c '.peers[]')"
+fi
+assert_match "host 1 logged the failover" "peer host4: no handshake in 15 s, trying endpoint 10.99.0.4:51820" \
+	"$(cat "$T/h1/log")"
 
 # ---- leave: host 3 disappears from every other host's peers
 assert_ok "host 3: wgnet leave" cli 3 leave
