@@ -3,9 +3,12 @@
 # client certificates made here) and four wgnetd hosts in network namespaces on one bridge,
 # no dockerd. Hosts join with nothing but the store's address: three at once get different
 # indexes, a held --index is refused naming its holder, containers (namespaces given the
-# Join veth) ping across wgnet0, a forged record is refused, `wgnet leave` drops a host from
-# the others' peers, a new host joins with one member down, and with every member down the
-# tunnels keep working, status says unreachable, leave is kept and applies when etcd is back.
+# Join veth) ping across wgnet0, forged records are refused, a revoked lease leaves the peer in
+# place, a peer whose first endpoint is unreachable is reached at its second (failover),
+# `wgnet leave` drops a host from the others' peers, a new host joins with one member down;
+# with every member down the tunnels keep working (also across a wgnetd restart), status says
+# unreachable, leave is kept and applies when etcd is back; a watch whose revision was
+# compacted reads everything again; `wgnet host rm` removes another host.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -194,6 +197,18 @@ wgnetd_start()	# HOST
 		sleep 0.1
 	done
 	die "host $h: wgnetd did not start" "$(tail -n 5 "$T/h$h/log")"
+}
+wgnetd_stop()	# HOST
+{
+	local pid i
+	pid=$(cat "$T/h$1/pid")
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "host $1: wgnetd stops on SIGTERM within 10 s"
+	rm -f "$T/h$1/control.sock" "$T/h$1/plugin.sock"
 }
 cli()		# HOST ARGS...
 {
@@ -391,13 +406,43 @@ assert_match "leave says it waits for the store" "unreachable.*applies when the 
 sleep 2
 assert_eq "host 1 keeps host 2 while the store is down" "$want1" "$(peer_names 1)"
 assert_ok "container 2 -> container 1 with etcd down" retry 5 pingc 2 "$A1"
+wgnetd_stop 1
+wgnetd_start 1
+assert_eq "host 1 restarted without the store: same peers" "$want1" "$(peer_names 1)"
+assert_ok "container 1 -> container 2 after that restart" retry 10 pingc 1 "$A2"
+
+# ---- etcd back, host 4 still cut off: host 2's leave applies, the history is compacted; then
+# host 4's watch cannot resume from its revision and reads everything again (host 1, just
+# restarted, reads everything anyway)
+want4=$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ' | sed 's/ $//')
+ip netns exec "${P}h4" nft -f - <<'NFT' || die "cut host 4 from etcd"
+table inet wgstcut {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport 2379 reject with tcp reset
+	}
+}
+NFT
 for m in 1 2 3; do etcd_start "$m"; done
-t0=$(date +%s)
-if retry 40 has_peers 1 host4; then
-	pass "host 2's pending leave applied $(($(date +%s) - t0)) s after etcd came back"
+retry 30 etcdctl_ endpoint health || fail "etcd back" "$(tail -n 5 "$T/etcd1.log")"
+if retry 20 sh -c "[ -z \"\$(ip netns exec '${P}e' etcdctl --endpoints '$STORE' --cacert '$T/pki/ca.pem' --cert '$T/pki/host.pem' --key '$T/pki/host-key.pem' get /wgnet/hosts/$I2 --print-value-only)\" ]"; then
+	pass "host 2's pending leave applied when etcd came back"
 else
-	fail "host 2's pending leave applied when etcd came back" "$(peers_of 1)"
+	fail "host 2's pending leave applied when etcd came back" "$(etcdctl_ get --prefix /wgnet/hosts/ --keys-only)"
 fi
+rev=$(etcdctl_ get /wgnet/ --prefix -w json | grep -oE '"revision":[0-9]+' | head -1 | cut -d: -f2)
+assert_ok "compact the store at revision $rev" etcdctl_ compact "$rev"
+assert_eq "host 4, cut off, still has host 2" "$want4" "$(peer_names 4)"
+ip netns exec "${P}h4" nft delete table inet wgstcut
+t0=$(date +%s)
+if retry 20 has_peers 4 "$N1"; then
+	pass "host 4 dropped host 2 $(($(date +%s) - t0)) s after it reached etcd again"
+else
+	fail "host 4 dropped host 2 after it reached etcd again" "$(peers_of 4)"
+fi
+assert_match "host 4 read everything again (compacted)" "was compacted: reading everything again" \
+	"$(cat "$T/h4/log")"
+assert_ok "host 1 dropped host 2" retry 10 has_peers 1 host4
 assert_ok "host 1 sees the store reachable again" retry 10 sh -c \
 	"'$WGNET' --socket '$T/h1/control.sock' status | grep -qE ' reachable '"
 
