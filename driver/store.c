@@ -399,6 +399,9 @@ static void store_apply(struct driver *d)
 		log_error("store: %s", e.msg);
 	if (mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
+	/* after the device has them: bench/store_scale times this line */
+	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
+		 s->nmine);
 out:
 	free(mine);
 	if (old && d->st.peers != old)
@@ -904,6 +907,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 	struct etcd c;
 	int64_t lease = 0;
 	bool gone = false;
+	unsigned want;
 	int ret;
 
 	if (req->index > 65535)
@@ -914,14 +918,24 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 	ret = keys_load_or_create(d->key_path, &k, e);
 	if (ret < 0)
 		return ret;
-	ret = claim_index(&c, k.pub, req->index, &hreq.index, e);
+	/* a host that has an index (its networks use its slice) asks for that one */
+	pthread_mutex_lock(&d->lock);
+	want = req->index ? req->index : d->st.host_index;
+	pthread_mutex_unlock(&d->lock);
+	ret = claim_index(&c, k.pub, want, &hreq.index, e);
 	keys_wipe(&k);
 	if (ret < 0)
 		return ret;
 	threads_stop(s);
 	ret = driver_host_init(d, &hreq, e);
-	if (ret < 0)
-		return ret;	/* nothing published: the claim alone is harmless, init again */
+	if (ret < 0) {
+		/* nothing published: the claim alone is harmless, init again */
+		pthread_mutex_lock(&d->lock);
+		if (s->configured || s->leave_pending)
+			threads_start(d);	/* the store we had goes on */
+		pthread_mutex_unlock(&d->lock);
+		return ret;
+	}
 	pthread_mutex_lock(&d->lock);
 	s->etcd = c;
 	s->configured = true;
@@ -995,7 +1009,7 @@ int driver_store_host_rm(struct driver *d, const char *name, struct errbuf *e)
 	uint8_t claim[KEYS_LEN];
 	struct etcd c;
 	unsigned index = 0;
-	bool done = false;
+	bool done = false, configured, self;
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
@@ -1008,13 +1022,15 @@ int driver_store_host_rm(struct driver *d, const char *name, struct errbuf *e)
 		memcpy(claim, h->claim, KEYS_LEN);
 	}
 	c = s->etcd;
+	configured = s->configured;
+	self = h && index == d->st.host_index;
 	pthread_mutex_unlock(&d->lock);
-	if (!s->configured)
+	if (!configured)
 		return errbuf_set(e, -ENOENT, "this host is in no store (wgnet init --store)");
 	if (!h)
 		return errbuf_set(e, -ENOENT, "no host named '%.64s' in the store (see wgnet peer "
 				  "ls)", name);
-	if (index == d->st.host_index)
+	if (self)
 		return errbuf_set(e, -EINVAL, "%s is this host: use wgnet leave", name);
 	ret = leave_txn(&c, index, claim, &done, e);
 	if (ret == 0 && !done)

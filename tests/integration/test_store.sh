@@ -125,23 +125,8 @@ table inet wgsttest {
 NFT
 
 # ---- TLS: a CA, one certificate for the members (server and peer), one client certificate
-pki()
-{
-	local d=$T/pki
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-		-subj /CN=wgnet-test-ca -keyout "$d/ca-key.pem" -out "$d/ca.pem" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=etcd \
-		-keyout "$d/etcd-key.pem" -out "$d/etcd.csr" &&
-	printf 'subjectAltName=IP:10.99.0.11,IP:10.99.0.12,IP:10.99.0.13\nextendedKeyUsage=serverAuth,clientAuth\n' >"$d/etcd.ext" &&
-	openssl x509 -req -in "$d/etcd.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" \
-		-CAcreateserial -days 2 -extfile "$d/etcd.ext" -out "$d/etcd.pem" &&
-	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=wgnet-host \
-		-keyout "$d/host-key.pem" -out "$d/host.csr" &&
-	printf 'extendedKeyUsage=clientAuth\n' >"$d/host.ext" &&
-	openssl x509 -req -in "$d/host.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" \
-		-CAcreateserial -days 2 -extfile "$d/host.ext" -out "$d/host.pem"
-}
-pki >"$T/pki.log" 2>&1 || die "certificates" "$(tail -n 5 "$T/pki.log")"
+bash "$HERE/../etcd_pki.sh" "$T/pki" 10.99.0.11 10.99.0.12 10.99.0.13 >"$T/pki.log" 2>&1 ||
+	die "certificates" "$(tail -n 5 "$T/pki.log")"
 TLS=(--store-ca "$T/pki/ca.pem" --store-cert "$T/pki/host.pem" --store-key "$T/pki/host-key.pem")
 
 # ---- etcd: three members in one namespace, each on its own address
