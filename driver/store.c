@@ -462,15 +462,20 @@ static void own_record(const struct driver *d, struct store_record *r)
 		endpoints_discover(r->listen_port, r);
 }
 
-/* Record (if the claim is still ours) and liveness; *gone when our claim is not there. */
-static int publish(struct etcd *c, const struct store_record *r, int64_t *lease, bool *gone,
-		   struct errbuf *e)
+/*
+ * The lease kept alive (a new one when it lapsed), and, guarded by our claim, the record (when
+ * record is set) and the liveness key (with the record, or under a new lease). *gone: our
+ * claim is not there.
+ */
+static int publish(struct etcd *c, const struct store_record *r, bool record, int64_t *lease,
+		   bool *gone, struct errbuf *e)
 {
 	char ikey[STORE_KEY_MAX], hkey[STORE_KEY_MAX], akey[STORE_KEY_MAX], key[KEYS_B64_LEN];
 	char *text = store_record_format(r);
 	struct etcd_op ops[2];
+	bool done = false, fresh = false;
 	int64_t ttl = 0;
-	bool done = false;
+	size_t n = 0;
 	int ret;
 
 	if (!text)
@@ -483,11 +488,15 @@ static int publish(struct etcd *c, const struct store_record *r, int64_t *lease,
 	if (ret == 0 && ttl <= 0) {
 		*lease = 0;
 		ret = etcd_lease_grant(c, STORE_LEASE_TTL, lease, e);
+		fresh = true;
 	}
-	ops[0] = (struct etcd_op){ .key = hkey, .value = text };
-	ops[1] = (struct etcd_op){ .key = akey, .value = r->name, .lease = *lease };
-	if (ret == 0)
-		ret = etcd_txn_if_value(c, ikey, key, ops, 2, &done, e);
+	if (record)
+		ops[n++] = (struct etcd_op){ .key = hkey, .value = text };
+	ops[n++] = (struct etcd_op){ .key = akey, .value = r->name, .lease = *lease };
+	if (ret == 0 && (record || fresh))
+		ret = etcd_txn_if_value(c, ikey, key, ops, n, &done, e);
+	else
+		done = true;
 	free(text);
 	if (ret == 0)
 		*gone = !done;
@@ -630,18 +639,24 @@ static void leave_finish(struct driver *d)
 static void keeper_tick(struct driver *d)
 {
 	struct store *s = d->store;
+	const struct store_host *h;
 	struct store_record r;
 	struct errbuf e = { 0 };
-	bool leave, due, gone = false, done = false;
+	bool leave, due, record, gone = false, done = false;
 	int64_t lease;
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
 	leave = s->leave_pending;
-	due = !s->removed && (s->publish || !s->lease ||
+	own_record(d, &r);
+	/* the record only when the store's differs (new endpoints, or overwritten): every put
+	 * is an event for every host */
+	h = host_get(s, r.index, false);
+	record = s->publish || (s->synced && (!h || !h->has_record ||
+					      memcmp(&h->rec, &r, sizeof(r)) != 0));
+	due = !s->removed && (record || !s->lease ||
 			      time(NULL) - s->renewed >= STORE_RENEW_SECONDS);
 	lease = s->lease;
-	own_record(d, &r);
 	pthread_mutex_unlock(&d->lock);
 	if (leave) {
 		ret = leave_txn(&s->etcd, r.index, r.key, &done, &e);
@@ -654,7 +669,7 @@ static void keeper_tick(struct driver *d)
 	}
 	if (!due)
 		return;
-	ret = publish(&s->etcd, &r, &lease, &gone, &e);
+	ret = publish(&s->etcd, &r, record, &lease, &gone, &e);
 	pthread_mutex_lock(&d->lock);
 	set_reachable(s, ret, &e);
 	if (ret == 0) {
@@ -946,7 +961,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 	own_record(d, &r);
 	pthread_mutex_unlock(&d->lock);
 	/* published before the answer: the others see this host as soon as init returns */
-	ret = publish(&c, &r, &lease, &gone, e);
+	ret = publish(&c, &r, true, &lease, &gone, e);
 	pthread_mutex_lock(&d->lock);
 	if (ret == 0) {
 		s->lease = lease;

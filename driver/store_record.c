@@ -54,13 +54,14 @@ void store_key_format(const char *prefix, unsigned index, char out[STORE_KEY_MAX
 
 int store_record_parse(const char *text, size_t len, struct store_record *out, struct errbuf *e)
 {
-	struct store_record r = { 0 };
+	struct store_record r;
 	json_t *root, *eps = NULL;
 	const char *name, *key;
 	json_int_t v, index, port, mtu;
 	json_error_t jerr;
 	int ret = -EINVAL;
 
+	memset(&r, 0, sizeof(r));	/* padding too: records are compared with memcmp */
 	if (len > STORE_RECORD_MAX)
 		return errbuf_set(e, -EMSGSIZE, "record over %d bytes", STORE_RECORD_MAX);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
