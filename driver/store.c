@@ -510,13 +510,12 @@ static void set_reachable(struct store *s, int ret, const struct errbuf *e)
 			log_info("store: reachable");
 		s->reachable = true;
 		s->error[0] = 0;
-	} else if (ret == -ENOTCONN) {
+	} else {
+		/* once per outage, not once per retry (status has the latest reason) */
 		if (s->reachable || !s->error[0])
 			log_warn("store: %s; peers stay as they are", e->msg);
 		s->reachable = false;
 		snprintf(s->error, sizeof(s->error), "%.255s", e->msg);
-	} else {
-		log_warn("store: %s", e->msg);
 	}
 }
 

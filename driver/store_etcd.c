@@ -222,6 +222,9 @@ static CURL *handle_new(const struct etcd *c, size_t member, const char *path,
 		return NULL;
 	snprintf(url, sizeof(url), "%s%s", c->urls[member], path);
 	*hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	/* etcd's "hasleader" metadata, through the gateway: a member cut off from its cluster
+	 * ends our watch instead of keeping it open and silent */
+	*hdrs = curl_slist_append(*hdrs, "Grpc-Metadata-hasleader: true");
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
