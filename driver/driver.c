@@ -264,6 +264,9 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	firewall_docker_user_start(d);
 	resolve_start(d);
 	mesh_watchdog_start(d);
+	ret = store_new(d, dir, e);
+	if (ret < 0)
+		goto fail;
 	malloc_trim(0);		/* the loaded state's JSON tree, the link and peer dumps */
 	*out = d;
 	return 0;
@@ -276,6 +279,7 @@ void driver_free(struct driver *d)
 {
 	if (!d)
 		return;
+	store_free(d);		/* its threads take the lock: first */
 	mesh_watchdog_stop(d);
 	resolve_stop(d);
 	firewall_docker_user_stop(d);
@@ -440,6 +444,8 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 		state_port_format(&d->st.host_allow[i], s.host_allow.v[i]);
 	s.host_allow.n = d->st.nhost_allow;
 	ret = mesh_status_fill(d, &s);
+	if (ret == 0)
+		store_status_fill(d, &s);
 	if (ret < 0) {
 		driver_status_release(&s);
 		ret = errbuf_set(e, ret, "out of memory");

@@ -196,6 +196,18 @@ struct status_peer {
 	uint64_t tx_bytes;
 	char (*allowed_ips)[CIDR_STR_MAX];
 	size_t nallowed_ips;
+	bool from_store;		/* its record is in the store (else: a join line) */
+	int alive;			/* store peers: 1 its liveness key exists, 0 not; -1 n/a */
+};
+struct status_store {
+	bool configured;		/* wgnet init --store */
+	char urls[512];
+	bool reachable;
+	char error[256];		/* why not, "" when reachable */
+	long long revision;		/* the last one seen */
+	bool leave_pending;		/* wgnet leave waits for the store */
+	bool removed;			/* our record was removed (wgnet host rm elsewhere) */
+	size_t hosts;			/* records in the store */
 };
 struct driver_status {
 	unsigned host_index;		/* 0 = not initialised */
@@ -217,6 +229,7 @@ struct driver_status {
 	struct status_network *networks;
 	size_t nnetworks;
 	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */
+	struct status_store store;
 };
 int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf *e);
 /* A handshake within the last 180 s. */

@@ -66,6 +66,7 @@ struct driver {
 	bool res_running;
 	struct resolved *resolved;
 	size_t nresolved;
+	struct store *store;		/* membership through etcd (driver/store.c) */
 	struct pending_age {		/* when each unbound pool lease was made (memory only) */
 		struct cidr slice;
 		time_t at;
@@ -149,6 +150,12 @@ void mesh_watchdog_start(struct driver *d);
 /* Host key, backend, join line and peers of `wgnet status`; lock held. */
 int mesh_status_fill(struct driver *d, struct driver_status *s);
 void mesh_watchdog_stop(struct driver *d);
+
+/* The store (driver/store.c): its threads start when a store is configured and stop
+ * (without the lock) in driver_free; status fill with the lock held. */
+int store_new(struct driver *d, const char *state_dir, struct errbuf *e);
+void store_free(struct driver *d);
+void store_status_fill(struct driver *d, struct driver_status *s);
 
 /* Start-up reconciliation (driver/reconcile.c). */
 int reconcile_all(struct driver *d, struct errbuf *e);

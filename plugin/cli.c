@@ -34,8 +34,11 @@
 
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
-#define CLI_USAGE_INIT "wgnet [--socket PATH] init --index N [--endpoint HOST:PORT] [--mtu N] " \
-		       "[--listen-port N] [--name NAME]"
+#define CLI_USAGE_INIT "wgnet [--socket PATH] init --index N | --store URL[,URL...] " \
+		       "[--store-ca FILE] [--store-cert FILE --store-key FILE] [--index N] " \
+		       "[--endpoint HOST:PORT] [--mtu N] [--listen-port N] [--name NAME]"
+#define CLI_USAGE_LEAVE "wgnet [--socket PATH] leave"
+#define CLI_USAGE_HOST_RM "wgnet [--socket PATH] host rm NAME"
 #define CLI_USAGE_STATUS "wgnet [--socket PATH] status [--json]"
 #define CLI_USAGE_JOIN "wgnet [--socket PATH] join-line"
 #define CLI_USAGE_PEER_ADD "wgnet [--socket PATH] peer add [--endpoint HOST:PORT | " \
@@ -43,21 +46,28 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 #define CLI_USAGE_PEER_RM "wgnet [--socket PATH] peer rm NAME|PUBLIC-KEY"
 #define CLI_USAGE_PEER_LS "wgnet [--socket PATH] peer ls [--json]"
 #define CLI_USAGE_PEER "wgnet [--socket PATH] peer add|rm|ls [OPTIONS]"
-#define CLI_USAGE_HOST "wgnet [--socket PATH] host allow|rm PROTO/PORT, host ls [--json]"
-#define CLI_USAGE_ANY "wgnet [--socket PATH] init|status|join-line|peer|host [OPTIONS], " \
+#define CLI_USAGE_HOST "wgnet [--socket PATH] host allow|deny PROTO/PORT, " \
+		       "host allowed [--json], host rm NAME"
+#define CLI_USAGE_ANY "wgnet [--socket PATH] init|status|join-line|peer|leave|host [OPTIONS], " \
 		      "wgnet --help"
 
 static const char cli_help[] =
 	"usage: wgnet [--socket PATH] init --index N [--endpoint HOST:PORT] [--mtu N]\n"
 	"                                  [--listen-port N] [--name NAME]\n"
+	"       wgnet [--socket PATH] init --store URL[,URL...] [--store-ca FILE]\n"
+	"                                  [--store-cert FILE --store-key FILE] [--index N]\n"
+	"                                  [--endpoint HOST:PORT] [--mtu N] [--listen-port N]\n"
+	"                                  [--name NAME]\n"
+	"       " CLI_USAGE_LEAVE "\n"
+	"       " CLI_USAGE_HOST_RM "\n"
 	"       " CLI_USAGE_STATUS "\n"
 	"       " CLI_USAGE_JOIN "\n"
 	"       wgnet [--socket PATH] peer add [--endpoint HOST:PORT | --no-endpoint]\n"
 	"                                      [--keepalive N] JOIN-LINE...\n"
 	"       " CLI_USAGE_PEER_RM "\n"
 	"       " CLI_USAGE_PEER_LS "\n"
-	"       wgnet [--socket PATH] host allow|rm PROTO/PORT\n"
-	"       wgnet [--socket PATH] host ls [--json]\n"
+	"       wgnet [--socket PATH] host allow|deny PROTO/PORT\n"
+	"       wgnet [--socket PATH] host allowed [--json]\n"
 	"       wgnet --help | -h\n"
 	"       wgnet --version\n"
 	"\n"
@@ -72,6 +82,10 @@ static const char cli_help[] =
 	"             --listen-port the WireGuard UDP port (1..65535), --name\n"
 	"             the host's name in the mesh (1..63 of A-Z a-z 0-9 . _ -;\n"
 	"             default: the hostname)\n"
+	"             With --store (etcd v3 URLs, TLS files), init claims the lowest\n"
+	"             free index (or --index N) in the store and publishes this host:\n"
+	"             every host of the store becomes a peer, no join lines needed\n"
+	"  leave      remove this host from the store (its peers drop it)\n"
 	"  join-line  print this host's join line, for `wgnet peer add` elsewhere\n"
 	"  peer add   add the host of a join line (one argument, or several joined\n"
 	"             with spaces); --endpoint replaces the line's endpoint,\n"
@@ -84,8 +98,9 @@ static const char cli_help[] =
 	"  host allow open a port of this host to the mesh (tcp/53, udp/5353,\n"
 	"             sctp/N): every other new connection that arrives through\n"
 	"             the tunnel for this host's own addresses is dropped\n"
-	"  host rm    close it again\n"
-	"  host ls    show the ports open to the mesh; --json prints wgnetd's reply\n"
+	"  host deny  close it again\n"
+	"  host allowed  show the ports open to the mesh; --json prints wgnetd's reply\n"
+	"  host rm    remove another host from the store\n"
 	"\n"
 	"Options:\n"
 	"  --socket PATH   wgnetd's control socket (default $" CLI_SOCKET_ENV ", else\n"
@@ -129,6 +144,8 @@ struct cli_peer {
 	json_int_t tx_bytes;
 	json_t *allowed_ips;		/* checked array of strings, or NULL */
 	bool up;
+	const char *source;		/* "store", "join line", or "-" from an older wgnetd */
+	const char *alive;		/* "yes", "no" or "-" */
 };
 
 struct cli_peers {
@@ -153,6 +170,7 @@ struct cli_status {
 	struct cli_peers peers;
 	struct cli_network *nets;	/* strings borrowed from the reply */
 	size_t n_nets;
+	json_t *store;			/* borrowed, NULL without a store */
 };
 
 static int cli_usage_error(const char *usage, const char *fmt, ...)
@@ -684,6 +702,11 @@ static int cli_parse_peer(json_t *j, size_t i, struct cli_peer *peer)
 
 		p.age = now > latest ? (json_int_t)now - latest : 0;
 	}
+	p.source = json_string_value(json_object_get(j, "source"));
+	if (!p.source || !cli_text_len_ok(p.source, CLI_NAME_MAX, false))
+		p.source = "-";
+	p.alive = json_is_boolean(json_object_get(j, "alive")) ?
+		  (json_is_true(json_object_get(j, "alive")) ? "yes" : "no") : "-";
 	/* "up" is a handshake within the last 180 s, as wgnetd defines it */
 	p.up = up >= 0 ? up != 0 : p.age >= 0 && p.age <= 180;
 	*peer = p;
@@ -757,8 +780,8 @@ struct cli_peer_row {
 static int cli_print_peers(const struct cli_peers *ps)
 {
 	static const char *const head[] = { "NAME", "INDEX", "ENDPOINT", "HANDSHAKE", "RX", "TX",
-					    "ALLOWED-IPS" };
-	int w[7] = { 0 };
+					    "ALLOWED-IPS", "SOURCE" };
+	int w[8] = { 0 };
 	struct cli_peer_row *rows;
 	size_t i, c;
 	int ret = 0;
@@ -772,12 +795,12 @@ static int cli_print_peers(const struct cli_peers *ps)
 		cli_fail("out of memory", NULL);
 		return -ENOMEM;
 	}
-	for (c = 0; c < 7; c++)
+	for (c = 0; c < 8; c++)
 		w[c] = (int)strlen(head[c]);
 	for (i = 0; i < ps->n; i++) {
 		const struct cli_peer *p = &ps->v[i];
 		struct cli_peer_row *r = &rows[i];
-		const char *cols[7];
+		const char *cols[8];
 
 		snprintf(r->index, sizeof(r->index), "%lld", (long long)p->index);
 		cli_format_age(p->age, r->handshake, sizeof(r->handshake));
@@ -799,18 +822,21 @@ static int cli_print_peers(const struct cli_peers *ps)
 		cols[4] = r->rx;
 		cols[5] = r->tx;
 		cols[6] = r->ips;
-		for (c = 0; c < 7; c++)
+		cols[7] = p->source;
+		for (c = 0; c < 8; c++)
 			if ((int)strlen(cols[c]) > w[c])
 				w[c] = (int)strlen(cols[c]);
 	}
-	printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %-*s  STATE\n", w[0], head[0], w[1], head[1],
-	       w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6], head[6]);
+	printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %-*s  %-*s  ALIVE  STATE\n", w[0], head[0], w[1],
+	       head[1], w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6], head[6],
+	       w[7], head[7]);
 	for (i = 0; i < ps->n; i++) {
 		const struct cli_peer_row *r = &rows[i];
 
-		printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %-*s  %s\n", w[0], ps->v[i].name, w[1],
-		       r->index, w[2], r->endpoint, w[3], r->handshake, w[4], r->rx, w[5], r->tx,
-		       w[6], r->ips, ps->v[i].up ? "up" : "down");
+		printf("%-*s  %*s  %-*s  %-*s  %*s  %*s  %-*s  %-*s  %-5s  %s\n", w[0],
+		       ps->v[i].name, w[1], r->index, w[2], r->endpoint, w[3], r->handshake, w[4],
+		       r->rx, w[5], r->tx, w[6], r->ips, w[7], ps->v[i].source, ps->v[i].alive,
+		       ps->v[i].up ? "up" : "down");
 	}
 out:
 	for (i = 0; i < ps->n; i++)
@@ -877,6 +903,9 @@ static int cli_parse_status(json_t *root, struct cli_status *st)
 	ret = cli_parse_host_mesh(root, &s);
 	if (ret < 0)
 		return ret;
+	s.store = json_object_get(root, "store");
+	if (s.store && !json_is_object(s.store))
+		s.store = NULL;
 	if (peers) {
 		ret = cli_parse_peers(peers, &s.peers);
 		if (ret < 0)
@@ -942,6 +971,27 @@ static void cli_print_host_mesh(const struct cli_status *s)
 		printf("          wireguard-go %s\n", s->wireguard);
 }
 
+/* "store     https://...   reachable   revision 12   4 hosts" and why not / what waits */
+static void cli_print_store(json_t *st)
+{
+	const char *urls = json_string_value(json_object_get(st, "urls"));
+	const char *state = json_string_value(json_object_get(st, "state"));
+	const char *err = json_string_value(json_object_get(st, "error"));
+
+	printf("store     %s   %s   revision %lld   %lld hosts\n",
+	       urls && cli_text_ok(urls, false) ? urls : "?",
+	       state && cli_text_ok(state, false) ? state : "?",
+	       (long long)json_integer_value(json_object_get(st, "revision")),
+	       (long long)json_integer_value(json_object_get(st, "hosts")));
+	if (err && err[0] && cli_text_ok(err, false))
+		printf("          %s\n", err);
+	if (json_is_true(json_object_get(st, "leave_pending")))
+		printf("          leave pending: applies when the store answers\n");
+	if (json_is_true(json_object_get(st, "removed")))
+		printf("          this host was removed from the store: wgnet init --store joins "
+		       "again\n");
+}
+
 static int cli_print_status(const struct cli_status *s)
 {
 	size_t i;
@@ -961,6 +1011,8 @@ static int cli_print_status(const struct cli_status *s)
 		       (long long)s->index, s->endpoint[0] ? s->endpoint : "(none)",
 		       (long long)s->mtu, s->firewall);
 	cli_print_host_mesh(s);
+	if (s->store)
+		cli_print_store(s->store);
 	if (s->has_peers) {
 		putchar('\n');
 		ret = cli_print_peers(&s->peers);
@@ -1064,11 +1116,44 @@ static int cli_json_set_new(json_t *req, const char *key, json_t *value)
 	return CLI_EXIT_OK;
 }
 
+/* The store's URLs and its TLS files, as absolute paths: wgnetd has another working directory. */
+static int cli_store_args(json_t *req, const char *store, const char *ca, const char *cert,
+			  const char *key)
+{
+	const char *names[] = { "store_ca", "store_cert", "store_key" };
+	const char *files[] = { ca, cert, key };
+
+	if (!cert != !key)
+		return cli_usage_error(CLI_USAGE_INIT, "--store-cert and --store-key go together");
+	if (!cli_text_len_ok(store, 2047, false))
+		return cli_usage_error(CLI_USAGE_INIT, "--store must be URL[,URL...]");
+	if (cli_json_set_new(req, "store", json_string(store)) != CLI_EXIT_OK)
+		return CLI_EXIT_FAIL;
+	for (size_t k = 0; k < 3; k++) {
+		char *abs;
+
+		if (!files[k])
+			continue;
+		abs = realpath(files[k], NULL);
+		if (!abs) {
+			fprintf(stderr, "wgnet: %s: %s\n", files[k], strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+		if (cli_json_set_new(req, names[k], json_string(abs)) != CLI_EXIT_OK) {
+			free(abs);
+			return CLI_EXIT_FAIL;
+		}
+		free(abs);
+	}
+	return CLI_EXIT_OK;
+}
+
 /* Fills req from the options, or sets *help; returns an exit code (CLI_EXIT_OK to go on). */
 static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, json_t *req,
 			 bool *help)
 {
 	const char *index = NULL, *endpoint = NULL, *mtu = NULL, *port = NULL, *name = NULL;
+	const char *store = NULL, *ca = NULL, *cert = NULL, *key = NULL;
 	const char *problem;
 	unsigned long v;
 	int r;
@@ -1083,7 +1168,11 @@ static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, 
 		    (r = cli_opt_value(argc, argv, &i, "--endpoint", &endpoint)) != 0 ||
 		    (r = cli_opt_value(argc, argv, &i, "--mtu", &mtu)) != 0 ||
 		    (r = cli_opt_value(argc, argv, &i, "--listen-port", &port)) != 0 ||
-		    (r = cli_opt_value(argc, argv, &i, "--name", &name)) != 0) {
+		    (r = cli_opt_value(argc, argv, &i, "--name", &name)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--store", &store)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--store-ca", &ca)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--store-cert", &cert)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--store-key", &key)) != 0) {
 			if (r < 0)
 				return cli_usage_error(CLI_USAGE_INIT, "%s needs a value", argv[i]);
 			continue;
@@ -1098,12 +1187,17 @@ static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, 
 		return cli_usage_error(CLI_USAGE_INIT, "unexpected argument '%s'", argv[i]);
 	}
 
-	if (!index)
-		return cli_usage_error(CLI_USAGE_INIT, "init needs --index N");
-	if (cli_parse_uint(index, 1, 65535, &v) < 0)
+	if (!index && !store)
+		return cli_usage_error(CLI_USAGE_INIT, "init needs --index N or --store URL");
+	if (!store && (ca || cert || key))
+		return cli_usage_error(CLI_USAGE_INIT, "--store-ca, --store-cert and --store-key "
+				       "need --store URL");
+	if (store && (r = cli_store_args(req, store, ca, cert, key)) != CLI_EXIT_OK)
+		return r;
+	if (index && cli_parse_uint(index, 1, 65535, &v) < 0)
 		return cli_usage_error(CLI_USAGE_INIT, "--index must be 1..65535 in decimal "
 				       "digits, not '%s'", index);
-	if (cli_json_set_new(req, "index", json_integer((json_int_t)v)) != CLI_EXIT_OK)
+	if (index && cli_json_set_new(req, "index", json_integer((json_int_t)v)) != CLI_EXIT_OK)
 		return CLI_EXIT_FAIL;
 	if (endpoint) {
 		problem = cli_endpoint_problem(endpoint);
@@ -1521,6 +1615,60 @@ out:
 	return ret;
 }
 
+static int cli_cmd_leave(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	json_t *root = NULL, *req;
+	bool help = false;
+	int ret;
+
+	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_LEAVE, "leave", NULL, &help);
+	if (ret != CLI_EXIT_OK || help) {
+		if (help)
+			fputs(cli_help, stdout);	/* main checks the write */
+		return ret;
+	}
+	req = json_object();
+	if (!req || cli_post(sock, "/leave", req, &root) < 0) {
+		json_decref(req);
+		return CLI_EXIT_FAIL;
+	}
+	json_decref(req);
+	json_decref(root);
+	printf("this host left the store's mesh\n");
+	return CLI_EXIT_OK;
+}
+
+/* wgnet host rm NAME (i: the word after rm) */
+static int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	json_t *root = NULL, *req;
+	const char *name = NULL;
+	int r;
+
+	for (; i < argc; i++) {
+		r = cli_opt_socket(argc, argv, &i, sock, CLI_USAGE_HOST_RM);
+		if (r < 0)
+			return -r;
+		if (r > 0)
+			continue;
+		if (argv[i][0] == '-' || name)
+			return cli_usage_error(CLI_USAGE_HOST_RM, "unexpected argument '%s'", argv[i]);
+		name = argv[i];
+	}
+	if (!name || !cli_name_ok(name))
+		return cli_usage_error(CLI_USAGE_HOST_RM, "host rm needs a host name (1..%d of "
+				       "A-Z a-z 0-9 . _ -)", CLI_NAME_MAX);
+	req = json_pack("{s:s}", "name", name);
+	if (!req || cli_post(sock, "/hosts/rm", req, &root) < 0) {
+		json_decref(req);
+		return CLI_EXIT_FAIL;
+	}
+	json_decref(req);
+	json_decref(root);
+	printf("host %s removed from the store\n", name);
+	return CLI_EXIT_OK;
+}
+
 /* wgnet peer [--socket PATH] add|rm|ls ... */
 static int cli_cmd_peer(int argc, char **argv, int i, struct cli_socket *sock)
 {
@@ -1605,14 +1753,14 @@ static int cli_host_port_req(int argc, char **argv, int i, struct cli_socket *so
 		port = argv[i];
 	}
 	if (!port)
-		return cli_usage_error(CLI_USAGE_HOST, "host allow and host rm need a port like "
+		return cli_usage_error(CLI_USAGE_HOST, "host allow and host deny need a port like "
 				       "tcp/53");
 	if (!cli_text_len_ok(port, 16, false))
 		return cli_usage_error(CLI_USAGE_HOST, "'%s' is not a port like tcp/53", port);
 	return cli_json_set_new(req, "port", json_string(port));
 }
 
-/* wgnet host allow|rm PROTO/PORT, wgnet host ls [--json] */
+/* wgnet host allow|deny PROTO/PORT, wgnet host allowed [--json], wgnet host rm NAME */
 static int cli_cmd_host(int argc, char **argv, int i, struct cli_socket *sock)
 {
 	bool as_json = false, help = false;
@@ -1624,21 +1772,24 @@ static int cli_cmd_host(int argc, char **argv, int i, struct cli_socket *sock)
 			fputs(cli_help, stdout);	/* main checks the write */
 			return CLI_EXIT_OK;
 		}
-		return cli_usage_error(CLI_USAGE_HOST, "host needs allow, rm or ls");
+		return cli_usage_error(CLI_USAGE_HOST, "host needs allow, deny, allowed or rm");
 	}
-	if (strcmp(argv[i], "ls") == 0) {
-		ret = cli_plain_args(argc, argv, i + 1, sock, CLI_USAGE_HOST, "host ls", &as_json,
-				     &help);
-		if (ret == CLI_EXIT_OK && !help && cli_request(sock, "/host", NULL, &root) < 0)
+	if (strcmp(argv[i], "rm") == 0)
+		return cli_cmd_host_rm(argc, argv, i + 1, sock);
+	if (strcmp(argv[i], "allowed") == 0) {
+		ret = cli_plain_args(argc, argv, i + 1, sock, CLI_USAGE_HOST, "host allowed",
+				     &as_json, &help);
+		if (ret == CLI_EXIT_OK && !help &&
+		    cli_request(sock, "/host/allowed", NULL, &root) < 0)
 			ret = CLI_EXIT_FAIL;
-	} else if (strcmp(argv[i], "allow") == 0 || strcmp(argv[i], "rm") == 0) {
+	} else if (strcmp(argv[i], "allow") == 0 || strcmp(argv[i], "deny") == 0) {
 		ret = cli_post_cmd(argc, argv, i + 1, sock, cli_host_port_req,
-				   argv[i][0] == 'a' ? "/host/allow" : "/host/rm", &root);
+				   argv[i][0] == 'a' ? "/host/allow" : "/host/deny", &root);
 		help = ret == CLI_EXIT_OK && !root;
 	} else {
 		return cli_usage_error(CLI_USAGE_HOST, "unknown host command '%s'", argv[i]);
 	}
-	if (ret == CLI_EXIT_OK && help && strcmp(argv[i], "ls") == 0)
+	if (ret == CLI_EXIT_OK && help && strcmp(argv[i], "allowed") == 0)
 		fputs(cli_help, stdout);	/* main checks the write */
 	if (ret == CLI_EXIT_OK && root && cli_print_host_ports(root, as_json) < 0)
 		ret = CLI_EXIT_FAIL;
@@ -1691,6 +1842,8 @@ int main(int argc, char **argv)
 		r = cli_cmd_join_line(argc, argv, i + 1, &sock);
 	else if (strcmp(argv[i], "peer") == 0)
 		r = cli_cmd_peer(argc, argv, i + 1, &sock);
+	else if (strcmp(argv[i], "leave") == 0)
+		r = cli_cmd_leave(argc, argv, i + 1, &sock);
 	else if (strcmp(argv[i], "host") == 0)
 		r = cli_cmd_host(argc, argv, i + 1, &sock);
 	else

@@ -4,21 +4,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/store.h"
 #include "plugin/api.h"
 #include "plugin/api_json.h"
 #include "plugin/requests.h"
 
-int parse_init(const json_t *req, struct host_init_req *out, struct errbuf *e)
+/* The host keys of init; the index is optional with a store (the lowest free one). */
+static int parse_host_keys(const json_t *req, bool index_required, struct host_init_req *out,
+			   struct errbuf *e)
 {
-	static const char *const keys[] = { "index", "endpoint", "mtu", "listen_port", "name",
-					    NULL };
 	struct host_init_req r = { 0 };
 	long long index, mtu, port;
 	const char *endpoint, *name;
 	int ret;
 
-	if ((ret = api_json_only_keys(req, keys, e)) < 0 ||
-	    (ret = api_json_int(req, "index", true, 1, 65535, 0, &index, e)) < 0 ||
+	if ((ret = api_json_int(req, "index", index_required, 1, 65535, 0, &index, e)) < 0 ||
 	    (ret = api_json_string(req, "endpoint", false, STATE_HOST_ENDPOINT_MAX - 1, &endpoint,
 				   e)) < 0 ||
 	    (ret = api_json_int(req, "mtu", false, 576, 65535, 0, &mtu, e)) < 0 ||
@@ -32,6 +32,42 @@ int parse_init(const json_t *req, struct host_init_req *out, struct errbuf *e)
 	r.name = name[0] ? name : NULL;
 	*out = r;
 	return 0;
+}
+
+/* wgnet init --store: the host keys and the store's. */
+static int parse_store_init(const json_t *req, struct store_init_req *out, struct errbuf *e)
+{
+	static const char *const keys[] = { "index", "endpoint", "mtu", "listen_port", "name",
+					    "store", "store_ca", "store_cert", "store_key", NULL };
+	struct store_init_req r = { 0 };
+	struct host_init_req h;
+	int ret;
+
+	if ((ret = api_json_only_keys(req, keys, e)) < 0 ||
+	    (ret = parse_host_keys(req, false, &h, e)) < 0 ||
+	    (ret = api_json_string(req, "store", true, 2047, &r.urls, e)) < 0 ||
+	    (ret = api_json_string(req, "store_ca", false, 4095, &r.ca, e)) < 0 ||
+	    (ret = api_json_string(req, "store_cert", false, 4095, &r.cert, e)) < 0 ||
+	    (ret = api_json_string(req, "store_key", false, 4095, &r.key, e)) < 0)
+		return ret;
+	r.index = h.index;
+	r.endpoint = h.endpoint;
+	r.mtu = h.mtu;
+	r.listen_port = h.listen_port;
+	r.name = h.name;
+	*out = r;
+	return 0;
+}
+
+int parse_init(const json_t *req, struct host_init_req *out, struct errbuf *e)
+{
+	static const char *const keys[] = { "index", "endpoint", "mtu", "listen_port", "name",
+					    NULL };
+	int ret;
+
+	if ((ret = api_json_only_keys(req, keys, e)) < 0)
+		return ret;
+	return parse_host_keys(req, true, out, e);
 }
 
 int parse_peer_add(const json_t *req, struct peer_add_req *out, struct errbuf *e)
@@ -81,6 +117,10 @@ static json_t *peer_json(const struct status_peer *p)
 		      p->latest_handshake ? json_integer(now - p->latest_handshake) : json_null(),
 		      "rx_bytes", (json_int_t)p->rx_bytes, "tx_bytes", (json_int_t)p->tx_bytes,
 		      "allowed_ips", ips ? ips : json_array(), "up", driver_peer_up(p));
+	if (o) {
+		json_object_set_new(o, "source", json_string(p->from_store ? "store" : "join line"));
+		json_object_set_new(o, "alive", p->alive < 0 ? json_null() : json_boolean(p->alive));
+	}
 	return o;
 }
 
@@ -142,6 +182,13 @@ static int status(struct driver *d, const json_t *req, json_t **reply, struct er
 			out = NULL;
 		}
 	}
+	if (out && st.store.configured | st.store.leave_pending)
+		json_object_set_new(out, "store", json_pack(
+			"{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "urls", st.store.urls, "state",
+			st.store.reachable ? "reachable" : "unreachable", "error", st.store.error,
+			"revision", (json_int_t)st.store.revision, "hosts",
+			(json_int_t)st.store.hosts, "leave_pending", st.store.leave_pending,
+			"removed", st.store.removed));
 	driver_status_release(&st);
 	if (!out)
 		return errbuf_set(e, -ENOMEM, "out of memory");
@@ -188,9 +235,17 @@ static int init_reply(struct driver *d, const json_t *req, json_t **reply, struc
 	json_t *other;
 	int ret;
 
-	ret = parse_init(req, &r, e);
-	if (ret == 0)
-		ret = driver_host_init(d, &r, e);
+	if (json_object_get(req, "store")) {
+		struct store_init_req sr;
+
+		ret = parse_store_init(req, &sr, e);
+		if (ret == 0)
+			ret = driver_store_init(d, &sr, e);
+	} else {
+		ret = parse_init(req, &r, e);
+		if (ret == 0)
+			ret = driver_host_init(d, &r, e);
+	}
 	if (ret < 0)
 		return ret;
 	ret = driver_status_get(d, &st, e);
@@ -250,7 +305,7 @@ static int peer_rm(struct driver *d, const json_t *req, json_t **reply, struct e
 	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }
 
-/* GET /host: the list; POST /host/allow and /host/rm {"port": "tcp/53"}: change it */
+/* GET /host/allowed: the list; POST /host/allow and /host/deny {"port": "tcp/53"}: change it */
 static int host_ports(struct driver *d, const json_t *req, bool allow, json_t **reply,
 		      struct errbuf *e)
 {
@@ -281,20 +336,47 @@ static int host_allow(struct driver *d, const json_t *req, json_t **reply, struc
 	return host_ports(d, req, true, reply, e);
 }
 
-static int host_rm(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+static int host_deny(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
 {
 	return host_ports(d, req, false, reply, e);
 }
 
+static int leave(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	static const char *const keys[] = { NULL };
+	int ret;
+
+	if ((ret = api_json_only_keys(req, keys, e)) < 0 || (ret = driver_store_leave(d, e)) < 0)
+		return ret;
+	*reply = json_object();
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
+}
+
+static int host_rm(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	static const char *const keys[] = { "name", NULL };
+	const char *name;
+	int ret;
+
+	if ((ret = api_json_only_keys(req, keys, e)) < 0 ||
+	    (ret = api_json_string(req, "name", true, DRIVER_NAME_MAX - 1, &name, e)) < 0 ||
+	    (ret = driver_store_host_rm(d, name, e)) < 0)
+		return ret;
+	*reply = json_pack("{s:s}", "name", name);
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
+}
+
 const struct api_route control_api_routes[] = {
+	{ "POST", "/leave", true, leave },
+	{ "POST", "/hosts/rm", true, host_rm },
 	{ "POST", "/init", true, init_reply },
 	{ "GET", "/status", false, status },
 	{ "GET", "/join-line", false, join_line },
 	{ "GET", "/peers", false, peers },
 	{ "POST", "/peers/add", true, peer_add },
 	{ "POST", "/peers/rm", true, peer_rm },
-	{ "GET", "/host", false, host_list },
+	{ "GET", "/host/allowed", false, host_list },
 	{ "POST", "/host/allow", true, host_allow },
-	{ "POST", "/host/rm", true, host_rm },
+	{ "POST", "/host/deny", true, host_deny },
 };
 const size_t control_api_nroutes = sizeof(control_api_routes) / sizeof(control_api_routes[0]);

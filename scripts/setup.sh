@@ -21,6 +21,8 @@ packages=(
 	curl jq ca-certificates procps psmisc util-linux debootstrap iperf3 conntrack
 	# managed plugin and compose e2e: a local registry for push/install, Debian's compose 1.29
 	docker-registry docker-compose
+	# membership store tests: a real etcd cluster with TLS client certificates
+	etcd-server etcd-client openssl
 	# kernel tier: Debian's kernel under qemu for kernel WireGuard (tests/qemu/run.sh)
 	qemu-system-x86 cpio
 )

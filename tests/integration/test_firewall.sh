@@ -202,15 +202,15 @@ assert_ok "host 1 pings the remote container (replies pass)" ns ping -c1 -W2 -I 
 OPEN=$((PORT + 1))	# the next probe's port
 assert_ok "wgnet host allow udp/$OPEN" cli host allow udp/$OPEN
 arrives "remote container -> host 1 udp/$OPEN once allowed" "$C2" "$N1" 10.210.1.1
-assert_match "host ls lists it" "udp/$OPEN open to the mesh" "$(cli host ls)"
+assert_match "host allowed lists it" "udp/$OPEN open to the mesh" "$(cli host allowed)"
 assert_eq "status --json lists it" "[\"udp/$OPEN\"]" "$(cli status --json | jq -c .host_allow)"
-assert_ok "wgnet host rm udp/$OPEN" cli host rm udp/$OPEN
+assert_ok "wgnet host deny udp/$OPEN" cli host deny udp/$OPEN
 PORT=$((OPEN - 1))	# the same port again (a new flow: another source port), closed now
 ip netns exec "$N1" nft flush chain inet wgtest in
-blocked "remote container -> host 1 udp/$OPEN after host rm" "$C2" "$N1" 10.210.1.1
+blocked "remote container -> host 1 udp/$OPEN after host deny" "$C2" "$N1" 10.210.1.1
 assert_fails "host allow tcp/0 is refused" cli host allow tcp/0
 assert_fails "host allow icmp/1 is refused" cli host allow icmp/1
-assert_fails "host rm of a closed port is refused" cli host rm tcp/9
+assert_fails "host deny of a closed port is refused" cli host deny tcp/9
 
 # ---------------------------------------------------------------- 2. --internal
 arrives "internal container -> its gateway (control)" "$CI" "$N1" 10.211.1.1

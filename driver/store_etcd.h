@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_DRIVER_STORE_ETCD_H
+#define WGNET_DRIVER_STORE_ETCD_H
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver/errbuf.h"
+
+/*
+ * A small client of etcd v3's JSON gateway (/v3/kv/..., /v3/lease/..., /v3/watch) over
+ * libcurl, with TLS client certificates. Keys and values are bytes (base64 on the wire, done
+ * here); revisions and lease IDs are int64 (strings on the wire). Every call tries the
+ * cluster's URLs in turn, starting with the last one that answered. Blocking; no state but
+ * the configuration, so any thread may call it. Errors: -ENOTCONN when no member answered
+ * (the message says why), -EPROTO for an answer we cannot read, -EIO for an etcd error.
+ */
+
+#define ETCD_URLS_MAX 8
+#define ETCD_URL_MAX 256
+#define ETCD_TIMEOUT_MS 3000		/* one request to one member */
+
+struct etcd {
+	char urls[ETCD_URLS_MAX][ETCD_URL_MAX];	/* "https://10.0.0.5:2379", no trailing / */
+	size_t nurls;
+	atomic_size_t cur;		/* the member that answered last */
+	char ca[PATH_MAX];		/* "" = the system's CAs */
+	char cert[PATH_MAX];		/* client certificate and key, "" = none */
+	char key[PATH_MAX];
+};
+
+struct etcd_kv {
+	char *key;			/* NUL-terminated (keys are ours: text) */
+	char *value;			/* NUL-terminated; value_len without it */
+	size_t value_len;
+	int64_t create_rev;
+	int64_t mod_rev;
+	int64_t lease;
+};
+
+struct etcd_kvs {
+	struct etcd_kv *v;
+	size_t n;
+	int64_t revision;		/* the store's revision when it answered */
+};
+
+/* "URL[,URL...]" and the TLS files; -EINVAL worded. */
+int etcd_config(struct etcd *c, const char *urls, const char *ca, const char *cert,
+		const char *key, struct errbuf *e);
+/* The URLs again, comma-separated. */
+void etcd_urls_text(const struct etcd *c, char *out, size_t size);
+
+void etcd_kvs_release(struct etcd_kvs *kvs);
+
+/* Every key that starts with prefix. */
+int etcd_range_prefix(struct etcd *c, const char *prefix, struct etcd_kvs *out, struct errbuf *e);
+/* lease 0 = none */
+int etcd_put(struct etcd *c, const char *key, const char *value, int64_t lease, struct errbuf *e);
+/* Creates key = value only if it does not exist (one transaction). *created says which; when
+ * it existed, *existing (if not NULL) gets it; the caller releases it. */
+int etcd_create(struct etcd *c, const char *key, const char *value, int64_t lease,
+		bool *created, struct etcd_kvs *existing, struct errbuf *e);
+
+/* One transaction: if guard_key's value is guard_value, put (key, value) pairs and delete the
+ * keys of del; *done says whether the guard held. nput / ndel may be 0. */
+struct etcd_op {
+	const char *key;
+	const char *value;		/* NULL = delete */
+	int64_t lease;
+};
+int etcd_txn_if_value(struct etcd *c, const char *guard_key, const char *guard_value,
+		      const struct etcd_op *ops, size_t nops, bool *done, struct errbuf *e);
+
+int etcd_lease_grant(struct etcd *c, int64_t ttl, int64_t *id, struct errbuf *e);
+/* *ttl <= 0: the lease is gone (expired or revoked). */
+int etcd_lease_keepalive(struct etcd *c, int64_t id, int64_t *ttl, struct errbuf *e);
+
+/* One event of a watch: a put (value set) or a delete (value NULL). */
+struct etcd_event {
+	const struct etcd_kv *kv;
+	bool deleted;
+};
+/*
+ * Watches every key under prefix from revision start (0 = now) and calls cb for each batch of
+ * events with the batch's revision, until *stop is set, the stream breaks or cb returns < 0.
+ * Returns -ESTALE when start was compacted away (the caller reads everything again),
+ * -ENOTCONN when the stream could not be opened or broke.
+ */
+typedef int (*etcd_watch_cb)(void *arg, const struct etcd_event *ev, size_t n, int64_t rev);
+int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_watch_cb cb,
+		      void *arg, const atomic_bool *stop, struct errbuf *e);
+
+#endif

@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# test_store.sh: membership through a real etcd (Debian's etcd-server, 3 members, TLS with
+# client certificates made here) and four wgnetd hosts in network namespaces on one bridge,
+# no dockerd. Hosts join with nothing but the store's address: three at once get different
+# indexes, a held --index is refused naming its holder, containers (namespaces given the
+# Join veth) ping across wgnet0, forged records are refused, a revoked lease leaves the peer in
+# place, a peer whose first endpoint is unreachable is reached at its second (failover),
+# `wgnet leave` drops a host from the others' peers, a new host joins with one member down;
+# with every member down the tunnels keep working (also across a wgnetd restart), status says
+# unreachable, leave is kept and applies when etcd is back; a watch whose revision was
+# compacted reads everything again; `wgnet host rm` removes another host.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+WGNETD=${WGNETD:-$REPO/build/release/wgnetd}
+WGNET=${WGNET:-$REPO/build/release/wgnet}
+P=wgst$$			# namespaces: ${P}l (the LAN), ${P}e (etcd), ${P}h<N>, ${P}c<N>
+T=/tmp/wgnet-st.$$
+NET=$(printf 'f%063d' 7)
+OPTS='{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}'
+STORE=https://10.99.0.11:2379,https://10.99.0.12:2379,https://10.99.0.13:2379
+PASSED=0
+FAILED=0
+T0=$(date +%s)
+
+say() { printf '[%3ds] %s\n' $(($(date +%s) - T0)) "$*"; }
+pass() { PASSED=$((PASSED + 1)); say "ok: $1"; }
+fail()
+{
+	FAILED=$((FAILED + 1))
+	say "FAIL: $1"
+	shift
+	local l
+	for l in "$@"; do printf '        %s\n' "$l"; done
+}
+. "$HERE/../assert.sh"
+
+retry()		# SECONDS CMD...: every 0.1 s until it succeeds
+{
+	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $(($(date +%s%N) / 1000000)) -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+reap_stale()	# runs of this test whose shell is gone
+{
+	local n pid p
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^wgst[0-9]+[lehc][0-9]*$'); do
+		pid=$(sed -E 's/^wgst([0-9]+).*/\1/' <<<"$n")
+		[ -d "/proc/$pid" ] && continue
+		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+		ip netns del "$n" 2>/dev/null
+	done
+	for n in /tmp/wgnet-st.*; do
+		pid=${n##*.}
+		[[ "$pid" =~ ^[0-9]+$ ]] && [ ! -d "/proc/$pid" ] && rm -rf "$n"
+	done
+}
+
+cleanup()
+{
+	local n p
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehc][0-9]*$"); do
+		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+	done
+	sleep 0.2
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehc][0-9]*$"); do
+		ip netns del "$n" 2>/dev/null
+	done
+	if [ "$FAILED" -ne 0 ] || grep -qE 'Sanitizer|runtime error:' "$T"/h*/log 2>/dev/null; then
+		grep -hE 'Sanitizer|runtime error:' "$T"/h*/log 2>/dev/null | head -3
+		for n in "$T"/h*/log; do
+			[ -f "$n" ] || continue
+			echo "---- $n, last 25 lines"
+			tail -n 25 "$n"
+		done
+		grep -qE 'Sanitizer|runtime error:' "$T"/h*/log 2>/dev/null && FAILED=$((FAILED + 1))
+	fi
+	rm -rf "$T"
+	say "$(basename "$0"): $PASSED passed, $FAILED failed ($(($(date +%s) - T0)) s)"
+	[ "$FAILED" -eq 0 ] && exit 0
+	exit 1
+}
+
+[ "$(id -u)" -eq 0 ] || { echo "test_store.sh: needs root" >&2; exit 1; }
+for t in etcd etcdctl openssl curl jq ip; do
+	command -v "$t" >/dev/null || { echo "test_store.sh: needs $t (scripts/setup.sh)" >&2; exit 1; }
+done
+reap_stale
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+mkdir -p "$T/pki"
+chmod 700 "$T"
+
+# ---- the LAN: a bridge in its own namespace, one veth per namespace
+ip netns add "${P}l" && ip -n "${P}l" link add br0 type bridge && ip -n "${P}l" link set br0 up ||
+	die "LAN namespace"
+attach()	# NS ADDR...
+{
+	local ns=$1 a
+	shift
+	ip netns add "$ns" 2>/dev/null
+	ip -n "$ns" link set lo up
+	ip -n "${P}l" link add "v${ns#"$P"}" type veth peer name eth0 netns "$ns"
+	ip -n "${P}l" link set "v${ns#"$P"}" master br0 up
+	for a in "$@"; do ip -n "$ns" addr add "$a/24" dev eth0; done
+	ip -n "$ns" link set eth0 up
+}
+attach "${P}e" 10.99.0.11 10.99.0.12 10.99.0.13
+for h in 1 2 3; do attach "${P}h$h" "10.99.0.$h"; done
+# host 4's first address is one the others cannot reach: its peers must fail over to the second
+attach "${P}h4" 10.97.0.4 10.99.0.4
+# ... and it never opens a flow itself, so only the others' failover can reach it
+ip netns exec "${P}h4" nft -f - <<'NFT' || die "host 4: output filter"
+table inet wgsttest {
+	chain out {
+		type filter hook output priority 0;
+		udp dport 51820 ct state new drop
+	}
+}
+NFT
+
+# ---- TLS: a CA, one certificate for the members (server and peer), one client certificate
+bash "$HERE/../etcd_pki.sh" "$T/pki" 10.99.0.11 10.99.0.12 10.99.0.13 >"$T/pki.log" 2>&1 ||
+	die "certificates" "$(tail -n 5 "$T/pki.log")"
+TLS=(--store-ca "$T/pki/ca.pem" --store-cert "$T/pki/host.pem" --store-key "$T/pki/host-key.pem")
+
+# ---- etcd: three members in one namespace, each on its own address
+CLUSTER=m1=https://10.99.0.11:2380,m2=https://10.99.0.12:2380,m3=https://10.99.0.13:2380
+etcd_start()	# MEMBER
+{
+	local m=$1 a=10.99.0.1$1 d=$T/pki
+	ip netns exec "${P}e" etcd --name "m$m" --data-dir "$T/etcd$m" \
+		--listen-client-urls "https://$a:2379" --advertise-client-urls "https://$a:2379" \
+		--listen-peer-urls "https://$a:2380" --initial-advertise-peer-urls "https://$a:2380" \
+		--initial-cluster "$CLUSTER" --initial-cluster-token "$P" \
+		--cert-file "$d/etcd.pem" --key-file "$d/etcd-key.pem" --client-cert-auth \
+		--trusted-ca-file "$d/ca.pem" --peer-cert-file "$d/etcd.pem" \
+		--peer-key-file "$d/etcd-key.pem" --peer-client-cert-auth \
+		--peer-trusted-ca-file "$d/ca.pem" >>"$T/etcd$m.log" 2>&1 &
+	echo $! >"$T/etcd$m.pid"
+	disown $!	# killed on purpose: no "Killed" line from bash
+}
+etcd_stop()	# MEMBER
+{
+	local pid i
+	pid=$(cat "$T/etcd$1.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	rm -f "$T/etcd$1.pid"
+}
+etcdctl_()
+{
+	ip netns exec "${P}e" etcdctl --endpoints "$STORE" --cacert "$T/pki/ca.pem" \
+		--cert "$T/pki/host.pem" --key "$T/pki/host-key.pem" --command-timeout 3s "$@"
+}
+for m in 1 2 3; do etcd_start "$m"; done
+retry 30 etcdctl_ endpoint health || die "etcd cluster healthy" "$(tail -n 5 "$T/etcd1.log")"
+pass "3-member etcd cluster with client certificates"
+
+# ---- wgnetd per host, each with its own /run (its wireguard-go's socket)
+wgnetd_start()	# HOST
+{
+	local h=$1 i
+	mkdir -p "$T/h$h/state" "$T/h$h/run"
+	(exec ip netns exec "${P}h$h" unshare -m --propagation private \
+		sh -c 'mount --bind "$0" /run && exec "$@"' "$T/h$h/run" "$WGNETD" \
+		--plugin-socket "$T/h$h/plugin.sock" --control-socket "$T/h$h/control.sock" \
+		--state-dir "$T/h$h/state" --no-iptables --log-level debug) \
+		</dev/null >>"$T/h$h/log" 2>&1 &
+	echo $! >"$T/h$h/pid"
+	disown $!
+	for ((i = 0; i < 150; i++)); do
+		[ -S "$T/h$h/control.sock" ] && [ -S "$T/h$h/plugin.sock" ] && return 0
+		sleep 0.1
+	done
+	die "host $h: wgnetd did not start" "$(tail -n 5 "$T/h$h/log")"
+}
+wgnetd_stop()	# HOST
+{
+	local pid i
+	pid=$(cat "$T/h$1/pid")
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && fail "host $1: wgnetd stops on SIGTERM within 10 s"
+	rm -f "$T/h$1/control.sock" "$T/h$1/plugin.sock"
+}
+cli()		# HOST ARGS...
+{
+	local h=$1
+	shift
+	"$WGNET" --socket "$T/h$h/control.sock" "$@"
+}
+api()		# HOST PATH JSON: sets BODY
+{
+	BODY=$(curl -s --max-time 20 --unix-socket "$T/h$1/plugin.sock" -X POST -H 'Host;' \
+		-H 'Content-Type:' --data-binary "$3" "http://localhost/$2")
+}
+peers_of()	# HOST: "name index source" per peer, sorted
+{
+	cli "$1" status --json | jq -r '.peers[] | "\(.name) \(.index) \(.source)"' | sort
+}
+peer_names()	# HOST: names, space-separated
+{
+	cli "$1" status --json | jq -r '[.peers[].name] | sort | join(" ")'
+}
+has_peers()	# HOST "NAMES"
+{
+	[ "$(peer_names "$1")" = "$2" ]
+}
+for h in 1 2 3 4; do wgnetd_start "$h"; done
+
+# ---- three hosts join at the same moment with nothing but the store's address
+for h in 1 2 3; do
+	cli "$h" init --store "$STORE" "${TLS[@]}" >"$T/init$h.out" 2>&1 &
+	eval "INIT$h=$!"
+done
+for h in 1 2 3; do
+	eval "wait \$INIT$h" || fail "host $h: wgnet init --store" "$(cat "$T/init$h.out")"
+done
+IDX=$(for h in 1 2 3; do cli "$h" status --json | jq -r .host.index; done | sort -n | tr '\n' ' ')
+assert_eq "three concurrent inits claim three different indexes" "1 2 3 " "$IDX"
+for h in 1 2 3; do
+	eval "I$h=$(cli "$h" status --json | jq -r .host.index)"
+done
+N1=host$I1 N2=host$I2 N3=host$I3
+for h in 1 2 3; do
+	want=$(for o in 1 2 3; do [ "$o" != "$h" ] && eval "echo host\$I$o"; done | sort | tr '\n' ' ')
+	if retry 5 has_peers "$h" "${want% }"; then
+		pass "host $h has the other two as peers from the store"
+	else
+		fail "host $h has the other two as peers" "$(peers_of "$h")"
+	fi
+done
+assert_eq "peer source and index shown" "$N2 $I2 store" "$(peers_of 1 | grep "^$N2 ")"
+assert_match "status: the store is reachable" "store +https://10.99.0.11:2379.* reachable" \
+	"$(cli 1 status)"
+assert_match "peer ls: source and liveness columns" "SOURCE +ALIVE" "$(cli 1 peer ls)"
+assert_eq "a live host shows alive" "true" \
+	"$(cli 1 status --json | jq -r --arg n "$N2" '.peers[] | select(.name == $n) | .alive')"
+
+# ---- --index of a held index: refused, naming the holder
+assert_fails "host 4: init --index $I2 (held)" cli 4 init --store "$STORE" "${TLS[@]}" --index "$I2"
+assert_match "the error names the holder" "index $I2 is held by host $N2" "$ASSERT_OUT"
+assert_eq "host 4 stays uninitialised" 0 "$(cli 4 status --json | jq -r .host.index)"
+
+# ---- a network and a container on hosts 1..3, as dockerd drives it
+field() { jq -r ".$1 // empty" <<<"$BODY"; }
+for h in 1 2 3; do
+	eval "i=\$I$h"
+	api "$h" IpamDriver.RequestPool \
+		'{"AddressSpace":"wgnet-local","Pool":"10.210.0.0/16","SubPool":"","Options":{},"V6":false}'
+	pool=$(field PoolID)
+	api "$h" IpamDriver.RequestAddress "{\"PoolID\":\"$pool\",\"Address\":\"\",\"Options\":{\"RequestAddressType\":\"com.docker.network.gateway\"}}"
+	gw=$(field Address)
+	api "$h" NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NET\",\"Options\":{\"com.docker.network.enable_ipv6\":false,\"com.docker.network.generic\":{}},\"IPv4Data\":[{\"AddressSpace\":\"wgnet-local\",\"Gateway\":\"$gw\",\"Pool\":\"10.210.$i.0/24\"}],\"IPv6Data\":[]}"
+	[ "$BODY" = "{}" ] || fail "host $h: CreateNetwork" "$BODY"
+	api "$h" IpamDriver.RequestAddress "{\"PoolID\":\"$pool\",\"Address\":\"\",\"Options\":null}"
+	addr=$(field Address)
+	ep=$(printf 'e%063d' "$h")
+	api "$h" NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$ep\",\"Interface\":{\"Address\":\"$addr\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
+	api "$h" NetworkDriver.Join "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$ep\",\"SandboxKey\":\"/var/run/docker/netns/c$h\",\"Options\":$OPTS}"
+	src=$(field InterfaceName.SrcName)
+	gwip=$(field Gateway)
+	[ -n "$src" ] && [ -n "$gwip" ] || die "host $h: Join" "$BODY"
+	ip netns add "${P}c$h"
+	ip -n "${P}h$h" link set "$src" netns "${P}c$h"
+	ip -n "${P}c$h" link set "$src" name eth0
+	ip -n "${P}c$h" addr add "$addr" dev eth0
+	ip -n "${P}c$h" link set eth0 up
+	ip -n "${P}c$h" route add default via "$gwip"
+	eval "A$h=${addr%/*}"
+done
+pingc()	# FROM-CONTAINER ADDR
+{
+	ip netns exec "${P}c$1" ping -c 1 -W 1 "$2"
+}
+for pair in "1 2" "2 3" "3 1"; do
+	set -- $pair
+	eval "to=\$A$2"
+	if retry 15 pingc "$1" "$to"; then
+		pass "container $1 -> container $2 ($to) through wgnet0"
+	else
+		fail "container $1 -> container $2 ($to)"
+	fi
+done
+
+# ---- forged records: another host's key at a new index; another key at a held index
+KEY1=$(cli 1 status --json | jq -r .host.public_key)
+REC="{\"v\":1,\"name\":\"forged\",\"index\":9,\"key\":\"$KEY1\",\"listen_port\":51820,\"mtu\":1420,\"endpoints\":[\"10.99.0.9:51820\"]}"
+etcdctl_ put /wgnet/index/9 "$KEY1" >/dev/null
+etcdctl_ put /wgnet/hosts/9 "$REC" >/dev/null
+FAKE=$(head -c32 /dev/urandom | base64)
+REC2="{\"v\":1,\"name\":\"$N2\",\"index\":$I2,\"key\":\"$FAKE\",\"listen_port\":51820,\"mtu\":1420,\"endpoints\":[\"10.99.0.9:51820\"]}"
+etcdctl_ put "/wgnet/hosts/$I2" "$REC2" >/dev/null
+sleep 1.5
+for h in 1 3; do
+	assert_eq "host $h: forged records changed no peer" \
+		"$(for o in 1 2 3; do [ "$o" != "$h" ] && eval "echo host\$I$o"; done | sort | tr '\n' ' ' | sed 's/ $//')" \
+		"$(peer_names "$h")"
+done
+assert_match "host 3 logged the record with another host's key as refused" \
+	"record of index 9 \(forged\) refused: another host's older record has its key" \
+	"$(cat "$T/h3/log")"
+assert_match "host 3 logged the record at another host's index as refused" \
+	"record of index $I2 \($N2\) refused: its key is not the one that claimed the index" \
+	"$(cat "$T/h3/log")"
+assert_ok "container 1 -> container 2 still" retry 5 pingc 1 "$A2"
+etcdctl_ del /wgnet/hosts/9 >/dev/null
+etcdctl_ del /wgnet/index/9 >/dev/null
+
+# ---- a lapsed lease: the host shows not alive and stays a peer; its wgnetd grants a new one
+alive_of()	# HOST PEER-NAME
+{
+	cli "$1" status --json | jq -r --arg n "$2" '.peers[] | select(.name == $n) | .alive'
+}
+# (the ID is an int64: jq would round it)
+lease=$(etcdctl_ get "/wgnet/alive/$I2" -w json | grep -oE '"lease":[0-9]+' | cut -d: -f2)
+assert_ok "revoke host 2's lease" etcdctl_ lease revoke "$(printf '%x' "$lease")"
+if retry 3 sh -c "[ \"\$('$WGNET' --socket '$T/h1/control.sock' status --json | jq -r --arg n '$N2' '.peers[] | select(.name == \$n) | .alive')\" = false ]"; then
+	pass "host 1 shows host 2 not alive"
+else
+	fail "host 1 shows host 2 not alive" "$(alive_of 1 "$N2")"
+fi
+assert_match "host 2 stays host 1's peer" "(^| )$N2( |$)" "$(peer_names 1)"
+if retry 15 sh -c "[ \"\$('$WGNET' --socket '$T/h1/control.sock' status --json | jq -r --arg n '$N2' '.peers[] | select(.name == \$n) | .alive')\" = true ]"; then
+	pass "host 2's wgnetd took a new lease: alive again"
+else
+	fail "host 2 alive again" "$(alive_of 1 "$N2")"
+fi
+
+# ---- one member down: a new host still joins, and everyone sees it
+etcd_stop 1
+assert_ok "host 4 joins with one etcd member down" cli 4 init --store "$STORE" "${TLS[@]}"
+I4=$(cli 4 status --json | jq -r .host.index)
+assert_eq "host 4 gets the lowest free index" 4 "$I4"
+t0=$(date +%s%N)
+if retry 5 has_peers 1 "$(printf '%s\n' "$N2" "$N3" host4 | sort | tr '\n' ' ' | sed 's/ $//')"; then
+	pass "host 1 has host 4 as a peer $((($(date +%s%N) - t0) / 1000000)) ms after its init"
+else
+	fail "host 1 has host 4 as a peer" "$(peers_of 1)"
+fi
+etcd_start 1
+
+# ---- failover: host 4's first endpoint is unreachable, its second answers
+assert_eq "host 4 publishes both its addresses" '["10.97.0.4:51820","10.99.0.4:51820"]' \
+	"$(etcdctl_ get /wgnet/hosts/4 --print-value-only | jq -c .endpoints)"
+handshake_with()	# HOST PEER-NAME: the peer's endpoint once it had a handshake
+{
+	cli "$1" status --json | jq -er --arg n "$2" \
+		'.peers[] | select(.name == $n and .latest_handshake > 0) | .endpoint'
+}
+t0=$(date +%s)
+if retry 30 handshake_with 1 host4; then
+	pass "host 1 reached host 4 at $(handshake_with 1 host4) after $(($(date +%s) - t0)) s"
+else
+	fail "host 1 reached host 4 by failing over" "$(cli 1 status --json | jq -c '.peers[]')"
+fi
+assert_match "host 1 logged the failover" "peer host4: no handshake in 15 s, trying endpoint 10.99.0.4:51820" \
+	"$(cat "$T/h1/log")"
+
+# ---- leave: host 3 disappears from every other host's peers
+assert_ok "host 3: wgnet leave" cli 3 leave
+t0=$(date +%s%N)
+want1=$(printf '%s\n' "$N2" host4 | sort | tr '\n' ' ' | sed 's/ $//')
+if retry 5 has_peers 1 "$want1"; then
+	pass "host 3 left host 1's peers within $((($(date +%s%N) - t0) / 1000000)) ms"
+else
+	fail "host 3 left host 1's peers" "$(peers_of 1)"
+fi
+assert_ok "host 3 left host 4's peers" retry 5 has_peers 4 "$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "host 3 has no store peers left" "" "$(peer_names 3)"
+
+# ---- every member down: tunnels keep working, status says so, leave waits
+for m in 1 2 3; do etcd_stop "$m"; done
+assert_ok "container 1 -> container 2 with etcd down" retry 5 pingc 1 "$A2"
+assert_ok "status says the store is unreachable" retry 5 sh -c \
+	"'$WGNET' --socket '$T/h1/control.sock' status | grep -q 'unreachable'"
+assert_fails "host 2: wgnet leave with etcd down" cli 2 leave
+assert_match "leave says it waits for the store" "unreachable.*applies when the store" "$ASSERT_OUT"
+sleep 2
+assert_eq "host 1 keeps host 2 while the store is down" "$want1" "$(peer_names 1)"
+assert_ok "container 2 -> container 1 with etcd down" retry 5 pingc 2 "$A1"
+wgnetd_stop 1
+wgnetd_start 1
+assert_eq "host 1 restarted without the store: same peers" "$want1" "$(peer_names 1)"
+assert_ok "container 1 -> container 2 after that restart" retry 10 pingc 1 "$A2"
+
+# ---- etcd back, host 4 still cut off: host 2's leave applies, the history is compacted; then
+# host 4's watch cannot resume from its revision and reads everything again (host 1, just
+# restarted, reads everything anyway)
+want4=$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ' | sed 's/ $//')
+ip netns exec "${P}h4" nft -f - <<'NFT' || die "cut host 4 from etcd"
+table inet wgstcut {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport 2379 reject with tcp reset
+	}
+}
+NFT
+for m in 1 2 3; do etcd_start "$m"; done
+retry 30 etcdctl_ endpoint health || fail "etcd back" "$(tail -n 5 "$T/etcd1.log")"
+if retry 20 sh -c "[ -z \"\$(ip netns exec '${P}e' etcdctl --endpoints '$STORE' --cacert '$T/pki/ca.pem' --cert '$T/pki/host.pem' --key '$T/pki/host-key.pem' get /wgnet/hosts/$I2 --print-value-only)\" ]"; then
+	pass "host 2's pending leave applied when etcd came back"
+else
+	fail "host 2's pending leave applied when etcd came back" "$(etcdctl_ get --prefix /wgnet/hosts/ --keys-only)"
+fi
+rev=$(etcdctl_ get /wgnet/ --prefix -w json | grep -oE '"revision":[0-9]+' | head -1 | cut -d: -f2)
+assert_ok "compact the store at revision $rev" etcdctl_ compact "$rev"
+assert_eq "host 4, cut off, still has host 2" "$want4" "$(peer_names 4)"
+ip netns exec "${P}h4" nft delete table inet wgstcut
+t0=$(date +%s)
+if retry 20 has_peers 4 "$N1"; then
+	pass "host 4 dropped host 2 $(($(date +%s) - t0)) s after it reached etcd again"
+else
+	fail "host 4 dropped host 2 after it reached etcd again" "$(peers_of 4)"
+fi
+assert_match "host 4 read everything again (compacted)" "was compacted: reading everything again" \
+	"$(cat "$T/h4/log")"
+assert_ok "host 1 dropped host 2" retry 10 has_peers 1 host4
+assert_ok "host 1 sees the store reachable again" retry 10 sh -c \
+	"'$WGNET' --socket '$T/h1/control.sock' status | grep -qE ' reachable '"
+
+# ---- host rm: host 1 removes host 4
+assert_ok "host 1: wgnet host rm host4" cli 1 host rm host4
+assert_ok "host 4 left host 1's peers" retry 5 has_peers 1 ""
