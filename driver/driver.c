@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The driver instance: life cycle, lookups, host settings and status. */
+#include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,6 +195,28 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* "<name>.XXXXXX" of an atomic write that a kill -9 interrupted before its rename. */
+static void temp_files_remove(const char *dir)
+{
+	static const char *const names[] = { STATE_FILE_NAME ".", KEYS_FILE_NAME "." };
+	struct dirent *de;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp))) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			size_t n = strlen(names[i]);
+
+			if (strncmp(de->d_name, names[i], n) != 0 || strlen(de->d_name + n) != 6)
+				continue;
+			if (unlinkat(dirfd(dp), de->d_name, 0) == 0)
+				log_info("removed %s/%s, left by an interrupted save", dir, de->d_name);
+		}
+	}
+	closedir(dp);
+}
+
 int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e)
 {
 	const char *dir = cfg->state_dir ? cfg->state_dir : "/var/lib/wgnet";
@@ -231,6 +255,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 			   strerror(-ret));
 		goto fail;
 	}
+	temp_files_remove(dir);
 	ret = state_load(d->state_path, &d->st, e);
 	if (ret < 0)
 		goto fail;

@@ -18,7 +18,7 @@ packages=(
 	libcurl4-openssl-dev libcmocka-dev
 	# run and test: kernel tools, a real dockerd, the busybox test image, WireGuard tools
 	nftables iptables iproute2 docker.io busybox-static wireguard-tools iputils-ping
-	curl jq ca-certificates procps psmisc util-linux debootstrap iperf3
+	curl jq ca-certificates procps psmisc util-linux debootstrap iperf3 strace
 	# kernel tier: Debian's kernel under qemu for kernel WireGuard (tests/qemu/run.sh)
 	qemu-system-x86 cpio
 )
