@@ -293,10 +293,12 @@ fail:
 
 void driver_free(struct driver *d)
 {
+	bool freeable;
+
 	if (!d)
 		return;
 	mesh_watchdog_stop(d);
-	resolve_stop(d);
+	freeable = resolve_stop(d);
 	firewall_docker_user_stop(d);
 	keys_wipe(&d->keys);
 	if (d->nl)
@@ -305,6 +307,8 @@ void driver_free(struct driver *d)
 	id_list_clear(&d->replay_pools);
 	id_list_clear(&d->replay_addrs);
 	free(d->pending_ages);
+	if (!freeable)
+		return;		/* the resolver thread still holds d; the process is ending */
 	pthread_cond_destroy(&d->du_cond);
 	pthread_cond_destroy(&d->res_cond);
 	pthread_mutex_destroy(&d->lock);
