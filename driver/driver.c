@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The driver instance: life cycle, lookups, host settings and status. */
+#include <dirent.h>
 #include <errno.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -194,6 +196,28 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
+/* "<name>.XXXXXX" of an atomic write that a kill -9 interrupted before its rename. */
+static void temp_files_remove(const char *dir)
+{
+	static const char *const names[] = { STATE_FILE_NAME ".", KEYS_FILE_NAME "." };
+	struct dirent *de;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp))) {
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			size_t n = strlen(names[i]);
+
+			if (strncmp(de->d_name, names[i], n) != 0 || strlen(de->d_name + n) != 6)
+				continue;
+			if (unlinkat(dirfd(dp), de->d_name, 0) == 0)
+				log_info("removed %s/%s, left by an interrupted save", dir, de->d_name);
+		}
+	}
+	closedir(dp);
+}
+
 int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e)
 {
 	const char *dir = cfg->state_dir ? cfg->state_dir : "/var/lib/wgnet";
@@ -234,6 +258,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 			   strerror(-ret));
 		goto fail;
 	}
+	temp_files_remove(dir);
 	ret = state_load(d->state_path, &d->st, e);
 	if (ret < 0)
 		goto fail;
@@ -277,11 +302,13 @@ fail:
 
 void driver_free(struct driver *d)
 {
+	bool freeable;
+
 	if (!d)
 		return;
 	store_free(d);		/* its threads take the lock: first */
 	mesh_watchdog_stop(d);
-	resolve_stop(d);
+	freeable = resolve_stop(d);
 	firewall_docker_user_stop(d);
 	keys_wipe(&d->keys);
 	if (d->nl)
@@ -290,6 +317,8 @@ void driver_free(struct driver *d)
 	id_list_clear(&d->replay_pools);
 	id_list_clear(&d->replay_addrs);
 	free(d->pending_ages);
+	if (!freeable)
+		return;		/* the resolver thread still holds d; the process is ending */
 	pthread_cond_destroy(&d->du_cond);
 	pthread_cond_destroy(&d->res_cond);
 	pthread_mutex_destroy(&d->lock);

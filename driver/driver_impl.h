@@ -63,7 +63,7 @@ struct driver {
 	 * kept (driver/resolve.c): no Docker call may wait on DNS */
 	pthread_cond_t res_cond;
 	pthread_t res_thread;
-	bool res_running;
+	bool res_running, res_busy;
 	struct resolved *resolved;
 	size_t nresolved;
 	struct store *store;		/* membership through etcd (driver/store.c) */
@@ -125,7 +125,9 @@ void firewall_docker_user_stop(struct driver *d);
  * resolve (tried again every RESOLVE_RETRY seconds). */
 int resolve_endpoint(struct driver *d, const char *endpoint, struct sockaddr_storage *out);
 void resolve_start(struct driver *d);
-void resolve_stop(struct driver *d);
+/* false if the thread is still in a lookup: it is left to end on its own (it touches nothing
+ * but the lock and d->stopping then), so d must not be freed. */
+bool resolve_stop(struct driver *d);
 
 /* Kernel objects of one network / endpoint (driver/network.c, driver/endpoint.c). */
 int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *created,

@@ -167,9 +167,13 @@ static void *resolve_main(void *arg)
 			pthread_cond_timedwait(&d->res_cond, &d->lock, &wake);
 			continue;
 		}
+		d->res_busy = true;
 		pthread_mutex_unlock(&d->lock);
 		ret = lookup(name, false, &addr);
 		pthread_mutex_lock(&d->lock);
+		d->res_busy = false;
+		if (d->stopping)
+			break;		/* d may be half freed: touch nothing more */
 		r = find(d, name);
 		if (!r)
 			continue;	/* its peer went meanwhile */
@@ -200,10 +204,25 @@ void resolve_start(struct driver *d)
 	driver_thread_start(d, resolve_main, &d->res_thread, &d->res_running, "resolver");
 }
 
-void resolve_stop(struct driver *d)
+bool resolve_stop(struct driver *d)
 {
-	driver_thread_stop(d, &d->res_cond, &d->res_thread, &d->res_running);
+	bool busy;
+
+	if (d->res_running) {
+		pthread_mutex_lock(&d->lock);
+		busy = d->res_busy;
+		d->stopping = true;
+		pthread_cond_broadcast(&d->res_cond);
+		pthread_mutex_unlock(&d->lock);
+		if (busy) {
+			/* in getaddrinfo, maybe for 20 s more: stopping must not wait for it */
+			pthread_detach(d->res_thread);
+			return false;
+		}
+		driver_thread_stop(d, &d->res_cond, &d->res_thread, &d->res_running);
+	}
 	free(d->resolved);
 	d->resolved = NULL;
 	d->nresolved = 0;
+	return true;
 }

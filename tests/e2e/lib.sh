@@ -679,6 +679,12 @@ wgnet_leftovers()
 	local i=$1
 	host_exec "$i" ip -j link show | jq -r '.[].ifname | select(test("^wg(b|v|c)|^wgnet0$"))'
 	host_exec "$i" nft list tables | grep -x 'table inet wgnet'
+	# wgnetd removes its DOCKER-USER rules from a thread of its own, just after the call
+	local t
+	for t in 1 2 3 4 5 6 7 8 9 10; do
+		iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -qi wgnet || break
+		sleep 0.3
+	done
 	iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -i wgnet
 	return 0
 }

@@ -58,6 +58,9 @@ assert_eq "bridge $br has $SLICE.1/24" "$SLICE.1/24" \
 assert_eq "bridge $br MTU" 1420 "$(jq -r '.[0].mtu' <<<"$brjson")"
 assert_eq "bridge $br is up" true "$(jq -r '(.[0].flags // []) | index("UP") != null' <<<"$brjson")"
 assert_ok "nft table inet wgnet exists" host_exec "$H" nft list table inet wgnet
+# written by a thread of wgnetd's (no Docker call waits on the xtables lock): within a second
+docker_user_has_wgnet() { iptables_on "$H" -S DOCKER-USER | grep -q wgnet; }
+retry 5 docker_user_has_wgnet
 assert_match "DOCKER-USER has wgnet's accepts" 'wgnet' "$(iptables_on "$H" -S DOCKER-USER)"
 
 status=$(wgnet_on "$H" status 2>&1)

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		alive = 0;
 		if (poll(p, (nfds_t)k, 1000) < 0 && errno != EINTR)
-			return 1;
+			break;
 		for (int i = 0; i < k; i++) {
 			if (p[i].fd >= 0 && p[i].revents) {
 				char c;
@@ -67,5 +67,6 @@ int main(int argc, char **argv)
 		if (!alive)
 			break;
 	}
+	free(p);
 	return 0;
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# test_faults_kill.sh: kill -9 of wgnetd during each Docker verb, then a restart, leaks
+# nothing. Each call is caught in its state save, the worst moment (the kernel work done, the
+# state not yet replaced): strace holds its rename for 1.5 s, the temp file written, and the
+# kill then lands (a tracee killed in a syscall-entry stop never runs the syscall). wgnetd is
+# started again; the call, retried as dockerd retries a call whose connection failed,
+# succeeds. At the end, with everything deleted, the kernel is as right after init and no
+# file of an interrupted save is left.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+OPTS='{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}'
+PORTS='{"com.docker.network.endpoint.exposedports":[{"Proto":6,"Port":80}],"com.docker.network.portmap":[{"Proto":6,"IP":"","Port":80,"HostIP":"","HostPort":8080,"HostPortEnd":8080}]}'
+GW_OPTS='{"RequestAddressType":"com.docker.network.gateway"}'
+TRACER=""
+
+traced()	# wgnetd is being traced
+{
+	[ "$(awk '/^TracerPid:/ {print $2}' "/proc/$IT_WGNETD_PID/status" 2>/dev/null)" -gt 0 ]
+}
+
+temp_files()
+{
+	(cd "$IT_STATE_DIR" && compgen -G 'state.json.??????')
+}
+
+saving()	# a save of the state is under way: a temp file that was not there before
+{
+	temp_files | grep -qvxF -- "$TEMP_BEFORE"
+}
+
+# killed DESC PATH JSON: the call killed in its save, wgnetd started again, the call retried
+killed()
+{
+	local desc=$1 path=$2 json=$3 curl_pid
+	strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+		-e inject=rename,renameat,renameat2:delay_enter=1500000 -p "$IT_WGNETD_PID" \
+		2>/dev/null &
+	TRACER=$!
+	retry 5 traced || die "$desc: strace did not attach"
+	printf '%s\n' "$json" >"$IT_DIR/killed.body"
+	TEMP_BEFORE=$(temp_files)
+	[ -n "$TEMP_BEFORE" ] || TEMP_BEFORE=none
+	curl -s --max-time 20 --unix-socket "$IT_PLUGIN_SOCK" -X POST -H 'Host;' \
+		-H 'Content-Type:' --data-binary "@$IT_DIR/killed.body" -o /dev/null \
+		"http://localhost/$path" &
+	curl_pid=$!
+	if retry 5 saving; then
+		pass "$desc: caught in its save"
+	else
+		fail "$desc: no save under way"
+	fi
+	wgnetd_stop KILL
+	wait "$curl_pid" 2>/dev/null
+	kill "$TRACER" 2>/dev/null
+	wait "$TRACER" 2>/dev/null
+	TRACER=""
+	wgnetd_start
+	api "$path" "$json"
+	assert_status "$desc: retried after the restart: succeeds" 200
+}
+
+it_setup
+trap 'st=$?; [ -n "$TRACER" ] && kill "$TRACER" 2>/dev/null; (exit $st); it_cleanup' EXIT
+command -v strace >/dev/null || die "needs strace"
+assert_ok "wgnet init --index 3" cli init --index 3
+kernel_settle wgnet0
+K_INIT=$(kernel_snapshot wgnet0)
+
+killed RequestPool IpamDriver.RequestPool \
+	'{"AddressSpace":"wgnet-local","Pool":"10.210.0.0/16","SubPool":"","Options":{},"V6":false}'
+POOLID=$(jq -r .PoolID <<<"$BODY")
+killed "gateway RequestAddress" IpamDriver.RequestAddress \
+	"{\"PoolID\":\"$POOLID\",\"Address\":\"\",\"Options\":$GW_OPTS}"
+NET=$(rand_id)
+killed CreateNetwork NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NET\",\"Options\":{\"com.docker.network.enable_ipv6\":false,\"com.docker.network.generic\":{}},\"IPv4Data\":[{\"AddressSpace\":\"wgnet-local\",\"Gateway\":\"10.210.3.1/24\",\"Pool\":\"10.210.3.0/24\"}],\"IPv6Data\":[]}"
+killed RequestAddress IpamDriver.RequestAddress \
+	"{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.7\",\"Options\":null}"
+EP=$(rand_id)
+IDS="\"NetworkID\":\"$NET\",\"EndpointID\":\"$EP\""
+killed CreateEndpoint NetworkDriver.CreateEndpoint "{$IDS,\"Interface\":{\"Address\":\"10.210.3.7/24\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
+killed Join NetworkDriver.Join "{$IDS,\"SandboxKey\":\"/var/run/docker/netns/0123456789ab\",\"Options\":$OPTS}"
+killed ProgramExternalConnectivity NetworkDriver.ProgramExternalConnectivity "{$IDS,\"Options\":$PORTS}"
+killed RevokeExternalConnectivity NetworkDriver.RevokeExternalConnectivity "{$IDS}"
+killed Leave NetworkDriver.Leave "{$IDS}"
+killed DeleteEndpoint NetworkDriver.DeleteEndpoint "{$IDS}"
+killed ReleaseAddress IpamDriver.ReleaseAddress "{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.7\"}"
+killed DeleteNetwork NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NET\"}"
+api IpamDriver.RequestPool \
+	'{"AddressSpace":"wgnet-local","Pool":"10.211.0.0/16","SubPool":"","Options":{},"V6":false}'
+assert_status "RequestPool of a pool never used" 200
+killed ReleasePool IpamDriver.ReleasePool "{\"PoolID\":\"$(jq -r .PoolID <<<"$BODY")\"}"
+
+# nothing leaked: links, routes, table, files
+wgnetd_stop KILL
+wgnetd_start
+kernel_settle wgnet0
+assert_eq "links, addresses, routes and rules as right after init" "$K_INIT" \
+	"$(kernel_snapshot wgnet0)"
+assert_eq "no temp file left in the state directory" "" \
+	"$(cd "$IT_STATE_DIR" && ls | grep -vxE 'state\.json|private\.key')"
+assert_eq "the state holds no pool or endpoint" "0 0" \
+	"$(jq -r '"\(.pools | length) \(.endpoints | length)"' "$IT_STATE_DIR/state.json")"
+it_finish
