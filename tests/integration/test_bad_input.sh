@@ -434,11 +434,12 @@ SKIP=("$VC")
 baseline
 P=NetworkDriver.CreateEndpoint
 B="{\"NetworkID\":\"$NET\",\"EndpointID\":\"$EPC\",\"Interface\":{\"Address\":\"10.210.3.9/24\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
-bad $P "veth name $VC taken by a bridge" "$B"
+bad $P "veth name $VC taken by a bridge" "$B" "a bridge link named $VC exists and is not a veth"
 link_exists "wgc${EPC:0:11}" && fail "no wgc${EPC:0:11} left behind" || pass "no wgc${EPC:0:11} left behind"
 assert_eq "the bridge named $VC is still a bridge" bridge "$(link_field "$VC" .linkinfo.info_kind)"
 B2=$(mut "$B" '.Interface.Address = "10.210.3.21/24"')	# never requested from the IPAM
-bad $P "veth name taken, address not from RequestAddress" "$B2"
+bad $P "veth name taken, address not from RequestAddress" "$B2" \
+	"a bridge link named $VC exists and is not a veth"
 api IpamDriver.RequestAddress "{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.21\",\"Options\":{}}"
 assert_json "the failed CreateEndpoint's address was not kept (RequestAddress 10.210.3.21 works)" \
 	'.Address == "10.210.3.21/24"'
@@ -479,7 +480,7 @@ ns ip link add "$BG" type veth peer name sqb$$
 baseline
 P=NetworkDriver.CreateNetwork
 B="{\"NetworkID\":\"$NETG\",\"Options\":{\"com.docker.network.enable_ipv6\":false,\"com.docker.network.generic\":{}},\"IPv4Data\":[{\"AddressSpace\":\"wgnet-local\",\"Gateway\":\"10.212.3.1/24\",\"Pool\":\"10.212.3.0/24\"}],\"IPv6Data\":[]}"
-bad $P "bridge name $BG taken by a veth" "$B"
+bad $P "bridge name $BG taken by a veth" "$B" "a veth link named $BG exists and is not a bridge"
 ns ip link del "$BG"
 baseline
 
