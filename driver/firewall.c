@@ -180,9 +180,9 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	}
 	pol.ports = cp;
 	pol.nports = st->nendpoints;
-	if (k)
-		localnet_enable(st);
 	ret = nft_apply(&pol);
+	if (ret == 0 && k)
+		localnet_enable(st);	/* after the table: its localnet chain guards 127/8 */
 	if (ret < 0)
 		errbuf_set(e, ret, "could not program table inet %s: %s", NFT_TABLE_NAME,
 			   strerror(-ret));

@@ -404,6 +404,50 @@ static void test_mesh_doc(void **unused)
 	free(doc);
 }
 
+/* wgnet host allow: "proto/port" strings, sorted, absent when empty */
+static void test_host_allow(void **unused)
+{
+	static const char *const bad[] = { "tcp/0", "tcp/65536", "tcp/053", "tcp/ 53", "tcp/+53",
+					   "icmp/1", "TCP/53", "tcp53", "tcp/53x", "/53", "" };
+	struct state s = { 0 }, t = { 0 };
+	struct errbuf e = { 0 };
+	struct state_port p;
+	char buf[STATE_PORT_STR_MAX], *a, *doc;
+
+	(void)unused;
+	assert_int_equal(state_port_parse("sctp/65535", &p), 0);
+	assert_int_equal(p.proto, 132);
+	assert_int_equal(p.port, 65535);
+	state_port_format(&p, buf);
+	assert_string_equal(buf, "sctp/65535");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(state_port_parse(bad[i], &p), -EINVAL);
+
+	assert_int_equal(state_dump(&s, &a), 0);
+	assert_null(strstr(a, "host_allow"));
+	free(a);
+	s.host_allow[0] = (struct state_port){ 6, 53 };
+	s.host_allow[1] = (struct state_port){ 17, 53 };
+	s.nhost_allow = 2;
+	assert_int_equal(state_dump(&s, &a), 0);
+	assert_non_null(strstr(a, "\"host_allow\": [\n  \"tcp/53\",\n  \"udp/53\"\n ]"));
+	assert_int_equal(state_parse(a, strlen(a), &t, &e), 0);
+	assert_int_equal(t.nhost_allow, 2);
+	assert_int_equal(t.host_allow[1].proto, 17);
+	state_release(&t);
+	doc = subst(a, "\"udp/53\"", "\"tcp/53\"");		/* repeated */
+	assert_int_equal(state_parse(doc, strlen(doc), &t, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "host_allow"));
+	free(doc);
+	doc = subst(a, "\"udp/53\"", "\"tcp/22\"");		/* out of order */
+	assert_int_equal(state_parse(doc, strlen(doc), &t, &e), -EINVAL);
+	free(doc);
+	doc = subst(a, "\"udp/53\"", "53");
+	assert_int_equal(state_parse(doc, strlen(doc), &t, &e), -EINVAL);
+	free(doc);
+	free(a);
+}
+
 static void test_empty(void **unused)
 {
 	struct state s = { 0 }, t;
@@ -1080,6 +1124,7 @@ int main(void)
 		cmocka_unit_test(test_old_format),
 		cmocka_unit_test(test_mesh_doc),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_host_allow),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_peer_lengths),
