@@ -76,6 +76,7 @@ fail()
 }
 
 . "$(dirname "${BASH_SOURCE[0]}")/../assert.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../reap.sh"
 
 # assert_status DESC CODE: the last api call answered CODE
 assert_status()
@@ -383,23 +384,10 @@ wgnetd_stop()
 
 # ---------------------------------------------------------------- setup and cleanup
 
-# it_reap_stale: namespaces and temp dirs of earlier runs whose shell is gone (a test killed
-# with SIGKILL cannot clean up after itself)
+# it_reap_stale: namespaces and temp dirs of earlier runs whose shell is gone
 it_reap_stale()
 {
-	local n pid p
-	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^wgit[0-9]+$'); do
-		pid=${n#wgit}
-		[ -d "/proc/$pid" ] && continue
-		for p in $(ip netns pids "$n" 2>/dev/null); do
-			kill -KILL "$p" 2>/dev/null
-		done
-		ip netns del "$n" 2>/dev/null
-	done
-	for n in /tmp/wgnet-it.*; do
-		pid=${n##*.}
-		[[ "$pid" =~ ^[0-9]+$ ]] && [ ! -d "/proc/$pid" ] && rm -rf "$n"
-	done
+	reap_stale wgit /tmp/wgnet-it
 }
 
 it_setup()

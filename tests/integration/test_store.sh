@@ -34,6 +34,7 @@ fail()
 	for l in "$@"; do printf '        %s\n' "$l"; done
 }
 . "$HERE/../assert.sh"
+. "$HERE/../reap.sh"
 
 retry()		# SECONDS CMD...: every 0.1 s until it succeeds
 {
@@ -45,20 +46,6 @@ retry()		# SECONDS CMD...: every 0.1 s until it succeeds
 	done
 }
 
-reap_stale()	# runs of this test whose shell is gone
-{
-	local n pid p
-	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^wgst[0-9]+[lehc][0-9]*$'); do
-		pid=$(sed -E 's/^wgst([0-9]+).*/\1/' <<<"$n")
-		[ -d "/proc/$pid" ] && continue
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-		ip netns del "$n" 2>/dev/null
-	done
-	for n in /tmp/wgnet-st.*; do
-		pid=${n##*.}
-		[[ "$pid" =~ ^[0-9]+$ ]] && [ ! -d "/proc/$pid" ] && rm -rf "$n"
-	done
-}
 
 cleanup()
 {
@@ -89,7 +76,7 @@ cleanup()
 for t in etcd etcdctl openssl curl jq ip; do
 	command -v "$t" >/dev/null || { echo "test_store.sh: needs $t (scripts/setup.sh)" >&2; exit 1; }
 done
-reap_stale
+reap_stale wgst /tmp/wgnet-st
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
