@@ -9,9 +9,8 @@
 #   cc 172.30.0.2 on mybr0 (a custom-named bridge)       host 2 = 192.0.2.2 "the uplink"
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/mesh.sh"
 
-OPTS='{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}'
-GW_OPTS='{"RequestAddressType":"com.docker.network.gateway"}'
 H2=wgf-h2-$$
 CTRS=(c1 ci c2 cd cc)
 H2_DIR=$IT_DIR/h2
@@ -24,8 +23,6 @@ in_ctr() { local c=$1; shift; ip netns exec "$(ctr_ns "$c")" "$@"; }
 h2() { ip netns exec "$H2" "$@"; }
 cli2() { "$WGNET" --socket "$H2_CONTROL" "$@"; }
 api2() { IT_PLUGIN_SOCK=$H2_PLUGIN api "$@"; }
-
-must() { [ "$HTTP_STATUS" = 200 ] || die "$1" "HTTP $HTTP_STATUS $BODY"; }
 
 # namespaces of earlier runs whose shell is gone; then ours at exit (the lib's trap runs after)
 fw_reap()
@@ -98,39 +95,6 @@ blocked()
 
 # ---------------------------------------------------------------- topology
 
-# a wgnet network through a plugin API (api or api2): sets NET, POOLID
-net_create()	# API POOL SLICE GATEWAY INTERNAL
-{
-	local call=$1
-	$call IpamDriver.RequestPool "{\"AddressSpace\":\"wgnet-local\",\"Pool\":\"$2\",\"SubPool\":\"\",\"Options\":{},\"V6\":false}"
-	must "RequestPool $2"
-	POOLID=$(jq -r .PoolID <<<"$BODY")
-	$call IpamDriver.RequestAddress "{\"PoolID\":\"$POOLID\",\"Address\":\"\",\"Options\":$GW_OPTS}"
-	must "gateway of $2"
-	NET=$(rand_id)
-	$call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NET\",\"Options\":{\"com.docker.network.enable_ipv6\":false,\"com.docker.network.internal\":$5,\"com.docker.network.generic\":{}},\"IPv4Data\":[{\"AddressSpace\":\"wgnet-local\",\"Gateway\":\"$4\",\"Pool\":\"$3\"}],\"IPv6Data\":[]}"
-	must "CreateNetwork $2"
-}
-
-# a container of that network: endpoint, Join, its veth end moved into namespace CTR as eth0
-ctr_join()	# API HOST-NS CTR ADDRESS GATEWAY
-{
-	local call=$1 hns=$2 c=$3 ep
-	ep=$(rand_id)
-	$call IpamDriver.RequestAddress "{\"PoolID\":\"$POOLID\",\"Address\":\"${4%/*}\",\"Options\":null}"
-	must "RequestAddress $4"
-	$call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$ep\",\"Interface\":{\"Address\":\"$4\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
-	must "CreateEndpoint $c"
-	$call NetworkDriver.Join "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$ep\",\"SandboxKey\":\"/var/run/docker/netns/$c\",\"Options\":$OPTS}"
-	must "Join $c"
-	ip -n "$hns" link set "wgc${ep:0:11}" netns "$(ctr_ns "$c")" || die "move wgc${ep:0:11}"
-	in_ctr "$c" ip link set "wgc${ep:0:11}" name eth0
-	in_ctr "$c" ip addr add "$4" dev eth0
-	in_ctr "$c" ip link set eth0 up
-	in_ctr "$c" ip route add default via "$5"
-	eval "EP_$c=$ep NET_$c=$NET"
-}
-
 # a plain bridge with one container, as Docker makes docker0 or a custom-named bridge
 plain_bridge()	# NAME GATEWAY/LEN CTR CTR-ADDR/LEN
 {
@@ -159,14 +123,7 @@ ns ip route add default via 192.0.2.2
 h2 ip addr add 192.0.2.2/24 dev up0
 h2 ip link set up0 up
 
-# host 2's wgnetd: its own sockets, state and /run (for its wireguard-go)
-mkdir -p "$H2_DIR/run" "$H2_DIR/state"
-# (started from a subshell, so that bash keeps no job to report "Killed" for at cleanup)
-( (exec ip netns exec "$H2" unshare -m --propagation private sh -c \
-	'mount --bind "$0" /run && exec "$@"' "$H2_DIR/run" "$WGNETD" --plugin-socket "$H2_PLUGIN" \
-	--control-socket "$H2_CONTROL" --state-dir "$H2_DIR/state" --no-iptables \
-	--log-level debug) </dev/null >"$H2_DIR/wgnetd.log" 2>&1 & )
-retry 15 test -S "$H2_CONTROL" || die "host 2's wgnetd did not start" "$(tail "$H2_DIR/wgnetd.log")"
+host2_start "$H2" "$H2_DIR"
 
 assert_ok "host 1: wgnet init" cli init --index 1 --endpoint 192.0.2.1:51820 --name h1
 assert_ok "host 2: wgnet init" cli2 init --index 2 --endpoint 192.0.2.2:51820 --name h2
