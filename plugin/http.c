@@ -106,6 +106,14 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status, 
 	return send_reply(conn, status, http_error_body(msg));
 }
 
+/*
+ * A body declared over this is refused before it is read. A smaller one that is still over
+ * HTTP_BODY_MAX is read and dropped, and refused once it is in: a reply sent while the client
+ * is still sending is lost to the reset that closing an unread socket causes (curl waits only
+ * 1 s for "100 Continue"; a busy daemon can answer later than that).
+ */
+#define HTTP_BODY_DRAIN_MAX (16u << 20)
+
 static bool declared_too_big(struct MHD_Connection *conn)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -117,7 +125,7 @@ static bool declared_too_big(struct MHD_Connection *conn)
 		return false;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
-	return errno == ERANGE || (end != cl && n > HTTP_BODY_MAX);
+	return errno == ERANGE || (end != cl && n > HTTP_BODY_DRAIN_MAX);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -135,7 +143,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!b)
 			return MHD_NO;
 		*req_cls = b;
-		/* Refuse before reading: with "Expect: 100-continue" the body is never sent. */
+		/* Refuse a huge body before reading: with "Expect: 100-continue" it is never sent. */
 		if (declared_too_big(conn))
 			return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 					  "request body over 1 MiB");
