@@ -239,6 +239,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	}
 	snprintf(d->iptables, sizeof(d->iptables), "%s", cfg->iptables ? cfg->iptables : "iptables");
 	d->no_iptables = cfg->no_iptables;
+	d->cfg_mtu = cfg->mtu;
 	snprintf(d->key_path, sizeof(d->key_path), "%s/%s", dir, KEYS_FILE_NAME);
 	snprintf(d->wg_mode, sizeof(d->wg_mode), "%s", cfg->wg_backend ? cfg->wg_backend : "auto");
 	snprintf(d->wg_program, sizeof(d->wg_program), "%s",
@@ -386,10 +387,12 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 			goto out;
 		}
 	}
-	/* without --mtu, from the uplink; networks made before keep theirs (status lists them) */
-	mtu = req->mtu;
-	if (mtu)
+	/* without --mtu (here or wgnetd's), from the uplink; networks made before keep theirs */
+	mtu = req->mtu ? req->mtu : d->cfg_mtu;
+	if (req->mtu)
 		snprintf(from, sizeof(from), "--mtu");
+	else if (mtu)
+		snprintf(from, sizeof(from), "wgnetd's --mtu (WGNET_MTU)");
 	else if (mtu_derive(d, &mtu, from, sizeof(from)) < 0) {
 		mtu = d->st.mtu ? d->st.mtu : DRIVER_DEFAULT_MTU;
 		snprintf(from, sizeof(from), "no route to the peers nor a default route: kept");

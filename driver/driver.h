@@ -33,7 +33,8 @@ struct driver_config {
 	const char *wg_cgroup_root;	/* managed plugin: cgroupfs root to move wireguard-go out of
 					 * the plugin's cgroup (to wgnetd's parent's); NULL = never */
 	unsigned listen_port;		/* for a host whose state names none; 0 = 51820 */
-	unsigned mtu;			/* for a host whose state names none; 0 = 1420 */
+	unsigned mtu;			/* for a host whose state names none, and for wgnet init
+					 * without --mtu instead of the uplink's; 0 = none */
 };
 
 struct driver;

@@ -30,6 +30,7 @@ struct driver {
 	bool no_iptables;
 	struct state st;
 	char mtu_from[DRIVER_MTU_FROM_MAX];	/* how the last wgnet init chose st.mtu (memory only) */
+	unsigned cfg_mtu;		/* wgnetd --mtu / WGNET_MTU: init takes it over the uplink's */
 	struct nl *nl;
 	struct id_list replay_pools;	/* set at start and at Plugin.Activate */
 	struct id_list replay_addrs;	/* pools whose stored addresses dockerd re-requests */

@@ -73,17 +73,17 @@ assert_fails "host 1: docker plugin enable refuses the bad MTU" \
 	docker_on 1 plugin enable --timeout 10 "$REF"
 assert_match "host 1: the plugin's log says why" 'WGNET_MTU \\?"abc\\?" is not an MTU 1280..9000' \
 	"$(grep WGNET_MTU "$(host_dir 1)/dockerd.log")"
-assert_ok "host 1: docker plugin set WGNET_MTU=1420" docker_on 1 plugin set "$REF" WGNET_MTU=1420
+assert_ok "host 1: docker plugin set WGNET_MTU= (the default: the uplink's)" \
+	docker_on 1 plugin set "$REF" WGNET_MTU=
 assert_ok "host 1: docker plugin push $REF" docker_on 1 plugin push "$REF"
 assert_ok "host 1: docker plugin rm" docker_on 1 plugin rm "$REF"
 
 # ---- install on both hosts, the host's CLI through /run/wgnet
-mtu=(1400 1420)	# a setting given at install (host 1), the default (host 2)
-for i in 1 2; do
-	assert_ok "host $i: docker plugin install --alias wgnet $REF WGNET_MTU=${mtu[i - 1]}" \
-		docker_on "$i" plugin install --grant-all-permissions --alias wgnet "$REF" \
-		"WGNET_MTU=${mtu[i - 1]}"
-done
+# host 1: an MTU given at install; host 2: the default, the uplink's (1500) minus 80
+assert_ok "host 1: docker plugin install --alias wgnet $REF WGNET_MTU=1400" \
+	docker_on 1 plugin install --grant-all-permissions --alias wgnet "$REF" WGNET_MTU=1400
+assert_ok "host 2: docker plugin install --alias wgnet $REF" \
+	docker_on 2 plugin install --grant-all-permissions --alias wgnet "$REF"
 for i in 1 2; do
 	wgnet_on "$i" init --index "$i" --endpoint "$(host_ip "$i"):51820" --name "host$i" \
 		>/dev/null || die "host $i: wgnet init through /run/wgnet"
@@ -93,6 +93,8 @@ wgnet_on 2 peer add "$(wgnet_on 1 join-line)" >/dev/null || die "host 2: wgnet p
 assert_match "host 1: wgnet status talks to the managed plugin" "host2" "$(wgnet_on 1 status)"
 assert_eq "host 1: WGNET_MTU given at install is the host's MTU" 1400 \
 	"$(wgnet_on 1 status --json | jq .host.mtu)"
+assert_eq "host 2: without WGNET_MTU, the uplink's MTU minus 80" 1420 \
+	"$(wgnet_on 2 status --json | jq .host.mtu)"
 assert_fails "-d wgnet (no tag) does not name the plugin" \
 	docker_on 1 network create -d wgnet --ipam-driver wgnet --subnet "$POOL" bad
 for i in 1 2; do

@@ -137,4 +137,14 @@ full_size_ping "underlay 9000"
 init_ok "wgnet init --index 3 --mtu 1380" --index 3 --mtu 1380
 assert_match "--mtu wins" 'mtu 1380 \(--mtu\)' "$INIT_OUT"
 assert_eq "wgnet0's MTU: --mtu" 1380 "$(wg_mtu)"
+
+# wgnetd's own --mtu (the managed plugin's WGNET_MTU) is what init takes without --mtu
+wgnetd_stop
+wgnetd_start --mtu 1360
+init_ok "wgnet init --index 3, wgnetd --mtu 1360" --index 3
+assert_match "init takes wgnetd's --mtu over the uplink's" "mtu 1360 \\(wgnetd's --mtu" \
+	"$INIT_OUT"
+assert_eq "wgnet0's MTU: wgnetd's --mtu" 1360 "$(wg_mtu)"
+init_ok "wgnet init --index 3 --mtu 1380 with wgnetd --mtu 1360" --index 3 --mtu 1380
+assert_match "init's --mtu still wins" 'mtu 1380 \(--mtu\)' "$INIT_OUT"
 it_finish
