@@ -27,44 +27,32 @@ struct driver {
 	pthread_mutex_t lock;
 	char state_path[PATH_MAX];
 	char iptables[PATH_MAX];
-	bool no_iptables;
 	struct state st;
 	char mtu_from[DRIVER_MTU_FROM_MAX];	/* how the last wgnet init chose st.mtu (memory only) */
-	unsigned cfg_mtu;		/* wgnetd --mtu / WGNET_MTU: init takes it over the uplink's */
 	struct nl *nl;
 	struct id_list replay_pools;	/* set at start and at Plugin.Activate */
 	struct id_list replay_addrs;	/* pools whose stored addresses dockerd re-requests */
 	time_t docker_user_checked;	/* last DOCKER-USER check, 0 = never */
-	bool firewall_failed;		/* the last rebuild of inet wgnet failed */
 	/* the WireGuard mesh (driver/mesh.c) */
 	char key_path[PATH_MAX];
 	char wg_mode[16];		/* "auto", "kernel" or "userspace" */
 	char wg_program[PATH_MAX];	/* userspace implementation, "" = wireguard-go */
 	char wg_cgroup_root[PATH_MAX];	/* "" = leave wireguard-go in wgnetd's cgroup */
 	struct wg_backend wg;		/* valid when wg_ready */
-	bool wg_ready;			/* wgnet0 exists and is configured */
 	/* the watchdog (driver/mesh.c): a userspace device it keeps alive, restarting it with
 	 * backoff for as long as it takes */
-	bool wg_watch;			/* mesh_start ran with the userspace backend */
-	bool wg_hung;			/* a UAPI call under the lock timed out: skip the device
-					 * until the watchdog has checked it */
-	unsigned wg_failures;		/* restarts that failed in a row */
 	time_t wg_next_try;		/* of the next restart, 0 = none due */
 	char wg_problem[200];		/* for wgnet status, "" = none */
 	struct keys keys;		/* loaded at init/start; wiped by driver_free */
 	pthread_t watchdog;
-	bool watchdog_running;
-	bool stopping;			/* every thread below ends when it sees this */
 	/* DOCKER-USER, written by a thread of its own without the lock (driver/firewall.c):
 	 * iptables may wait on the xtables lock, and no Docker call may wait with it */
 	pthread_cond_t du_cond;
 	pthread_t du_thread;
-	bool du_running, du_pending;
 	/* peer endpoints given by name, resolved by a thread of its own without the lock and
 	 * kept (driver/resolve.c): no Docker call may wait on DNS */
 	pthread_cond_t res_cond;
 	pthread_t res_thread;
-	bool res_running, res_busy;
 	struct resolved *resolved;
 	size_t nresolved;
 	struct store *store;		/* membership through etcd (driver/store.c) */
@@ -73,6 +61,18 @@ struct driver {
 		time_t at;
 	} *pending_ages;
 	size_t npending_ages;
+	unsigned cfg_mtu;		/* wgnetd --mtu / WGNET_MTU: init takes it over the uplink's */
+	unsigned wg_failures;		/* watchdog: restarts that failed in a row */
+	bool no_iptables;
+	bool firewall_failed;		/* the last rebuild of inet wgnet failed */
+	bool wg_ready;			/* wgnet0 exists and is configured */
+	bool wg_watch;			/* mesh_start ran with the userspace backend */
+	bool wg_hung;			/* a UAPI call under the lock timed out: skip the device
+					 * until the watchdog has checked it */
+	bool watchdog_running;
+	bool stopping;			/* every thread ends when it sees this */
+	bool du_running, du_pending;	/* the DOCKER-USER thread */
+	bool res_running, res_busy;	/* the resolver thread */
 };
 
 /* Seconds after which a pool lease with no CreateNetwork is considered abandoned. */

@@ -14,10 +14,12 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${WGNET_QEMU_CACHE:-/var/cache/wgnet-qemu}
 boot_timeout=${WGNET_QEMU_TIMEOUT:-180}
 # dependencies first; more are added from each module's depends= field (libcrc32c needs a
-# crc32c implementation that it asks for at load time: crc32c_generic)
+# crc32c implementation that it asks for at load time: crc32c_generic; table bridge wgnet's
+# meta expression is nft_meta_bridge's in the bridge family)
 modules=(libcurve25519-generic udp_tunnel ip6_udp_tunnel poly1305-x86_64 libchacha chacha-x86_64
 	libchacha20poly1305 curve25519-x86_64 wireguard veth
-	crc32c_generic bridge nf_tables nft_ct nft_fib_inet nft_nat nft_masq nft_chain_nat)
+	crc32c_generic bridge nf_tables nft_ct nft_fib_inet nft_nat nft_masq nft_chain_nat
+	nft_meta_bridge)
 wgnetd=${WGNETD:-$repo/build/release/wgnetd}
 wgnet=${WGNET:-$repo/build/release/wgnet}
 
