@@ -18,11 +18,11 @@
 #include "driver/driver_impl.h"
 #include "driver/ipam.h"
 #include "driver/log.h"
-#include "netlink/cgroup.h"
 #include "netlink/link.h"
 #include "netlink/nl.h"
 #include "netlink/route.h"
 #include "netlink/wg_userspace.h"
+#include "process/cgroup.h"
 
 #define MESH_DEFAULT_KEEPALIVE 25
 

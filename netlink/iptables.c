@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netlink/child.h"
 #include "netlink/iptables.h"
+#include "process/child.h"
 
 #define CHAIN "DOCKER-USER"
 #define OUTPUT_MAX (16 << 20)		/* -S of a chain; far more than any real one */

@@ -24,9 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "netlink/child.h"
 #include "netlink/wg.h"
 #include "netlink/wg_userspace.h"
+#include "process/child.h"
 
 #define UAPI_LINE_MAX 256		/* longest reply line: keys are 64 hex digits */
 /* per send or receive on the socket: callers hold the driver lock, and a wireguard-go that

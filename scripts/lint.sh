@@ -18,7 +18,7 @@ fi
 checks=-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
 
 command -v clang-tidy >/dev/null || { echo "lint.sh: clang-tidy is not installed" >&2; exit 1; }
-files=$(jq -r '.[].file' "$db" | grep -E "^$repo/(netlink|driver|plugin|tests|bench)/" | sort -u)
+files=$(jq -r '.[].file' "$db" | grep -E "^$repo/(process|netlink|driver|plugin|tests|bench)/" | sort -u)
 [ -n "$files" ] || { echo "lint.sh: no project file in $db" >&2; exit 1; }
 
 out=$(mktemp "${TMPDIR:-/tmp}/wgnet-lint.XXXXXX")
@@ -28,7 +28,7 @@ trap 'rm -f "$out" "$err"' EXIT
 # a crash): xargs then exits non-zero, and the lint failed even without a finding
 status=0
 xargs -r -P "$(nproc)" -n 1 clang-tidy -p "$build" --quiet --checks="$checks" \
-	--header-filter="^$repo/(netlink|driver|plugin|tests|bench)/" <<<"$files" >"$out" 2>"$err" ||
+	--header-filter="^$repo/(process|netlink|driver|plugin|tests|bench)/" <<<"$files" >"$out" 2>"$err" ||
 	status=$?
 # clang-tidy prints "N warnings generated" to stderr; findings go to stdout as file:line: ...
 if grep -E "^$repo/.*: (warning|error):" "$out" >/dev/null; then

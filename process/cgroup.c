@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "netlink/cgroup.h"
+#include "process/cgroup.h"
 
 /* cgroup_of: the path of pid in hierarchy id, from /proc/PID/cgroup ("id:controllers:path") */
 static int cgroup_of(pid_t pid, const char *id, char *path, size_t size)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef WGNET_NETLINK_CGROUP_H
-#define WGNET_NETLINK_CGROUP_H
+#ifndef WGNET_PROCESS_CGROUP_H
+#define WGNET_PROCESS_CGROUP_H
 
 #include <sys/types.h>
 

@@ -1,6 +1,6 @@
 /* child.h: what a forked child of wgnetd resets before exec. */
-#ifndef WGNET_NETLINK_CHILD_H
-#define WGNET_NETLINK_CHILD_H
+#ifndef WGNET_PROCESS_CHILD_H
+#define WGNET_PROCESS_CHILD_H
 
 /*
  * In a forked child, before exec: no blocked signals and every disposition back to the default

@@ -1,5 +1,5 @@
 /* child.c: the signal state a child of wgnetd starts with (child.h). */
-#include "netlink/child.h"
+#include "process/child.h"
 
 #include <signal.h>
 #include <stddef.h>
