@@ -255,12 +255,49 @@ static void error_text(const char *body, char *out, size_t size)
 	json_decref(root);
 }
 
+/*
+ * Why TLS failed a transfer, "" when it did not. A member that refuses our client certificate
+ * sends an alert (worded by OpenSSL) but, with TLS 1.3, only after our side finished its
+ * handshake and sent the request: the reset that follows often loses the alert, so a
+ * connection closed just after the handshake without an answer says the same. *sure: the
+ * words come from TLS itself (waiting will not help), not from that guess.
+ */
+static const char *tls_fault(CURLcode res, const char *detail, bool handshaken, bool *sure)
+{
+	static const char *const alerts[] = { "alert bad certificate", "alert unknown ca",
+					      "alert certificate required",
+					      "alert certificate expired",
+					      "alert certificate revoked",
+					      "alert certificate unknown",
+					      "alert unsupported certificate",
+					      "alert access denied", NULL };
+
+	*sure = true;
+	if (res == CURLE_PEER_FAILED_VERIFICATION)
+		return "could not verify the store's certificate with --store-ca (or the system's "
+		       "CAs without it)";
+	for (size_t i = 0; alerts[i]; i++)
+		if (strstr(detail, alerts[i]))
+			return "the store refused this host's client certificate: --store-cert must "
+			       "be signed by the CA the store trusts (etcd --trusted-ca-file)";
+	*sure = false;
+	if (handshaken && (res == CURLE_SEND_ERROR || res == CURLE_RECV_ERROR ||
+			   res == CURLE_HTTP2 || res == CURLE_HTTP2_STREAM ||
+			   res == CURLE_GOT_NOTHING))
+		return "the store closed the connection just after TLS, without an answer: it "
+		       "refuses this host's client certificate or wants one (--store-cert must be "
+		       "signed by the CA the store trusts, etcd --trusted-ca-file)";
+	return "";
+}
+
 /* POST path to the members in turn, from the last that answered; *reply is the parsed body. */
 static int request(struct etcd *c, const char *path, json_t *req, json_t **reply,
 		   struct errbuf *e)
 {
 	char *payload = json_dumps(req, JSON_COMPACT);
-	char why[600] = "";
+	char why[600] = "", tls_why[600] = "";
+	const char *tls = "";
+	bool tls_sure = false;
 	size_t start = atomic_load(&c->cur) % (c->nurls ? c->nurls : 1);
 	int ret = -ENOTCONN;
 
@@ -271,6 +308,8 @@ static int request(struct etcd *c, const char *path, json_t *req, json_t **reply
 		struct curl_slist *hdrs = NULL;
 		struct body b = { 0 };
 		CURL *h = handle_new(c, m, path, payload, &hdrs);
+		char detail[CURL_ERROR_SIZE] = "";
+		curl_off_t handshaken = 0;
 		CURLcode res;
 		long code = 0;
 
@@ -281,12 +320,23 @@ static int request(struct etcd *c, const char *path, json_t *req, json_t **reply
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ETCD_TIMEOUT_MS);
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, body_write);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 		res = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &handshaken);
 		curl_easy_cleanup(h);
 		curl_slist_free_all(hdrs);
 		if (res != CURLE_OK) {
-			snprintf(why, sizeof(why), "%s: %s", c->urls[m], curl_easy_strerror(res));
+			snprintf(why, sizeof(why), "%s: %s", c->urls[m],
+				 detail[0] ? detail : curl_easy_strerror(res));
+			bool sure;
+			const char *f = tls_fault(res, detail, handshaken > 0, &sure);
+
+			if (f[0] && (sure || !tls_sure)) {
+				tls = f;
+				tls_sure = sure;
+				snprintf(tls_why, sizeof(tls_why), "%s", why);
+			}
 		} else if (code != 200) {
 			char text[220];
 
@@ -308,7 +358,10 @@ static int request(struct etcd *c, const char *path, json_t *req, json_t **reply
 		}
 		free(b.p);
 	}
-	if (ret == -ENOTCONN)
+	/* no member answered and TLS says why one did not (sure: waiting will not help) */
+	if (ret == -ENOTCONN && tls[0])
+		ret = errbuf_set(e, tls_sure ? -EACCES : -ENOTCONN, "%s (%s)", tls, tls_why);
+	else if (ret == -ENOTCONN)
 		errbuf_set(e, ret, "the store is unreachable (%s)", why);
 	free(payload);
 	return ret;
@@ -581,6 +634,7 @@ int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_wa
 	char *end = prefix_end(prefix), *payload = NULL;
 	size_t m = atomic_load(&c->cur) % (c->nurls ? c->nurls : 1);
 	struct curl_slist *hdrs = NULL;
+	char detail[CURL_ERROR_SIZE] = "";
 	json_t *req;
 	CURLcode res;
 	CURL *h;
@@ -604,6 +658,7 @@ int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_wa
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPIDLE, 4L);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPINTVL, 2L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 	res = curl_easy_perform(h);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdrs);
@@ -617,5 +672,6 @@ int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_wa
 	atomic_store(&c->cur, (m + 1) % c->nurls);
 	return errbuf_set(e, -ENOTCONN, "the store's watch %s at %s: %s",
 			  w.created ? "broke" : "could not start", c->urls[m],
-			  res == CURLE_OK ? "the stream ended" : curl_easy_strerror(res));
+			  res == CURLE_OK ? "the stream ended"
+			  : detail[0] ? detail : curl_easy_strerror(res));
 }
