@@ -38,6 +38,7 @@
 #define STORE_FILE_NAME "store.json"
 #define STORE_RENEW_SECONDS 10		/* keepalive period, a third of the lease */
 #define STORE_FAILOVER_SECONDS 15	/* no handshake on an endpoint for this long: next */
+#define STORE_SESSION_SECONDS 180	/* WireGuard's reject-after time: a session this young lives */
 #define STORE_CLAIM_TRIES 256
 
 struct store_host {
@@ -741,7 +742,10 @@ static void failover_tick(struct driver *d)
 			*f = (struct store_failover){ .since = now };
 			memcpy(f->key, wp->public_key, KEYS_LEN);
 		}
-		if (wp->last_handshake_sec && wp->last_handshake_sec >= f->since - 1)
+		/* a handshake since trying, or a session that outlived a restart of wgnetd: the
+		 * device's endpoint, maybe learnt from the peer's packets (NAT), is kept */
+		if (wp->last_handshake_sec && (wp->last_handshake_sec >= f->since - 1 ||
+					       now - wp->last_handshake_sec < STORE_SESSION_SECONDS))
 			f->settled = true;
 		if (f->settled || now - f->since < STORE_FAILOVER_SECONDS)
 			continue;
