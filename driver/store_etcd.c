@@ -259,10 +259,10 @@ static void error_text(const char *body, char *out, size_t size)
  * Why TLS failed a transfer, "" when it did not. A member that refuses our client certificate
  * sends an alert (worded by OpenSSL) but, with TLS 1.3, only after our side finished its
  * handshake and sent the request: the reset that follows often loses the alert, so a
- * connection closed just after the handshake without an answer says the same. *sure: the
- * words come from TLS itself (waiting will not help), not from that guess.
+ * connection (TLS, with our certificate) reset or closed without an answer is most likely
+ * that. *sure: the words come from TLS itself (waiting will not help), not from that guess.
  */
-static const char *tls_fault(CURLcode res, const char *detail, bool handshaken, bool *sure)
+static const char *tls_fault(CURLcode res, const char *detail, bool with_cert, bool *sure)
 {
 	static const char *const alerts[] = { "alert bad certificate", "alert unknown ca",
 					      "alert certificate required",
@@ -281,12 +281,12 @@ static const char *tls_fault(CURLcode res, const char *detail, bool handshaken, 
 			return "the store refused this host's client certificate: --store-cert must "
 			       "be signed by the CA the store trusts (etcd --trusted-ca-file)";
 	*sure = false;
-	if (handshaken && (res == CURLE_SEND_ERROR || res == CURLE_RECV_ERROR ||
-			   res == CURLE_HTTP2 || res == CURLE_HTTP2_STREAM ||
-			   res == CURLE_GOT_NOTHING))
-		return "the store closed the connection just after TLS, without an answer: it "
-		       "refuses this host's client certificate or wants one (--store-cert must be "
-		       "signed by the CA the store trusts, etcd --trusted-ca-file)";
+	if (with_cert && (res == CURLE_SEND_ERROR || res == CURLE_RECV_ERROR ||
+			  res == CURLE_HTTP2 || res == CURLE_HTTP2_STREAM ||
+			  res == CURLE_GOT_NOTHING))
+		return "the store closed the connection at TLS, without an answer: it most likely "
+		       "refuses this host's client certificate (--store-cert must be signed by "
+		       "the CA the store trusts, etcd --trusted-ca-file)";
 	return "";
 }
 
@@ -309,7 +309,6 @@ static int request(struct etcd *c, const char *path, json_t *req, json_t **reply
 		struct body b = { 0 };
 		CURL *h = handle_new(c, m, path, payload, &hdrs);
 		char detail[CURL_ERROR_SIZE] = "";
-		curl_off_t handshaken = 0;
 		CURLcode res;
 		long code = 0;
 
@@ -323,15 +322,15 @@ static int request(struct etcd *c, const char *path, json_t *req, json_t **reply
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 		res = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &handshaken);
 		curl_easy_cleanup(h);
 		curl_slist_free_all(hdrs);
 		if (res != CURLE_OK) {
+			bool sure;
+			const char *f = tls_fault(res, detail, c->cert[0] &&
+						  strncmp(c->urls[m], "https:", 6) == 0, &sure);
+
 			snprintf(why, sizeof(why), "%s: %s", c->urls[m],
 				 detail[0] ? detail : curl_easy_strerror(res));
-			bool sure;
-			const char *f = tls_fault(res, detail, handshaken > 0, &sure);
-
 			if (f[0] && (sure || !tls_sure)) {
 				tls = f;
 				tls_sure = sure;
