@@ -9,6 +9,7 @@
 #   e2e_init                      underlay + uplink, traps; call once first
 #   host_up i [i...]              namespace, mounts, dockerd, busybox image bb:latest
 #   host_exec i cmd...            run in host i (its network and mount namespace)
+#   underlay_attach NS VETH IP    another namespace on the underlay (eth0 = IP/24)
 #   docker_on i args...           the docker CLI of host i
 #   wgnetd_start i [args]         start $WGNETD in host i, wait for both sockets
 #   wgnetd_stop i [TERM|KILL]     stop it and wait
@@ -325,6 +326,17 @@ host_exec()
 	nsenter -t "$(host_holder "$i")" -m -n -- "$@"
 }
 
+# underlay_attach NS VETH IP: namespace NS on the underlay bridge by a veth (VETH: its end on the
+# bridge), eth0 = IP/24, lo up
+underlay_attach()
+{
+	ip -n "$1" link set lo up
+	ip -n "$E2E_UNDERLAY" link add "$2" type veth peer name eth0 netns "$1"
+	ip -n "$E2E_UNDERLAY" link set "$2" master uln0 up
+	ip -n "$1" addr add "$3/24" dev eth0
+	ip -n "$1" link set eth0 up
+}
+
 # host_add i: network namespace on the underlay and the holder of its mount namespace
 host_add()
 {
@@ -335,11 +347,7 @@ host_add()
 
 	ip netns add "$ns" || die "host $i: namespace $ns"
 	E2E_HOSTS+=("$i")
-	ip -n "$ns" link set lo up
-	ip -n "$E2E_UNDERLAY" link add "h$i" type veth peer name eth0 netns "$ns"
-	ip -n "$E2E_UNDERLAY" link set "h$i" master uln0 up
-	ip -n "$ns" addr add "$(host_ip "$i")/24" dev eth0
-	ip -n "$ns" link set eth0 up
+	underlay_attach "$ns" "h$i" "$(host_ip "$i")"
 	ip -n "$ns" route add default via "$E2E_UPLINK_IP"
 	# as on a real host: dockerd turns forwarding on and sets FORWARD to DROP itself
 	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0

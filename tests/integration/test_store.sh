@@ -8,7 +8,11 @@
 # `wgnet leave` drops a host from the others' peers, a new host joins with one member down;
 # with every member down the tunnels keep working (also across a wgnetd restart), status says
 # unreachable, leave is kept and applies when etcd is back; a watch whose revision was
-# compacted reads everything again; `wgnet host rm` removes another host.
+# compacted reads everything again; `wgnet host rm` removes another host, which then says so,
+# publishes nothing of itself and joins again with init. A client certificate of another CA,
+# and a --store-ca that did not sign etcd's, are refused with errors that say so. A host behind
+# NAT, reached at no address it publishes, keeps the endpoint its peer learnt from its
+# handshake, also across a restart of that peer's wgnetd.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -35,6 +39,7 @@ fail()
 }
 . "$HERE/../assert.sh"
 . "$HERE/../reap.sh"
+. "$HERE/../etcd.sh"
 
 retry()		# SECONDS CMD...: every 0.1 s until it succeeds
 {
@@ -50,11 +55,11 @@ retry()		# SECONDS CMD...: every 0.1 s until it succeeds
 cleanup()
 {
 	local n p
-	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehc][0-9]*$"); do
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehcr][0-9]*$"); do
 		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	done
 	sleep 0.2
-	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehc][0-9]*$"); do
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehcr][0-9]*$"); do
 		ip netns del "$n" 2>/dev/null
 	done
 	if [ "$FAILED" -ne 0 ] || grep -qE 'Sanitizer|runtime error:' "$T"/h*/log 2>/dev/null; then
@@ -120,15 +125,9 @@ TLS=(--store-ca "$T/pki/ca.pem" --store-cert "$T/pki/host.pem" --store-key "$T/p
 CLUSTER=m1=https://10.99.0.11:2380,m2=https://10.99.0.12:2380,m3=https://10.99.0.13:2380
 etcd_start()	# MEMBER
 {
-	local m=$1 a=10.99.0.1$1 d=$T/pki
-	ip netns exec "${P}e" etcd --name "m$m" --data-dir "$T/etcd$m" \
-		--listen-client-urls "https://$a:2379" --advertise-client-urls "https://$a:2379" \
-		--listen-peer-urls "https://$a:2380" --initial-advertise-peer-urls "https://$a:2380" \
-		--initial-cluster "$CLUSTER" --initial-cluster-token "$P" \
-		--cert-file "$d/etcd.pem" --key-file "$d/etcd-key.pem" --client-cert-auth \
-		--trusted-ca-file "$d/ca.pem" --peer-cert-file "$d/etcd.pem" \
-		--peer-key-file "$d/etcd-key.pem" --peer-client-cert-auth \
-		--peer-trusted-ca-file "$d/ca.pem" >>"$T/etcd$m.log" 2>&1 &
+	local m=$1
+	etcd_member_argv "m$m" "10.99.0.1$m" "$T/etcd$m" "$CLUSTER" "$P" "$T/pki"
+	ip netns exec "${P}e" "${ETCD_ARGV[@]}" >>"$T/etcd$m.log" 2>&1 &
 	echo $! >"$T/etcd$m.pid"
 	disown $!	# killed on purpose: no "Killed" line from bash
 }
@@ -235,6 +234,27 @@ assert_match "status: the store is reachable" "store +https://10.99.0.11:2379.* 
 assert_match "peer ls: source and liveness columns" "SOURCE +ALIVE" "$(cli 1 peer ls)"
 assert_eq "a live host shows alive" "true" \
 	"$(cli 1 status --json | jq -r --arg n "$N2" '.peers[] | select(.name == $n) | .alive')"
+
+# ---- TLS: a client certificate of another CA is refused, and so is a store certificate that
+# --store-ca did not sign; each with an error that says so (etcdctl shows etcd refuses it too)
+mkdir -p "$T/other"
+bash "$HERE/../etcd_pki.sh" "$T/other" 10.99.0.11 10.99.0.12 10.99.0.13 >"$T/pki-other.log" 2>&1 ||
+	die "certificates of another CA" "$(tail -n 5 "$T/pki-other.log")"
+assert_fails "control: etcd refuses etcdctl with the other CA's client certificate" \
+	ip netns exec "${P}e" etcdctl --endpoints "$STORE" --cacert "$T/pki/ca.pem" \
+	--cert "$T/other/host.pem" --key "$T/other/host-key.pem" --command-timeout 3s get /wgnet/x
+assert_fails "host 4: init --store with a client certificate the store's CA did not sign" \
+	cli 4 init --store "$STORE" --store-ca "$T/pki/ca.pem" --store-cert "$T/other/host.pem" \
+	--store-key "$T/other/host-key.pem"
+assert_match "the error says the store refused the client certificate" \
+	"^wgnet: the store (refused this host's client certificate|closed the connection at TLS, without an answer: it most likely refuses this host's client certificate).*--store-cert must be signed by the CA the store trusts" \
+	"$ASSERT_OUT"
+assert_fails "host 4: init --store with a --store-ca that did not sign the store's certificate" \
+	cli 4 init --store "$STORE" --store-ca "$T/other/ca.pem" "${TLS[@]:2}"
+assert_match "the error says the store's certificate is not verified" \
+	"^wgnet: could not verify the store's certificate with --store-ca .*certificate problem" \
+	"$ASSERT_OUT"
+assert_eq "host 4 stays uninitialised after both" 0 "$(cli 4 status --json | jq -r .host.index)"
 
 # ---- --index of a held index: refused, naming the holder
 assert_fails "host 4: init --index $I2 (held)" cli 4 init --store "$STORE" "${TLS[@]}" --index "$I2"
@@ -421,3 +441,89 @@ assert_ok "host 1 sees the store reachable again" retry 10 sh -c \
 # ---- host rm: host 1 removes host 4
 assert_ok "host 1: wgnet host rm host4" cli 1 host rm host4
 assert_ok "host 4 left host 1's peers" retry 5 has_peers 1 ""
+
+# ---- what the removed host sees and does: it says so, publishes nothing of itself again (its
+# keeper would otherwise undo the rm), keeps its peers as they are (the store is not the data
+# path) and joins again with init --store
+removed_is()	# HOST true|false
+{
+	[ "$(cli "$1" status --json | jq -r .store.removed)" = "$2" ]
+}
+in_store()	# KEY: etcd has it
+{
+	[ -n "$(etcdctl_ get "$1" --print-value-only 2>/dev/null)" ]
+}
+assert_ok "host 4 knows it was removed" retry 5 removed_is 4 true
+assert_match "host 4: status says so and how to join again" \
+	"this host was removed from the store: wgnet init --store joins again" "$(cli 4 status)"
+assert_match "host 4 logged it" \
+	"this host's claim of index 4 is gone \(wgnet host rm\?\): not publishing" "$(cat "$T/h4/log")"
+# control: a record deleted by hand, its claim kept, is published again by its host
+etcdctl_ del "/wgnet/hosts/$I1" >/dev/null
+assert_ok "control: host 1 publishes its record again when it is deleted" \
+	retry 5 in_store "/wgnet/hosts/$I1"
+sleep 12	# more than the keeper's renewal period (10 s)
+assert_eq "host 4 published nothing of itself again (12 s later)" "" \
+	"$(etcdctl_ get --prefix --keys-only /wgnet/ | grep -E '/4$')"
+assert_eq "host 4 keeps its peers as they were" "$N1" "$(peer_names 4)"
+assert_eq "host 1 still has no host 4" "" "$(peer_names 1)"
+assert_ok "host 4: init --store joins again" cli 4 init --store "$STORE" "${TLS[@]}"
+assert_eq "host 4 gets its index back" 4 "$(cli 4 status --json | jq -r .host.index)"
+assert_ok "host 4 no longer says it was removed" retry 3 removed_is 4 false
+assert_ok "host 1 has host 4 again" retry 5 has_peers 1 host4
+
+# ---- an endpoint learnt from a handshake is kept: host 5 sits behind a NAT router (10.99.0.50)
+# and publishes two addresses that nobody can reach. Host 1 learns the router's address from
+# host 5's handshake and keeps it, also across a restart of its wgnetd (whose failover starts
+# afresh: 15 s without a new handshake must not put an advertised endpoint back)
+attach "${P}r5" 10.99.0.50
+ip netns add "${P}h5"
+ip -n "${P}h5" link set lo up
+ip -n "${P}r5" link add in0 type veth peer name eth0 netns "${P}h5"
+ip -n "${P}r5" addr add 10.98.0.1/24 dev in0
+ip -n "${P}r5" link set in0 up
+ip -n "${P}h5" addr add 10.98.0.5/24 dev eth0
+ip -n "${P}h5" addr add 10.96.0.5/24 dev eth0
+ip -n "${P}h5" link set eth0 up
+ip -n "${P}h5" route add default via 10.98.0.1
+ip netns exec "${P}r5" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "${P}r5" nft -f - <<'NFT' || die "host 5's NAT router"
+table ip wgstnat {
+	chain post {
+		type nat hook postrouting priority 100;
+		oifname "eth0" masquerade
+	}
+}
+NFT
+wgnetd_start 5
+assert_ok "host 5, behind NAT, joins" cli 5 init --store "$STORE" "${TLS[@]}"
+I5=$(cli 5 status --json | jq -r .host.index)
+N5=host$I5
+assert_eq "host 5 publishes its two addresses (unreachable from the LAN)" \
+	'["10.96.0.5:51820","10.98.0.5:51820"]' \
+	"$(etcdctl_ get "/wgnet/hosts/$I5" --print-value-only | jq -c '.endpoints | sort')"
+learnt()	# HOST PEER: the peer's endpoint once a handshake came through the NAT router
+{
+	cli "$1" status --json | jq -er --arg n "$2" '.peers[] | select(.name == $n and
+		.latest_handshake > 0 and (.endpoint | startswith("10.99.0.50:"))) | .endpoint'
+}
+if retry 15 learnt 1 "$N5"; then
+	pass "host 1 learnt host 5's endpoint from its handshake: $(learnt 1 "$N5")"
+else
+	fail "host 1 learnt host 5's endpoint from its handshake" \
+		"$(cli 1 status --json | jq -c --arg n "$N5" '.peers[] | select(.name == $n)')"
+fi
+sleep 2		# the handshake is then older than the restarted failover's start
+nlog=$(wc -l <"$T/h1/log")
+wgnetd_stop 1
+wgnetd_start 1
+moved=""
+for ((k = 1; k <= 18; k++)); do		# the failover period (15 s) and a margin
+	ep=$(cli 1 status --json | jq -r --arg n "$N5" '.peers[] | select(.name == $n) | .endpoint')
+	[[ "$ep" == 10.99.0.50:* ]] || moved+="after ${k} s: '$ep' "
+	sleep 1
+done
+assert_eq "host 1 kept host 5's learnt endpoint for 18 s after a restart of its wgnetd" "" \
+	"$moved"
+assert_eq "host 1 did not fail host 5 over to an advertised endpoint" "" \
+	"$(tail -n +"$((nlog + 1))" "$T/h1/log" | grep "peer $N5: no handshake")"
