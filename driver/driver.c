@@ -395,7 +395,8 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 		snprintf(from, sizeof(from), "wgnetd's --mtu (WGNET_MTU)");
 	else if (mtu_derive(d, &mtu, from, sizeof(from)) < 0) {
 		mtu = d->st.mtu ? d->st.mtu : DRIVER_DEFAULT_MTU;
-		snprintf(from, sizeof(from), "no route to the peers nor a default route: kept");
+		snprintf(from, sizeof(from), "no route to the peers nor a default route: kept; "
+			 "wgnet init --mtu N sets it");
 	}
 	old = d->st;
 	d->st.host_index = req->index;

@@ -208,12 +208,15 @@ out:
 	return ret;
 }
 
-/* An exit status that means failure, as -errno (2 is iptables' "parameter problem"). */
+/*
+ * An exit status that means failure, as -errno: 2 is iptables' "parameter problem", 4 its
+ * "resource problem", which is the xtables lock still held by another program after -w.
+ */
 static int status_errno(int status)
 {
 	if (status < 0)
 		return status;
-	return status == 0 ? 0 : status == 2 ? -EINVAL : -EIO;
+	return status == 0 ? 0 : status == 2 ? -EINVAL : status == 4 ? -EBUSY : -EIO;
 }
 
 /* iptables -w -t filter <op> DOCKER-USER [pos] <rule k> */
@@ -228,16 +231,19 @@ static int run_rule(const char *bin, const char *op, const char *pos, int k, con
 	return run(bin, args, n, NULL);
 }
 
-/* 0 with the chain's -S listing in out, -ENOENT without the chain (or binary), -errno. */
+/*
+ * 0 with the chain's -S listing in out, -ENOENT without the chain (exit status 1) or binary,
+ * else -errno: a held xtables lock is -EBUSY, never taken for a missing chain.
+ */
 static int list_chain(const char *bin, struct output *out)
 {
 	static const char *const args[] = { "-t", "filter", "-S", CHAIN };
 	int ret;
 
 	ret = run(bin, args, 4, out);
-	if (ret > 0)
+	if (ret == 1)
 		return -ENOENT;
-	return ret;
+	return status_errno(ret);
 }
 
 /* 1 if rule k is in the chain, 0 if not. */

@@ -11,7 +11,8 @@
 #define IPTABLES_COMMENT "wgnet"
 
 /* 0 when present (now or already), -ENOENT when DOCKER-USER does not exist (no dockerd yet,
- * or Docker's nftables backend), -errno when the binary fails. */
+ * or Docker's nftables backend), -EBUSY when another program held the xtables lock for the
+ * whole -w wait, -errno when the binary fails otherwise. */
 int iptables_docker_user_ensure(const char *iptables_bin, const char *wg_ifname);
 /* Removes every rule of ours; 0 also when the chain does not exist. */
 int iptables_docker_user_remove(const char *iptables_bin);

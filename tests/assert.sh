@@ -1,5 +1,5 @@
-# assert.sh: the assertions the integration and e2e libraries share (source it after defining
-# pass DESC and fail DESC [DETAIL...]).
+# assert.sh: the assertions and the retry loop the unit, integration and e2e libraries share
+# (source it after defining pass DESC and fail DESC [DETAIL...]).
 # shellcheck shell=bash
 
 # die DESC [DETAIL...]: a step the rest of the test depends on failed; cleanup runs from the trap
@@ -51,4 +51,16 @@ assert_fails()
 	else
 		pass "$desc"
 	fi
+}
+
+# retry SECONDS CMD...: run CMD (its output discarded) every 0.1 s until it succeeds; fails once
+# SECONDS have passed (a whole number, timed in milliseconds)
+retry()
+{
+	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $(($(date +%s%N) / 1000000)) -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
 }

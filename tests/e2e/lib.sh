@@ -84,17 +84,6 @@ fail()
 
 . "$(dirname "${BASH_SOURCE[0]}")/../assert.sh"
 
-# retry SECONDS CMD...: run CMD every 0.2 s until it succeeds or SECONDS pass
-retry()
-{
-	local deadline=$(($(date +%s) + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$deadline" ] && return 1
-		sleep 0.2
-	done
-}
-
 # e2e_finish: the summary line; the exit status says whether everything passed
 e2e_finish()
 {

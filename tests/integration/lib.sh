@@ -154,17 +154,6 @@ assert_fast()
 	fi
 }
 
-# retry SECONDS CMD...: run CMD every 0.1 s until it succeeds or SECONDS pass
-retry()
-{
-	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $(($(date +%s%N) / 1000000)) -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
-
 it_finish()
 {
 	IT_FINISHED=1

@@ -8,10 +8,8 @@
 # file of an interrupted save is left.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/verbs.sh"
 
-OPTS='{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}'
-PORTS='{"com.docker.network.endpoint.exposedports":[{"Proto":6,"Port":80}],"com.docker.network.portmap":[{"Proto":6,"IP":"","Port":80,"HostIP":"","HostPort":8080,"HostPortEnd":8080}]}'
-GW_OPTS='{"RequestAddressType":"com.docker.network.gateway"}'
 TRACER=""
 
 traced()	# wgnetd is being traced
@@ -67,29 +65,7 @@ assert_ok "wgnet init --index 3" cli init --index 3
 kernel_settle wgnet0
 K_INIT=$(kernel_snapshot wgnet0)
 
-killed RequestPool IpamDriver.RequestPool \
-	'{"AddressSpace":"wgnet-local","Pool":"10.210.0.0/16","SubPool":"","Options":{},"V6":false}'
-POOLID=$(jq -r .PoolID <<<"$BODY")
-killed "gateway RequestAddress" IpamDriver.RequestAddress \
-	"{\"PoolID\":\"$POOLID\",\"Address\":\"\",\"Options\":$GW_OPTS}"
-NET=$(rand_id)
-killed CreateNetwork NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NET\",\"Options\":{\"com.docker.network.enable_ipv6\":false,\"com.docker.network.generic\":{}},\"IPv4Data\":[{\"AddressSpace\":\"wgnet-local\",\"Gateway\":\"10.210.3.1/24\",\"Pool\":\"10.210.3.0/24\"}],\"IPv6Data\":[]}"
-killed RequestAddress IpamDriver.RequestAddress \
-	"{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.7\",\"Options\":null}"
-EP=$(rand_id)
-IDS="\"NetworkID\":\"$NET\",\"EndpointID\":\"$EP\""
-killed CreateEndpoint NetworkDriver.CreateEndpoint "{$IDS,\"Interface\":{\"Address\":\"10.210.3.7/24\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
-killed Join NetworkDriver.Join "{$IDS,\"SandboxKey\":\"/var/run/docker/netns/0123456789ab\",\"Options\":$OPTS}"
-killed ProgramExternalConnectivity NetworkDriver.ProgramExternalConnectivity "{$IDS,\"Options\":$PORTS}"
-killed RevokeExternalConnectivity NetworkDriver.RevokeExternalConnectivity "{$IDS}"
-killed Leave NetworkDriver.Leave "{$IDS}"
-killed DeleteEndpoint NetworkDriver.DeleteEndpoint "{$IDS}"
-killed ReleaseAddress IpamDriver.ReleaseAddress "{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.7\"}"
-killed DeleteNetwork NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NET\"}"
-api IpamDriver.RequestPool \
-	'{"AddressSpace":"wgnet-local","Pool":"10.211.0.0/16","SubPool":"","Options":{},"V6":false}'
-assert_status "RequestPool of a pool never used" 200
-killed ReleasePool IpamDriver.ReleasePool "{\"PoolID\":\"$(jq -r .PoolID <<<"$BODY")\"}"
+each_verb killed
 
 # nothing leaked: links, routes, table, files
 wgnetd_stop KILL

@@ -8,10 +8,8 @@
 #    by an older wgnet) does not break `wgnet status` or `wgnet peer ls`.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/verbs.sh"
 
-OPTS='{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}'
-PORTS='{"com.docker.network.endpoint.exposedports":[{"Proto":6,"Port":80}],"com.docker.network.portmap":[{"Proto":6,"IP":"","Port":80,"HostIP":"","HostPort":8080,"HostPortEnd":8080}]}'
-GW_OPTS='{"RequestAddressType":"com.docker.network.gateway"}'
 FILL=$IT_STATE_DIR/fill
 
 must()		# DESC: the last api call must have been answered 200
@@ -117,6 +115,41 @@ full_cli()
 	assert_saved "$desc" "$s0"
 }
 
+# between_verbs VERB: the steps of this test between two verbs of each_verb
+between_verbs()
+{
+	case $1 in
+	Join)
+		restart_same "network, endpoint, joined"
+		;;
+	RevokeExternalConnectivity)
+		api NetworkDriver.ProgramExternalConnectivity "{$IDS,\"Options\":$PORTS}"
+		must "ProgramExternalConnectivity again"
+		;;
+	Leave)
+		api NetworkDriver.ProgramExternalConnectivity "{$IDS,\"Options\":$PORTS}"
+		must "ProgramExternalConnectivity once more"
+		;;
+	DeleteEndpoint)
+		restart_same "endpoint deleted"
+		;;
+	ReleaseAddress)	# an endpoint left behind (a forced cleanup): it goes with its network
+		EP2=$(rand_id)
+		api IpamDriver.RequestAddress \
+			"{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.8\",\"Options\":null}"
+		must "RequestAddress 2"
+		api NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$EP2\",\"Interface\":{\"Address\":\"10.210.3.8/24\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
+		must "CreateEndpoint 2"
+		;;
+	DeleteNetwork)
+		restart_same "network deleted"
+		assert_fails "DeleteNetwork saved: the bridge stays gone" link_exists "wgb${NET:0:10}"
+		assert_fails "DeleteNetwork saved: the forgotten endpoint's veth stays gone" \
+			link_exists "wgv${EP2:0:11}"
+		;;
+	esac
+}
+
 it_setup
 # the state directory on a tmpfs of its own, which the test fills up: mounted before wgnetd
 # starts (its private mount namespace is a copy of ours); unmounted at exit before cleanup
@@ -147,45 +180,7 @@ assert_match "peer ls shows the peer" "^h7 +7 " "$(cli peer ls 2>&1)"
 assert_ok "peer rm of it" cli peer rm h7
 
 # ---- a full disk during each verb (point 13)
-full RequestPool IpamDriver.RequestPool \
-	'{"AddressSpace":"wgnet-local","Pool":"10.210.0.0/16","SubPool":"","Options":{},"V6":false}'
-POOLID=$(jq -r .PoolID <<<"$BODY")
-full "gateway RequestAddress" IpamDriver.RequestAddress \
-	"{\"PoolID\":\"$POOLID\",\"Address\":\"\",\"Options\":$GW_OPTS}"
-NET=$(rand_id)
-full CreateNetwork NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NET\",\"Options\":{\"com.docker.network.enable_ipv6\":false,\"com.docker.network.generic\":{}},\"IPv4Data\":[{\"AddressSpace\":\"wgnet-local\",\"Gateway\":\"10.210.3.1/24\",\"Pool\":\"10.210.3.0/24\"}],\"IPv6Data\":[]}"
-full RequestAddress IpamDriver.RequestAddress \
-	"{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.7\",\"Options\":null}"
-EP=$(rand_id)
-IDS="\"NetworkID\":\"$NET\",\"EndpointID\":\"$EP\""
-full CreateEndpoint NetworkDriver.CreateEndpoint "{$IDS,\"Interface\":{\"Address\":\"10.210.3.7/24\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
-full Join NetworkDriver.Join "{$IDS,\"SandboxKey\":\"/var/run/docker/netns/0123456789ab\",\"Options\":$OPTS}"
-restart_same "network, endpoint, joined"
-full ProgramExternalConnectivity NetworkDriver.ProgramExternalConnectivity "{$IDS,\"Options\":$PORTS}"
-full RevokeExternalConnectivity NetworkDriver.RevokeExternalConnectivity "{$IDS}"
-api NetworkDriver.ProgramExternalConnectivity "{$IDS,\"Options\":$PORTS}"
-must "ProgramExternalConnectivity again"
-full Leave NetworkDriver.Leave "{$IDS}"
-api NetworkDriver.ProgramExternalConnectivity "{$IDS,\"Options\":$PORTS}"
-must "ProgramExternalConnectivity once more"
-full DeleteEndpoint NetworkDriver.DeleteEndpoint "{$IDS}"
-restart_same "endpoint deleted"
-full ReleaseAddress IpamDriver.ReleaseAddress "{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.7\"}"
-# an endpoint left behind (a forced cleanup): it goes with its network
-EP2=$(rand_id)
-api IpamDriver.RequestAddress "{\"PoolID\":\"$POOLID\",\"Address\":\"10.210.3.8\",\"Options\":null}"
-must "RequestAddress 2"
-api NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$EP2\",\"Interface\":{\"Address\":\"10.210.3.8/24\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
-must "CreateEndpoint 2"
-full DeleteNetwork NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NET\"}"
-restart_same "network deleted"
-assert_fails "DeleteNetwork saved: the bridge stays gone" link_exists "wgb${NET:0:10}"
-assert_fails "DeleteNetwork saved: the forgotten endpoint's veth stays gone" \
-	link_exists "wgv${EP2:0:11}"
-api IpamDriver.RequestPool \
-	'{"AddressSpace":"wgnet-local","Pool":"10.211.0.0/16","SubPool":"","Options":{},"V6":false}'
-must "RequestPool 2"
-full ReleasePool IpamDriver.ReleasePool "{\"PoolID\":\"$(jq -r .PoolID <<<"$BODY")\"}"
+each_verb full between_verbs
 K2=$(head -c32 /dev/urandom | base64)
 full_cli "peer add" peer add "wgnet-join v1 index=8 key=$K2 endpoint=198.51.100.8:51820 name=h8"
 full_cli "peer rm" peer rm h8

@@ -11,13 +11,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "netlink/iptables.h"
 
 #define IPT "iptables"
+#define IPT_LEGACY "iptables-legacy"	/* the variant that takes the xtables lock */
 
 #define R_IN "-A DOCKER-USER -i wgb+ -m comment --comment wgnet -j ACCEPT\n"
 #define R_EST                                                                                    \
@@ -128,6 +131,44 @@ static void test_repair_and_duplicates(void **state)
 	assert_listing("-N DOCKER-USER\n" R_QUOTED);
 }
 
+/* The xtables lock, at a path of its own (XTABLES_LOCKFILE), held for the test. */
+static char lock_path[] = "/tmp/wgnet-it-xtables.XXXXXX";
+static int lock_fd = -1;
+
+static int setup_lock(void **state)
+{
+	(void)state;
+	lock_fd = mkstemp(lock_path);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
+		return -1;
+	return setenv("XTABLES_LOCKFILE", lock_path, 1);
+}
+
+/* Also called by main: cmocka 1.1 skips a teardown when its test failed. */
+static int teardown_lock(void **state)
+{
+	(void)state;
+	unsetenv("XTABLES_LOCKFILE");
+	if (lock_fd >= 0) {
+		close(lock_fd);
+		unlink(lock_path);
+		lock_fd = -1;
+	}
+	return 0;
+}
+
+/* A lock held past -w is an error, never read as "no chain" (there is none here). */
+static void test_lock_held(void **state)
+{
+	(void)state;
+	assert_int_equal(iptables_docker_user_ensure(IPT_LEGACY, NULL), -EBUSY);
+	assert_int_equal(iptables_docker_user_present(IPT_LEGACY, NULL), -EBUSY);
+	assert_int_equal(iptables_docker_user_remove(IPT_LEGACY), -EBUSY);
+	assert_int_equal(flock(lock_fd, LOCK_UN), 0);
+	assert_int_equal(iptables_docker_user_ensure(IPT_LEGACY, NULL), -ENOENT);
+	assert_int_equal(iptables_docker_user_present(IPT_LEGACY, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,11 +176,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ensure_remove, setup_chain, teardown_chain),
 		cmocka_unit_test_setup_teardown(test_repair_and_duplicates, setup_chain,
 						teardown_chain),
+		cmocka_unit_test_setup_teardown(test_lock_held, setup_lock, teardown_lock),
 	};
+	int ret;
 
 	if (unshare(CLONE_NEWNET) < 0) {
 		perror("unshare(CLONE_NEWNET) (needs root)");
 		return 1;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	ret = cmocka_run_group_tests(tests, NULL, NULL);
+	teardown_lock(NULL);
+	return ret;
 }

@@ -6,7 +6,7 @@
 # with no IP fragment on the underlay (IpFragCreates + IpReasmReqds of both namespaces). At MTU
 # 9000 (jumbo), init again: 8920 from the route towards the peer, the network made before
 # keeps 1320 and init names it, a new network takes 8920, full-size packets again unfragmented.
-# --mtu still wins.
+# --mtu still wins; with no peer and no default route the MTU is kept and init names --mtu.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -147,4 +147,14 @@ assert_match "init takes wgnetd's --mtu over the uplink's" "mtu 1360 \\(wgnetd's
 assert_eq "wgnet0's MTU: wgnetd's --mtu" 1360 "$(wg_mtu)"
 init_ok "wgnet init --index 3 --mtu 1380 with wgnetd --mtu 1360" --index 3 --mtu 1380
 assert_match "init's --mtu still wins" 'mtu 1380 \(--mtu\)' "$INIT_OUT"
+
+# nothing to derive it from (no peer, no default route): the MTU is kept and --mtu named
+wgnetd_stop
+wgnetd_start
+assert_ok "peer rm peer4" cli peer rm peer4
+ns ip route del default
+init_ok "wgnet init --index 3 with no route to derive the MTU from" --index 3
+assert_match "init keeps the MTU and points to --mtu" \
+	'mtu 1380 \(no route to the peers nor a default route: kept; wgnet init --mtu N sets it\)' \
+	"$INIT_OUT"
 it_finish

@@ -41,17 +41,6 @@ fail()
 . "$HERE/../reap.sh"
 . "$HERE/../etcd.sh"
 
-retry()		# SECONDS CMD...: every 0.1 s until it succeeds
-{
-	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ $(($(date +%s%N) / 1000000)) -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
-
-
 cleanup()
 {
 	local n p
