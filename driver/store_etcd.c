@@ -2,6 +2,7 @@
 /* etcd v3 through its JSON gateway, with libcurl: see store_etcd.h. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,11 +213,54 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static CURL *handle_new(const struct etcd *c, size_t member, const char *path,
+/*
+ * One easy handle per thread for the short requests, kept between them: its connection to the
+ * member stays open, so a request costs one round trip instead of a TCP and a TLS handshake
+ * with client certificates (four of them per join, one per renewal). A thread, not a share:
+ * libcurl cannot share a connection cache between threads. Freed when the thread ends.
+ */
+static pthread_key_t cached_key;
+static bool cached_ok;
+static pthread_once_t cached_once = PTHREAD_ONCE_INIT;
+
+static void cached_free(void *h)
+{
+	curl_easy_cleanup(h);
+}
+
+static void cached_key_make(void)
+{
+	cached_ok = pthread_key_create(&cached_key, cached_free) == 0;
+}
+
+/* The thread's handle, reset (its connections kept), or a new one; *cached says which. */
+static CURL *handle_take(bool *cached)
+{
+	CURL *h;
+
+	pthread_once(&cached_once, cached_key_make);
+	h = cached_ok ? pthread_getspecific(cached_key) : NULL;
+	*cached = h != NULL;
+	if (h) {
+		curl_easy_reset(h);
+		return h;
+	}
+	h = curl_easy_init();
+	if (h && cached_ok && pthread_setspecific(cached_key, h) == 0)
+		*cached = true;
+	return h;
+}
+
+static void handle_give_back(CURL *h, bool cached)
+{
+	if (!cached)
+		curl_easy_cleanup(h);
+}
+
+static CURL *handle_new(CURL *h, const struct etcd *c, size_t member, const char *path,
 			const char *payload, struct curl_slist **hdrs)
 {
 	char url[ETCD_URL_MAX + 64];
-	CURL *h = curl_easy_init();
 
 	if (!h)
 		return NULL;
@@ -307,7 +351,8 @@ static int request(struct etcd *c, const char *path, json_t *req, json_t **reply
 		size_t m = (start + t) % c->nurls;
 		struct curl_slist *hdrs = NULL;
 		struct body b = { 0 };
-		CURL *h = handle_new(c, m, path, payload, &hdrs);
+		bool cached;
+		CURL *h = handle_new(handle_take(&cached), c, m, path, payload, &hdrs);
 		char detail[CURL_ERROR_SIZE] = "";
 		CURLcode res;
 		long code = 0;
@@ -322,7 +367,9 @@ static int request(struct etcd *c, const char *path, json_t *req, json_t **reply
 		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
 		res = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-		curl_easy_cleanup(h);
+		/* the kept handle must not point at this stack once it returns */
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+		handle_give_back(h, cached);
 		curl_slist_free_all(hdrs);
 		if (res != CURLE_OK) {
 			bool sure;
@@ -643,7 +690,8 @@ int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_wa
 	free(end);
 	payload = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
-	h = payload ? handle_new(c, m, "/v3/watch", payload, &hdrs) : NULL;
+	/* its own handle: the stream holds the connection as long as it lasts */
+	h = payload ? handle_new(curl_easy_init(), c, m, "/v3/watch", payload, &hdrs) : NULL;
 	if (!h) {
 		free(payload);
 		return errbuf_set(e, -ENOMEM, "out of memory");
