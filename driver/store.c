@@ -709,6 +709,15 @@ static int endpoint_numeric(const char *ep, struct sockaddr_storage *out)
 	return 0;
 }
 
+/* Does any record name several endpoints? Else there is nothing to fail over to. */
+static bool failover_possible(const struct store *s)
+{
+	for (size_t i = 0; i < s->nhosts; i++)
+		if (s->hosts[i].has_record && s->hosts[i].rec.nendpoints >= 2)
+			return true;
+	return false;
+}
+
 /*
  * A store peer with several endpoints and no handshake within STORE_FAILOVER_SECONDS of
  * trying one is tried at the next; once a handshake came, the device keeps what it learnt.
@@ -720,7 +729,9 @@ static void failover_tick(struct driver *d)
 	struct wg_device have = { 0 };
 	time_t now = time(NULL);
 
-	if (!d->wg_ready || d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) < 0)
+	/* the device is read only when needed: once a second on every host, under the lock */
+	if (!d->wg_ready || !failover_possible(s) ||
+	    d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) < 0)
 		return;
 	for (size_t i = 0; i < have.npeers; i++) {
 		const struct wg_peer *wp = &have.peers[i];
@@ -791,12 +802,13 @@ static void threads_stop(struct store *s)
 	s->running = false;
 }
 
-static void threads_start(struct driver *d)
+/* publish: the record goes to the store at the keeper's first tick (it may be stale there) */
+static void threads_start(struct driver *d, bool publish)
 {
 	struct store *s = d->store;
 
 	atomic_store(&s->stop, false);
-	s->publish = true;
+	s->publish = publish;
 	if (pthread_create(&s->watcher, NULL, watcher_main, d) != 0) {
 		log_error("store: could not start the watch thread");
 		return;
@@ -824,7 +836,7 @@ int store_new(struct driver *d, const char *state_dir, struct errbuf *e)
 	if (ret < 0)
 		return ret;
 	if ((s->configured || s->leave_pending) && d->st.host_index)
-		threads_start(d);
+		threads_start(d, true);
 	return 0;
 }
 
@@ -950,7 +962,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 		/* nothing published: the claim alone is harmless, init again */
 		pthread_mutex_lock(&d->lock);
 		if (s->configured || s->leave_pending)
-			threads_start(d);	/* the store we had goes on */
+			threads_start(d, true);	/* the store we had goes on */
 		pthread_mutex_unlock(&d->lock);
 		return ret;
 	}
@@ -973,7 +985,8 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 	if (file_save(s, e) < 0)
 		ret = ret < 0 ? ret : -EIO;
 	pthread_mutex_unlock(&d->lock);
-	threads_start(d);
+	/* published just now: again only if that failed (another put is an event on every host) */
+	threads_start(d, ret < 0 || gone);
 	if (ret == 0 && gone)
 		ret = errbuf_set(e, -EBUSY, "index %u was removed from the store meanwhile: run "
 				 "wgnet init again", r.index);
