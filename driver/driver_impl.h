@@ -113,6 +113,10 @@ int driver_commit(struct driver *d, struct state *next, struct errbuf *e);
 /* Firewall (driver/firewall.c): rebuild `inet wgnet` from the state (delete it when the
  * state has no network and no mesh); d->firewall_failed says how the last one went. */
 int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e);
+/* A container port (ep's veth, ep's address) added to or removed from the anti-spoofing set
+ * alone; the whole rebuild of st when that cannot be done. */
+int firewall_port(struct driver *d, const struct state *st, const struct state_endpoint *ep,
+		  bool add, struct errbuf *e);
 /* DOCKER-USER accepts: ensured while networks exist, removed when the last one goes. Lock
  * held; the work is handed to a thread (started by firewall_docker_user_start), so this never
  * waits on iptables. */

@@ -131,10 +131,10 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 				  struct endpoint_create_reply *reply, struct errbuf *e)
 {
 	char idb[13], idb2[13], slice_s[CIDR_STR_MAX];
-	struct state_endpoint *ep, *other;
+	struct state_endpoint *ep, *other, gone;
 	struct state_pool *p;
 	struct cidr a;
-	bool created, added = false;
+	bool created, added = false, fw = false;
 	int ret;
 
 	p = driver_pool_by_network(d, req->network_id);
@@ -214,7 +214,8 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 	if (ret < 0)
 		goto undo_state;
 	/* its port's source check (table bridge wgnet) before the container can send */
-	ret = firewall_apply(d, &d->st, e);
+	fw = true;
+	ret = firewall_port(d, &d->st, ep, true, e);
 	if (ret == 0)
 		ret = driver_save(d, e);
 	if (ret < 0) {
@@ -227,8 +228,11 @@ undo_state:
 	reply->mac[0] = 0;
 	if (added)
 		addr_set_del(&p->addrs, a.addr);
+	gone = d->st.endpoints[d->st.nendpoints - 1];	/* its veth name and address */
+	gone.ports = NULL;				/* freed with it */
 	state_endpoint_remove(&d->st, d->st.nendpoints - 1);
-	firewall_apply(d, &d->st, NULL);
+	if (fw)
+		firewall_port(d, &d->st, &gone, false, NULL);
 	return ret;
 }
 
@@ -289,13 +293,15 @@ static int endpoint_release(struct driver *d, struct state_endpoint *ep, bool le
 			return ret;
 		}
 	} else if (remove) {
-		/* its anti-spoofing rule only: a failure leaves a rule for a veth that goes */
-		firewall_apply(d, &next, NULL);
+		/* its anti-spoofing element only: a failure leaves one for a veth that goes */
+		firewall_port(d, &next, &gone, false, NULL);
 	}
 	ret = driver_commit(d, &next, e);
 	if (ret < 0) {
-		if (had_ports || remove)
+		if (had_ports)
 			firewall_apply(d, &d->st, NULL);
+		else if (remove)
+			firewall_port(d, &d->st, &gone, true, NULL);
 		return ret;
 	}
 	gone.ports = NULL;	/* freed with the old state */

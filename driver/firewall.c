@@ -202,6 +202,29 @@ int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 	return ret;
 }
 
+/*
+ * One container port's source check, added or removed in place (an element of `bridge
+ * wgnet`'s set, both tables otherwise untouched): every docker run and rm otherwise rebuilt
+ * them whole. Whenever the in-place change cannot be made (the last rebuild failed, the table
+ * is not there), the whole table is rebuilt from st, which already says what should be.
+ */
+int firewall_port(struct driver *d, const struct state *st, const struct state_endpoint *ep,
+		  bool add, struct errbuf *e)
+{
+	struct nft_ctr_port cp = { .addr = ep->addr };
+	int ret;
+
+	names_veth_host(ep->id, cp.ifname);
+	if (!d->firewall_failed) {
+		ret = nft_port_update(&cp, add);
+		if (ret == 0)
+			return 0;
+		log_debug("could not %s %s in table bridge %s in place (%s): rebuilding it",
+			  add ? "add" : "remove", cp.ifname, NFT_TABLE_NAME, strerror(-ret));
+	}
+	return firewall_apply(d, st, e);
+}
+
 /* The iptables part, without the lock; 0 or a time of the check for docker_user_checked. */
 static time_t docker_user_apply(const char *iptables, bool want, const char *wg_ifname)
 {

@@ -31,7 +31,13 @@
 #define SET_POOLS_ID 1
 #define SET_SLICES "local_slices"
 #define SET_SLICES_ID 2
+#define SET_PORTS "ports"		/* table bridge wgnet: iifname . ip saddr of each port */
+#define SET_PORTS_ID 3
+#define PORTS_PREFIX "wgv*"		/* the container ports the set speaks for */
 #define TYPE_IPADDR 7			/* nftables' ipv4_addr datatype, for `nft list` */
+#define TYPE_IFNAME 41			/* nftables' ifname datatype */
+#define TYPE_BITS 6			/* a concatenation's type: one TYPE_BITS field each */
+#define PORT_KEY_LEN (IFNAMSIZ + sizeof(uint32_t))
 #define ELEMS_PER_MSG 64		/* keeps every message far below MSG_MAX */
 #define MSG_MAX 32768			/* room past the batch limit for the one message over it */
 #define RECV_BUF 8192
@@ -155,7 +161,8 @@ out:
 		nftnl_chain_free(c);
 }
 
-static struct nftnl_set *set_new(const char *name, uint32_t id)
+/* id 0: the set is named only (it exists already, outside this batch) */
+static struct nftnl_set *set_new(const char *name, uint32_t id, uint16_t family)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
@@ -166,8 +173,9 @@ static struct nftnl_set *set_new(const char *name, uint32_t id)
 		nftnl_set_free(s);
 		return NULL;
 	}
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, family);
+	if (id)
+		nftnl_set_set_u32(s, NFTNL_SET_ID, id);
 	return s;
 }
 
@@ -194,7 +202,7 @@ static void batch_put_elems(struct batch *b, const char *name, uint32_t id,
 	size_t i = 0, count;
 
 	while (!b->err && i < n) {
-		s = set_new(name, id);
+		s = set_new(name, id, b->family);
 		if (!s) {
 			b->err = -ENOMEM;
 			break;
@@ -225,7 +233,7 @@ static void batch_put_set(struct batch *b, const char *name, uint32_t id,
 
 	if (b->err)
 		return;
-	s = set_new(name, id);
+	s = set_new(name, id, b->family);
 	if (!s) {
 		b->err = -ENOMEM;
 		return;
@@ -323,15 +331,20 @@ static struct nftnl_expr *expr_new(struct rule *rl, const char *name)
 	return e;
 }
 
-static void put_meta(struct rule *rl, uint32_t key)
+static void put_meta_reg(struct rule *rl, uint32_t key, uint32_t reg)
 {
 	struct nftnl_expr *e = expr_new(rl, "meta");
 
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, reg);
 	nftnl_rule_add_expr(rl->r, e);
+}
+
+static void put_meta(struct rule *rl, uint32_t key)
+{
+	put_meta_reg(rl, key, NFT_REG_1);
 }
 
 static void put_cmp(struct rule *rl, uint32_t op, const void *data, uint32_t len)
@@ -361,17 +374,23 @@ static void put_ifname(struct rule *rl, uint32_t key, uint32_t op, const char *n
 	put_cmp(rl, op, buf, sizeof(buf));
 }
 
-static void put_payload(struct rule *rl, uint32_t base, uint32_t offset, uint32_t len)
+static void put_payload_reg(struct rule *rl, uint32_t base, uint32_t offset, uint32_t len,
+			    uint32_t reg)
 {
 	struct nftnl_expr *e = expr_new(rl, "payload");
 
 	if (!e)
 		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
 	nftnl_rule_add_expr(rl->r, e);
+}
+
+static void put_payload(struct rule *rl, uint32_t base, uint32_t offset, uint32_t len)
+{
+	put_payload_reg(rl, base, offset, len, NFT_REG_1);
 }
 
 static void put_bitwise(struct rule *rl, const void *mask, uint32_t len)
@@ -780,28 +799,104 @@ static void batch_put_nat(struct batch *b, const struct nft_policy *p)
 	batch_put_rules(b, "output", p->ndnats, nat_dnat, p);
 }
 
+/* A port's key in SET_PORTS: its name zero-padded to IFNAMSIZ (as meta iifname loads it),
+ * then its address. */
+static void port_key(const struct nft_ctr_port *cp, uint8_t key[PORT_KEY_LEN])
+{
+	uint32_t addr = htonl(cp->addr);
+
+	memset(key, 0, PORT_KEY_LEN);
+	memcpy(key, cp->ifname, strnlen(cp->ifname, IFNAMSIZ - 1));
+	memcpy(key + IFNAMSIZ, &addr, sizeof(addr));
+}
+
+/* NEWSETELEM or DELSETELEM of these ports in SET_PORTS, ELEMS_PER_MSG a message. */
+static void batch_put_ports(struct batch *b, uint16_t type, uint32_t set_id,
+			    const struct nft_ctr_port *ports, size_t n)
+{
+	uint8_t key[PORT_KEY_LEN];
+	struct nftnl_set_elem *e;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+	size_t i = 0;
+
+	while (!b->err && i < n) {
+		s = set_new(SET_PORTS, set_id, NFPROTO_BRIDGE);
+		if (!s) {
+			b->err = -ENOMEM;
+			break;
+		}
+		for (size_t count = 0; i < n && count < ELEMS_PER_MSG; i++, count++) {
+			e = nftnl_set_elem_alloc();
+			if (!e) {
+				b->err = -ENOMEM;
+				break;
+			}
+			port_key(&ports[i], key);
+			nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+			nftnl_set_elem_add(s, e);
+		}
+		if (!b->err) {
+			nlh = batch_hdr(b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+			nftnl_set_elems_nlmsg_build_payload(nlh, s);
+			batch_next(b);
+		}
+		nftnl_set_free(s);
+	}
+}
+
 /*
  * `bridge wgnet`: the bridge port a frame came in by is known only here, not in the inet
- * table, which sees the bridge. Per container port: iifname "wgv..." meta protocol ip
- * ip saddr != <its address> drop. CAP_NET_RAW (Docker's default) forges any source, the
- * MAC too; the port it cannot choose.
+ * table, which sees the bridge. One rule whatever the number of containers: iifname "wgv*"
+ * meta protocol ip iifname . ip saddr != @ports drop. CAP_NET_RAW (Docker's default) forges
+ * any source, the MAC too; the port it cannot choose. A port missing from the set sends no
+ * IPv4 at all, and containers come and go as elements (nft_port_update), not as rules.
  */
 static void batch_put_bridge_table(struct batch *b, const struct nft_policy *p)
 {
 	uint16_t ip = htons(0x0800);	/* ETH_P_IP */
+	struct nftnl_expr *e;
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
 	struct rule rl;
 
 	b->family = NFPROTO_BRIDGE;
 	batch_put_table(b, NFT_MSG_NEWTABLE);
 	batch_put_table(b, NFT_MSG_DELTABLE);
 	batch_put_table(b, NFT_MSG_NEWTABLE);
+	if (!b->err) {
+		s = set_new(SET_PORTS, SET_PORTS_ID, NFPROTO_BRIDGE);
+		if (!s) {
+			b->err = -ENOMEM;
+		} else {
+			nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE,
+					  TYPE_IFNAME << TYPE_BITS | TYPE_IPADDR);
+			nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, PORT_KEY_LEN);
+			nlh = batch_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+			nftnl_set_nlmsg_build_payload(nlh, s);
+			nftnl_set_free(s);
+			batch_next(b);
+		}
+	}
+	batch_put_ports(b, NFT_MSG_NEWSETELEM, SET_PORTS_ID, p->ports, p->nports);
 	batch_put_chain(b, "prerouting", "filter", BR_PRE_ROUTING, -300);
-	for (size_t i = 0; i < p->nports && !b->err; i++) {
+	if (!b->err) {
 		rule_init_family(&rl, "prerouting", NFPROTO_BRIDGE);
-		put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_EQ, p->ports[i].ifname);
+		put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_EQ, PORTS_PREFIX);
 		put_meta(&rl, NFT_META_PROTOCOL);
 		put_cmp(&rl, NFT_CMP_EQ, &ip, sizeof(ip));
-		put_ip_prefix_op(&rl, IP_SADDR, p->ports[i].addr, 32, NFT_CMP_NEQ);
+		/* the key: the name in registers 00-03, the address in 04 */
+		put_meta_reg(&rl, NFT_META_IIFNAME, NFT_REG32_00);
+		put_payload_reg(&rl, NFT_PAYLOAD_NETWORK_HEADER, IP_SADDR, sizeof(uint32_t),
+				NFT_REG32_04);
+		e = expr_new(&rl, "lookup");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG32_00);
+			nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, SET_PORTS);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, SET_PORTS_ID);
+			nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+			nftnl_rule_add_expr(rl.r, e);
+		}
 		put_verdict(&rl, NF_DROP);
 		batch_put_rule(b, &rl);
 	}
@@ -983,6 +1078,25 @@ out:
 	batch_release(&b);
 	free(pools);
 	free(slices);
+	return ret;
+}
+
+int nft_port_update(const struct nft_ctr_port *port, bool add)
+{
+	struct batch b;
+	int ret;
+
+	if (!port->ifname[0] || strnlen(port->ifname, IFNAMSIZ) == IFNAMSIZ)
+		return -EINVAL;
+	ret = batch_init(&b, 4096);
+	if (ret < 0)
+		goto out;
+	b.family = NFPROTO_BRIDGE;
+	batch_put_ports(&b, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM, 0, port, 1);
+	batch_finish(&b);
+	ret = b.err ? b.err : batch_commit(&b);
+out:
+	batch_release(&b);
 	return ret;
 }
 

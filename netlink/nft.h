@@ -69,6 +69,9 @@ struct nft_policy {
 /* Replace (or create) the table, and `bridge wgnet` beside it, with exactly this policy,
  * atomically. */
 int nft_apply(const struct nft_policy *p);
+/* One container port added to or removed from `bridge wgnet`'s set, the rest of both tables
+ * left alone: -ENOENT when the table, its set or (removing) the element is not there. */
+int nft_port_update(const struct nft_ctr_port *port, bool add);
 /* Delete both tables; 0 if they were not there. */
 int nft_delete(void);
 /* 1 if the table exists, 0 if not, -errno on failure. */

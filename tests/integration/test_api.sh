@@ -51,6 +51,15 @@ slices_in_set()
 			else tostring end'
 }
 
+# port_check VETH ADDRESS: the element of set bridge wgnet ports, then the rules of that table
+port_check()
+{
+	local e
+	e=$(ns nft list set bridge wgnet ports 2>/dev/null | grep -cF "\"$1\" . $2")
+	echo "${e:-0} $(ns nft -j list table bridge wgnet 2>/dev/null |
+		jq '[.nftables[] | select(.rule)] | length')"
+}
+
 # endpoint_up N EPID ADDRESS: RequestAddress, CreateEndpoint, Join, Program, OperInfo x2,
 # each checked, then the veth pair in the kernel
 endpoint_up()
@@ -71,6 +80,8 @@ endpoint_up()
 	assert_eq "ep$n: $veth is on $BR" "$BR" "$(jq -r '.master // empty' <<<"$j")"
 	assert_eq "ep$n: $veth MTU" 1420 "$(jq -r '.mtu // empty' <<<"$j")"
 	assert_eq "ep$n: $veth is up" true "$(jq -r '(.flags // []) | index("UP") != null' <<<"$j")"
+	assert_eq "ep$n: $veth . $addr in set bridge wgnet ports, still one rule" "1 1" \
+		"$(port_check "$veth" "$addr")"
 	j=$(link_json "$ctr")
 	assert_eq "ep$n: peer $ctr exists (a veth)" veth "$(jq -r '.linkinfo.info_kind // empty' <<<"$j")"
 	assert_eq "ep$n: $ctr MTU" 1420 "$(jq -r '.mtu // empty' <<<"$j")"
@@ -99,6 +110,8 @@ endpoint_down()
 	assert_json "ep$n: DeleteEndpoint -> {}" '. == {}'
 	link_exists "$veth" && fail "ep$n: $veth gone after DeleteEndpoint" || pass "ep$n: $veth gone"
 	link_exists "$ctr" && fail "ep$n: $ctr gone after DeleteEndpoint" || pass "ep$n: $ctr gone"
+	assert_eq "ep$n: $veth . $addr gone from set bridge wgnet ports, still one rule" "0 1" \
+		"$(port_check "$veth" "$addr")"
 	api NetworkDriver.DeleteEndpoint "{$(ids "$NET" "$ep")}"
 	assert_status "ep$n: DeleteEndpoint again -> 200 (idempotent)" 200
 	addr_rel "$POOLID" "$addr"

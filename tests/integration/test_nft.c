@@ -267,7 +267,10 @@ static void test_apply_full(void **state)
 	free(text);
 	text = nft_text("table bridge wgnet");
 	assert_non_null(strstr(text, "type filter hook prerouting priority dstnat"));
-	assert_non_null(strstr(text, "iifname \"wgv0123456789a\" ip saddr != 10.210.1.5 drop"));
+	assert_non_null(strstr(text, "type ifname . ipv4_addr"));
+	assert_non_null(strstr(text, "\"wgv0123456789a\" . 10.210.1.5"));
+	/* nft leaves out `meta protocol ip`, implied by `ip saddr` */
+	assert_non_null(strstr(text, "iifname \"wgv*\" iifname . ip saddr != @ports drop"));
 	free(text);
 	text = nft_text("chain inet wgnet localnet");
 	assert_non_null(strstr(text, "iifname \"wgb*\" ip daddr 127.0.0.0/8 drop"));
@@ -443,6 +446,59 @@ static void test_many_bridges(void **state)
 	free(br);
 }
 
+static size_t bridge_rules(void)
+{
+	int status;
+	char *out = run_output("nft -j list table bridge wgnet | jq '[.nftables[] | "
+			       "select(.rule)] | length'", &status);
+	size_t n = strtoul(out, NULL, 10);
+
+	assert_int_equal(status, 0);
+	free(out);
+	return n;
+}
+
+/* Ports come and go as elements of one set: one rule for 1 or 500 of them. */
+static void test_ports_set(void **state)
+{
+	enum { N = 500 };
+	struct nft_ctr_port *cp = calloc(N, sizeof(*cp));
+	const struct nft_ctr_port extra = { "wgv0000000000b", IP4(10, 210, 1, 9) };
+	struct nft_policy p = full;
+	char *text;
+
+	(void)state;
+	assert_non_null(cp);
+	assert_int_equal(nft_port_update(&extra, true), -ENOENT);	/* no table yet */
+	for (int i = 0; i < N; i++) {
+		snprintf(cp[i].ifname, sizeof(cp[i].ifname), "wgv%011d", i);
+		cp[i].addr = IP4(10, 210, 1, 10) + (uint32_t)i;
+	}
+	p.ports = cp;
+	p.nports = N;
+	assert_int_equal(nft_apply(&p), 0);
+	assert_int_equal(bridge_rules(), 1);
+	text = nft_text("set bridge wgnet ports");
+	assert_non_null(strstr(text, "\"wgv00000000499\" . 10.210.2.253"));
+	assert_null(strstr(text, "wgv0000000000b"));
+	free(text);
+
+	assert_int_equal(nft_port_update(&extra, true), 0);
+	assert_int_equal(nft_port_update(&extra, true), 0);	/* a retried CreateEndpoint */
+	text = nft_text("set bridge wgnet ports");
+	assert_non_null(strstr(text, "\"wgv0000000000b\" . 10.210.1.9"));
+	assert_non_null(strstr(text, "\"wgv00000000000\" . 10.210.1.10"));
+	free(text);
+	assert_int_equal(bridge_rules(), 1);
+	assert_int_equal(nft_port_update(&cp[0], false), 0);
+	text = nft_text("set bridge wgnet ports");
+	assert_null(strstr(text, "\"wgv00000000000\""));
+	assert_non_null(strstr(text, "\"wgv00000000001\" . 10.210.1.11"));
+	free(text);
+	assert_int_equal(nft_port_update(&cp[0], false), -ENOENT);
+	free(cp);
+}
+
 static int connect_port(uint16_t port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
@@ -488,6 +544,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_exists_delete, teardown),
 		cmocka_unit_test_teardown(test_many_bridges, teardown),
 		cmocka_unit_test_teardown(test_dnat_packet, teardown),
+		cmocka_unit_test_teardown(test_ports_set, teardown),
 	};
 
 	if (unshare(CLONE_NEWNET) < 0) {
