@@ -29,6 +29,8 @@
 # where the per-run directory with the hosts' docker data and logs goes).
 # WGNET_E2E_WG_BACKEND: kernel or userspace, the WireGuard backend the mesh tests ask wgnetd
 # for (default: kernel when this kernel can make a wireguard link, else userspace).
+# WGNET_E2E_TIME_SCALE: a whole number the waits of retry() are multiplied by (default 1; a slow
+# machine, such as a qemu guest under TCG, gives more).
 # Names carry the pid of the test so that concurrent runs never clash; everything is removed by
 # the EXIT trap, by pid, even when a test fails. A run killed with SIGKILL (a ctest timeout)
 # cannot clean up: the next e2e_init reaps the runs whose shell is dead, and a run that finds
@@ -52,6 +54,7 @@ E2E_CLEANED=0
 E2E_T0=$(date +%s)
 E2E_CLEAN_PIDS=""
 E2E_WG_BACKEND=${WGNET_E2E_WG_BACKEND:-}
+E2E_TIME_SCALE=${WGNET_E2E_TIME_SCALE:-1}
 E2E_REGISTRY=${WGNET_E2E_RUN:-/var/tmp}/wgnet-e2e.rootdirs
 
 WGNETD=${WGNETD:-$E2E_REPO/build/release/wgnetd}
@@ -83,10 +86,11 @@ fail()
 
 . "$(dirname "${BASH_SOURCE[0]}")/../assert.sh"
 
-# retry SECONDS CMD...: run CMD every 0.2 s until it succeeds or SECONDS pass
+# retry SECONDS CMD...: run CMD every 0.2 s until it succeeds or SECONDS (times
+# WGNET_E2E_TIME_SCALE) pass
 retry()
 {
-	local deadline=$(($(date +%s) + $1))
+	local deadline=$(($(date +%s) + $1 * E2E_TIME_SCALE))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
 		[ "$(date +%s)" -ge "$deadline" ] && return 1
