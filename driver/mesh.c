@@ -156,10 +156,38 @@ static int device_read(struct driver *d, struct wg_device *have, struct errbuf *
 	return 0;
 }
 
+static bool allowed_ips_have(const struct wg_allowed_ip *v, size_t n,
+			     const struct wg_allowed_ip *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].addr == a->addr && v[i].len == a->len)
+			return true;
+	return false;
+}
+
+/*
+ * A peer the device has (cur) is only given the allowed IPs it lacks, unless one of its own
+ * must go: replacing the list empties it for a moment (the kernel removes the old entries
+ * before it adds the new ones), and a packet of that moment is dropped. p holds them all.
+ */
+static void allowed_ips_delta(const struct wg_peer *cur, struct wg_peer *p)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < cur->nallowed_ips; i++)
+		if (!allowed_ips_have(p->allowed_ips, p->nallowed_ips, &cur->allowed_ips[i]))
+			return;
+	for (size_t i = 0; i < p->nallowed_ips; i++)
+		if (!allowed_ips_have(cur->allowed_ips, cur->nallowed_ips, &p->allowed_ips[i]))
+			p->allowed_ips[k++] = p->allowed_ips[i];
+	p->nallowed_ips = k;
+	p->replace_allowed_ips = false;
+}
+
 /*
  * Every peer of the state with its current allowed IPs, in one set operation; a peer the
- * device already reaches (in have) keeps the endpoint it roamed to. Peers the state does not
- * name go.
+ * device already reaches (in have) keeps the endpoint it roamed to, and its allowed IPs
+ * change only as far as they must. Peers the state does not name go.
  */
 static int peers_apply(struct driver *d, const struct wg_device *have, struct errbuf *e)
 {
@@ -183,6 +211,8 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 			ret = errbuf_set(e, ret, "out of memory");
 			goto out;
 		}
+		if (cur)
+			allowed_ips_delta(cur, p);
 		/* a name being resolved: the resolver thread applies it when it has an answer */
 		if (sp->endpoint[0] && !(cur && cur->endpoint.ss_family != AF_UNSPEC) &&
 		    resolve_endpoint(d, sp->endpoint, &p->endpoint) < 0)

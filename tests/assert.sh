@@ -54,10 +54,10 @@ assert_fails()
 }
 
 # retry SECONDS CMD...: run CMD (its output discarded) every 0.1 s until it succeeds; fails once
-# SECONDS have passed (a whole number, timed in milliseconds)
+# SECONDS (a whole number, times RETRY_SCALE, default 1: a slow guest sets it) have passed
 retry()
 {
-	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000 * ${RETRY_SCALE:-1}))
 	shift
 	while ! "$@" >/dev/null 2>&1; do
 		[ $(($(date +%s%N) / 1000000)) -ge "$deadline" ] && return 1

@@ -30,6 +30,8 @@
 # where the per-run directory with the hosts' docker data and logs goes).
 # WGNET_E2E_WG_BACKEND: kernel or userspace, the WireGuard backend the mesh tests ask wgnetd
 # for (default: kernel when this kernel can make a wireguard link, else userspace).
+# WGNET_E2E_TIME_SCALE: a whole number the waits of retry() are multiplied by (default 1; a slow
+# machine, such as a qemu guest under TCG, gives more).
 # Names carry the pid of the test so that concurrent runs never clash; everything is removed by
 # the EXIT trap, by pid, even when a test fails. A run killed with SIGKILL (a ctest timeout)
 # cannot clean up: the next e2e_init reaps the runs whose shell is dead, and a run that finds
@@ -53,6 +55,8 @@ E2E_CLEANED=0
 E2E_T0=$(date +%s)
 E2E_CLEAN_PIDS=""
 E2E_WG_BACKEND=${WGNET_E2E_WG_BACKEND:-}
+E2E_TIME_SCALE=${WGNET_E2E_TIME_SCALE:-1}
+RETRY_SCALE=$E2E_TIME_SCALE	# assert.sh's retry()
 E2E_REGISTRY=${WGNET_E2E_RUN:-/var/tmp}/wgnet-e2e.rootdirs
 
 WGNETD=${WGNETD:-$E2E_REPO/build/release/wgnetd}

@@ -155,6 +155,9 @@ for i in "${HOSTS[@]}"; do
 	assert_eq "host $i: wgnet0 has no address" "" \
 		"$(jq -r '.[0].addr_info[]? | select(.family == "inet" or .scope != "link")
 			| .local' <<<"$wgjson")"
+	assert_eq "host $i: wgnet0 is a $E2E_WG_BACKEND device (link kind)" \
+		"$([ "$E2E_WG_BACKEND" = kernel ] && echo wireguard || echo tun)" \
+		"$(host_exec "$i" ip -d -j link show dev wgnet0 | jq -r '.[0].linkinfo.info_kind')"
 	assert_eq "host $i: wgnet0 is up" true \
 		"$(jq -r '(.[0].flags // []) | index("UP") != null' <<<"$wgjson")"
 	assert_eq "host $i: wgnet0 MTU (--mtu on host 3)" "$(mtu_of "$i")" "$(jq -r '.[0].mtu' <<<"$wgjson")"
@@ -351,8 +354,9 @@ assert_eq "host 1: peers unchanged after the refused commands" "$before" "$(peer
 # tunnel (wgnet0, its peers and sessions) and the firewall must outlive the daemon and stay
 # open through its reconcile. One ping every 10 ms, so that even a gap of a few tens of
 # milliseconds (a firewall table briefly without the tunnel's rules) shows every time, not
-# once in several runs as with -i 0.2.
-NPING=1500
+# once in several runs as with -i 0.2. WGNET_E2E_TIME_SCALE widens the window (pings) with the
+# daemon's waits on a slow machine.
+NPING=$((1500 * E2E_TIME_SCALE))
 for sig in TERM KILL; do
 	wg_before=$(host_wg_pids 1)
 	wgidx_before=$(host_exec 1 cat /sys/class/net/wgnet0/ifindex)

@@ -44,45 +44,11 @@ work=$(mktemp -d /tmp/wgnet-qemu.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 # ---- the kernel: Debian's current one, downloaded once and kept in the cache
-kernel_pkg()
-{
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		awk '/Depends: linux-image-[0-9].*-amd64$/ { print $2; exit }'
-}
-
-kernel_get()
-{
-	local pkg=$1 dir=$cache/$1
-	if [ -f "$dir/.complete" ]; then
-		echo "$dir"
-		return 0
-	fi
-	mkdir -p "$cache"
-	rm -rf "$dir" "$cache/dl"
-	mkdir -p "$cache/dl"
-	chown _apt "$cache/dl" 2>/dev/null || true	# apt's download sandbox
-	log "downloading $pkg into $cache"
-	(cd "$cache/dl" && apt-get download -q "$pkg" >&2) || return 1
-	dpkg-deb -x "$cache"/dl/"$pkg"_*.deb "$dir" || return 1
-	rm -rf "$cache/dl"
-	touch "$dir/.complete"
-	echo "$dir"
-}
-
-pkg=$(kernel_pkg)
-if [ -z "$pkg" ]; then
-	# no package lists: fall back to a kernel already in the cache
-	pkg=$(find "$cache" -maxdepth 2 -name .complete 2>/dev/null | sort | tail -n 1 | xargs -r dirname |
-		xargs -r basename)
-fi
-[ -n "$pkg" ] || { log "cannot name the kernel package (apt-cache depends linux-image-amd64)"; exit 1; }
-kdir=$(kernel_get "$pkg") || { log "could not download $pkg"; exit 1; }
-vmlinuz=$(find "$kdir/boot" -name 'vmlinuz-*' | head -n 1)
-moddir=$(find "$kdir/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n 1)
-if [ -z "$vmlinuz" ] || [ -z "$moddir" ]; then
-	log "no vmlinuz or modules in $kdir"
-	exit 1
-fi
+# shellcheck source=tests/qemu/kernel.sh
+. "$repo/tests/qemu/kernel.sh"
+kernel_find || exit 1
+vmlinuz=$VMLINUZ
+moddir=$MODDIR
 
 # ---- the test program, with the netlink files it needs
 build=$work/build
@@ -171,13 +137,8 @@ done
 chmod 755 "$root/init"
 
 initrd=$work/initrd.gz
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
-size=$(stat -c %s "$initrd")
-if [ "$size" -lt 500000 ]; then
-	log "initramfs is only $size bytes: something is missing"	# an empty one hangs silently
-	exit 1
-fi
-log "booting $(basename "$vmlinuz") with ${#order[@]} modules, initramfs $((size / 1024)) KiB"
+initramfs_pack "$root" "$initrd" || exit 1
+log "booting $(basename "$vmlinuz") with ${#order[@]} modules, initramfs $((INITRD_SIZE / 1024)) KiB"
 
 # ---- boot: TCG (the CPU here offers no virtualisation to KVM), the console on stdio
 out=$work/console.log
