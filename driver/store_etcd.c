@@ -585,6 +585,7 @@ static int watch_message(struct watch *w, const char *text)
 	json_t *root = json_loads(text, 0, NULL), *res, *evs;
 	struct etcd_event *ev = NULL;
 	struct etcd_kv *kvs = NULL;
+	int64_t upto = 0;
 	size_t n = 0;
 	int ret = 0;
 
@@ -607,7 +608,7 @@ static int watch_message(struct watch *w, const char *text)
 	evs = json_object_get(res, "events");
 	if (json_is_true(json_object_get(res, "created"))) {
 		w->created = true;
-		ret = w->cb(w->arg, NULL, 0, header_revision(res));	/* the store answers */
+		ret = w->cb(w->arg, NULL, 0, 0);	/* the store answers; nothing delivered yet */
 		goto out;
 	}
 	if (json_array_size(evs) == 0)
@@ -628,8 +629,10 @@ static int watch_message(struct watch *w, const char *text)
 		}
 		ev[n].kv = &kvs[n];
 		ev[n].deleted = type && strcmp(type, "DELETE") == 0;
+		if (kvs[n].mod_rev > upto)
+			upto = kvs[n].mod_rev;
 	}
-	ret = w->cb(w->arg, ev, n, header_revision(res));
+	ret = w->cb(w->arg, ev, n, upto);
 out:
 	for (size_t i = 0; kvs && i < n; i++)
 		kv_release(&kvs[i]);

@@ -85,7 +85,10 @@ struct etcd_event {
 };
 /*
  * Watches every key under prefix from revision start (0 = now) and calls cb for each batch of
- * events with the batch's revision, until *stop is set, the stream breaks or cb returns < 0.
+ * events with the highest revision they carry (0 for the stream's first answer, which holds
+ * none), until *stop is set, the stream breaks or cb returns < 0. Never the answers' header
+ * revision: that is the store's latest, and a stream that breaks while it still catches up from
+ * start would make a resume skip the events between.
  * Returns -ESTALE when start was compacted away (the caller reads everything again),
  * -ENOTCONN when the stream could not be opened or broke.
  */
