@@ -386,6 +386,9 @@ assert_fails "host 2: wgnet leave with etcd down" cli 2 leave
 assert_match "leave says it waits for the store" "unreachable.*applies when the store" "$ASSERT_OUT"
 sleep 2
 assert_eq "host 1 keeps host 2 while the store is down" "$want1" "$(peer_names 1)"
+# host 4's watch too is down (no stream left open to a member that was stopping)
+assert_ok "host 4 sees the store unreachable" retry 10 sh -c \
+	"'$WGNET' --socket '$T/h4/control.sock' status | grep -q 'unreachable'"
 assert_ok "container 2 -> container 1 with etcd down" retry 5 pingc 2 "$A1"
 wgnetd_stop 1
 wgnetd_start 1
@@ -411,6 +414,9 @@ if retry 20 sh -c "[ -z \"\$(ip netns exec '${P}e' etcdctl --endpoints '$STORE' 
 else
 	fail "host 2's pending leave applied when etcd came back" "$(etcdctl_ get --prefix /wgnet/hosts/ --keys-only)"
 fi
+# one write outside wgnet's keys first: the compaction then surely passes the revision host 4
+# resumes from (its last event's + 1), whatever else was written while etcd came back
+assert_ok "a write outside /wgnet/" etcdctl_ put /wgnet-test-bump 1
 rev=$(etcdctl_ get /wgnet/ --prefix -w json | grep -oE '"revision":[0-9]+' | head -1 | cut -d: -f2)
 assert_ok "compact the store at revision $rev" etcdctl_ compact "$rev"
 assert_eq "host 4, cut off, still has host 2" "$want4" "$(peer_names 4)"
