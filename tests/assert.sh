@@ -53,6 +53,16 @@ assert_fails()
 	fi
 }
 
+# pid_alive PID: the process runs and is not a zombie. One read of its state: kill -0 then ps
+# would call a process reaped between the two alive (ps prints nothing, which is not "Z").
+pid_alive()
+{
+	local stat
+	[ -n "$1" ] || return 1
+	stat=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[ -n "$stat" ] && [ "${stat:0:1}" != Z ]
+}
+
 # retry SECONDS CMD...: run CMD (its output discarded) every 0.1 s until it succeeds; fails once
 # SECONDS (a whole number, times RETRY_SCALE, default 1: a slow guest sets it) have passed
 retry()

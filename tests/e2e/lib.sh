@@ -116,25 +116,20 @@ e2e_descendants()
 		}'
 }
 
-e2e_alive()
-{
-	[ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
-}
-
 # e2e_stop_pid PID SECONDS: TERM, wait up to SECONDS, then KILL and wait until it is gone
 # (SECONDS 0: KILL at once)
 e2e_stop_pid()
 {
 	local pid=$1 grace=$2 i
-	e2e_alive "$pid" || return 0
+	pid_alive "$pid" || return 0
 	[ "$grace" -gt 0 ] && kill -TERM "$pid" 2>/dev/null
 	for ((i = 0; i < grace * 10; i++)); do
-		e2e_alive "$pid" || break
+		pid_alive "$pid" || break
 		sleep 0.1
 	done
-	e2e_alive "$pid" && kill -KILL "$pid" 2>/dev/null
+	pid_alive "$pid" && kill -KILL "$pid" 2>/dev/null
 	for ((i = 0; i < 50; i++)); do
-		e2e_alive "$pid" || return 0
+		pid_alive "$pid" || return 0
 		sleep 0.1
 	done
 	return 1
@@ -222,7 +217,7 @@ e2e_leftovers()
 	ip netns list 2>/dev/null | awk '{print $1}' | grep -xE "$E2E_UNDERLAY|wgh$E2E_ID-[0-9]+" |
 		sed 's/^/namespace /'
 	for pid in $E2E_CLEAN_PIDS "${E2E_PIDS_UPLINK[@]}"; do
-		e2e_alive "$pid" && echo "process $pid ($(cat "/proc/$pid/comm" 2>/dev/null))"
+		pid_alive "$pid" && echo "process $pid ($(cat "/proc/$pid/comm" 2>/dev/null))"
 	done
 	[ -e "$E2E_RUN" ] && echo "directory $E2E_RUN"
 	ls -d /tmp/.forky-ready-"$E2E_ID"-* 2>/dev/null
@@ -379,7 +374,7 @@ e2e_wait_mounted()
 	local n
 	for ((n = 0; n < 100; n++)); do
 		[ -e "$1/$2.ready" ] && return 0
-		e2e_alive "$(cat "$1/$2.pid")" || return 1
+		pid_alive "$(cat "$1/$2.pid")" || return 1
 		sleep 0.1
 	done
 	return 1
@@ -592,7 +587,7 @@ wgnetd_start()
 	pid=$!
 	disown "$pid"
 	echo "$pid" >"$dir/wgnetd.pid"
-	if ! retry 10 wgnetd_ready "$i" || ! e2e_alive "$pid"; then
+	if ! retry 10 wgnetd_ready "$i" || ! pid_alive "$pid"; then
 		tail -n 20 "$dir/wgnetd.log" >&2
 		die "host $i: wgnetd did not answer on its sockets within 10 s"
 	fi
@@ -733,7 +728,7 @@ e2e_cleanup()
 	for i in "${E2E_HOSTS[@]}"; do
 		ns=$(host_ns "$i")
 		# kill containers while wgnetd still answers, so dockerd's teardown calls are quick
-		if e2e_alive "$(dockerd_pid "$i")"; then
+		if pid_alive "$(dockerd_pid "$i")"; then
 			docker_argv "$i"
 			timeout 20 "${E2E_DOCKER_ARGV[@]}" ps -q 2>/dev/null |
 				xargs -r timeout 20 "${E2E_DOCKER_ARGV[@]}" kill >/dev/null 2>&1

@@ -372,7 +372,7 @@ for sig in TERM KILL; do
 	wgnetd_start_backend 1
 	t_started=$(date +%s.%N)
 	sleep 1
-	if e2e_alive "$pingpid"; then
+	if pid_alive "$pingpid"; then
 		pass "wgnetd $sig: restarted while the ping still runs"
 	else
 		fail "wgnetd $sig: the ping ended before wgnetd was back (window too short)"

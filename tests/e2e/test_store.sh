@@ -208,7 +208,7 @@ done
 [ "$m" != 0 ] || die "find the etcd leader" "$(etcdctl_ endpoint status -w simple 2>&1)"
 KILLED=$m
 pid=$(member_pid "$KILLED")
-if member_stop "$KILLED" KILL && ! e2e_alive "$pid"; then
+if member_stop "$KILLED" KILL && ! pid_alive "$pid"; then
 	pass "etcd member $KILLED (the leader, $LEADER) killed with SIGKILL"
 else
 	fail "etcd member $KILLED (the leader) killed"
@@ -243,7 +243,7 @@ etcdctl_ del /wgnet/index/9 >/dev/null
 # ---- every member stopped: the containers keep talking; host 3's leave fails, saying it waits
 PIDS=$(for m in "${MEMBERS[@]}"; do member_pid "$m"; done)
 for m in "${MEMBERS[@]}"; do member_stop "$m"; done
-assert_eq "no etcd member runs" "" "$(for pid in $PIDS; do e2e_alive "$pid" && echo "$pid"; done)"
+assert_eq "no etcd member runs" "" "$(for pid in $PIDS; do pid_alive "$pid" && echo "$pid"; done)"
 assert_ok "host 1: status says the store is unreachable" retry 15 store_is 1 unreachable
 check_pairs "(etcd down)" 10 1 2 3 4
 assert_fails "host 3: wgnet leave with etcd down fails" wgnet_on 3 leave

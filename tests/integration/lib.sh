@@ -291,11 +291,6 @@ state_sum()
 
 # ---------------------------------------------------------------- the daemon
 
-it_alive()
-{
-	[ -n "$1" ] && kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]
-}
-
 # wgnetd_ready: the plugin socket answers (GetCapabilities: no side effects, unlike
 # Plugin.Activate, which opens the replay window) and the control socket exists
 wgnetd_ready()
@@ -343,7 +338,7 @@ wgnetd_start()
 	[ -n "$IT_WGNETD_PID" ] || die "wgnetd did not start"
 	for ((i = 0; i < 150; i++)); do
 		wgnetd_ready && return 0
-		it_alive "$IT_WGNETD_PID" || die "wgnetd exited at start" "$(tail -n 20 "$IT_LOG")"
+		pid_alive "$IT_WGNETD_PID" || die "wgnetd exited at start" "$(tail -n 20 "$IT_LOG")"
 		sleep 0.1
 	done
 	die "wgnetd did not answer on $IT_PLUGIN_SOCK within 15 s"
@@ -358,10 +353,10 @@ wgnetd_stop()
 	[ -n "$pid" ] || return 0
 	kill -"$sig" "$pid" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
-		it_alive "$pid" || break
+		pid_alive "$pid" || break
 		sleep 0.1
 	done
-	if it_alive "$pid"; then
+	if pid_alive "$pid"; then
 		kill -KILL "$pid" 2>/dev/null
 		IT_WGNETD_STATUS=timeout
 	fi

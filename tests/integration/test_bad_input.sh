@@ -60,7 +60,7 @@ check()
 		why+=("state directory changed:" "$(diff <(echo "$SUM") <(echo "$now") | grep '^[<>]')")
 		SUM=$now
 	fi
-	if [ "$IT_WGNETD_PID" != "$PID0" ] || ! it_alive "$PID0"; then
+	if [ "$IT_WGNETD_PID" != "$PID0" ] || ! pid_alive "$PID0"; then
 		die "$desc: wgnetd died" "$(tail -n 30 "$IT_LOG")"
 	fi
 	wgnetd_ready || die "$desc: wgnetd no longer answers" "$(tail -n 30 "$IT_LOG")"
@@ -528,6 +528,6 @@ assert_eq "wgnet no-such-command: exit 2" 2 "$?"
 assert_eq "bad CLI arguments change no state" "$sum" "$(state_sum)"
 assert_eq "bad CLI arguments change nothing in the kernel" "$SNAP" "$(kernel_snapshot)"
 assert_eq "wgnetd has the same pid" "$PID0" "$IT_WGNETD_PID"
-it_alive "$PID0" && wgnetd_ready && pass "wgnetd still answers" || fail "wgnetd still answers"
+pid_alive "$PID0" && wgnetd_ready && pass "wgnetd still answers" || fail "wgnetd still answers"
 
 it_finish

@@ -141,7 +141,7 @@ else
 fi
 assert_match "status says it was replaced" "wireguard-go replaced at .* did not answer" \
 	"$(cli status 2>&1)"
-it_alive "$P" && fail "the stopped wireguard-go was left running" "pid $P"
+pid_alive "$P" && fail "the stopped wireguard-go was left running" "pid $P"
 kill -CONT "$P" 2>/dev/null
 
 # ---- its restart fails: retried with backoff until it works

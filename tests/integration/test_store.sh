@@ -126,7 +126,7 @@ etcd_stop()	# MEMBER
 	pid=$(cat "$T/etcd$1.pid" 2>/dev/null) || return 0
 	kill -TERM "$pid" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		pid_alive "$pid" || break
 		sleep 0.1
 	done
 	rm -f "$T/etcd$1.pid"
@@ -164,10 +164,10 @@ wgnetd_stop()	# HOST
 	pid=$(cat "$T/h$1/pid")
 	kill -TERM "$pid" 2>/dev/null
 	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
+		pid_alive "$pid" || break
 		sleep 0.1
 	done
-	kill -0 "$pid" 2>/dev/null && fail "host $1: wgnetd stops on SIGTERM within 10 s"
+	pid_alive "$pid" && fail "host $1: wgnetd stops on SIGTERM within 10 s"
 	rm -f "$T/h$1/control.sock" "$T/h$1/plugin.sock"
 }
 cli()		# HOST ARGS...
