@@ -2,8 +2,9 @@
 /*
  * Membership through etcd. Two threads per daemon once a store is configured:
  *  - the watcher reads every key under /wgnet/ once, then watches from the next revision and
- *    applies each change to the peers (resuming from the last revision seen after a break, and
- *    reading everything again when that revision was compacted);
+ *    applies each change to the peers (resuming from the last revision seen after a break,
+ *    and reading everything again when that revision was compacted); a peer whose record
+ *    advertises new endpoints is moved to the first, unless its session is live;
  *  - the keeper keeps this host's lease alive, publishes its record, applies a pending leave
  *    and fails over between a silent peer's endpoints.
  * The store is never on the data path: unreachable, it changes nothing; a host whose lease
@@ -193,8 +194,28 @@ static struct store_host *host_get(struct store *s, unsigned index, bool create)
 	return v;
 }
 
+static bool endpoints_same(const struct store_record *a, const struct store_record *b)
+{
+	if (a->nendpoints != b->nendpoints)
+		return false;
+	for (size_t i = 0; i < a->nendpoints; i++)
+		if (strcmp(a->endpoints[i], b->endpoints[i]) != 0)
+			return false;
+	return true;
+}
+
+static void failover_forget(struct store *s, const uint8_t key[KEYS_LEN])
+{
+	for (size_t i = 0; i < s->nfo; i++)
+		if (memcmp(s->fo[i].key, key, KEYS_LEN) == 0) {
+			s->fo[i] = s->fo[--s->nfo];
+			return;
+		}
+}
+
 static void host_update(struct store *s, const struct etcd_kv *kv, bool deleted)
 {
+	struct store_record was = { 0 };
 	struct errbuf e = { 0 };
 	struct store_host *h;
 	unsigned index;
@@ -214,12 +235,18 @@ static void host_update(struct store *s, const struct etcd_kv *kv, bool deleted)
 		break;
 	case STORE_KEY_HOST:
 		h->rec_rev = kv->mod_rev;
-		if (deleted)
+		if (h->has_record)
+			was = h->rec;
+		if (deleted) {
 			h->has_record = false;
-		else if (store_record_parse(kv->value, kv->value_len, &h->rec, &e) < 0)
+		} else if (store_record_parse(kv->value, kv->value_len, &h->rec, &e) < 0) {
 			log_warn("store: record of index %u refused: %s", index, e.msg);
-		else
+		} else {
 			h->has_record = true;
+			/* new endpoints: failover starts again at the first */
+			if (was.nendpoints && !endpoints_same(&was, &h->rec))
+				failover_forget(s, was.key);
+		}
 		break;
 	case STORE_KEY_ALIVE:
 		h->alive = !deleted;
@@ -313,6 +340,65 @@ static const char *failover_endpoint(const struct store *s, const struct store_h
 	return h->rec.nendpoints ? h->rec.endpoints[0] : "";
 }
 
+static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return a6->sin6_port == b6->sin6_port &&
+		       memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+	return true;
+}
+
+/*
+ * Peers whose record now advertises another endpoint get it on the device at once (the device
+ * keeps a peer's endpoint otherwise, maybe learnt from its packets): unless their session is
+ * live, since then the endpoint in use works and WireGuard follows the peer when it moves.
+ * Lock held.
+ */
+static void endpoints_push(struct driver *d, uint8_t (*moved)[KEYS_LEN], size_t nmoved)
+{
+	struct wg_device have = { 0 };
+	time_t now = time(NULL);
+
+	if (!nmoved || !d->wg_ready || d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) < 0)
+		return;
+	for (size_t i = 0; i < have.npeers; i++) {
+		const struct wg_peer *wp = &have.peers[i];
+		const struct state_peer *p = NULL;
+		struct wg_peer set = { 0 };
+
+		if (!mine_in(moved, nmoved, wp->public_key))
+			continue;
+		for (size_t j = 0; j < d->st.npeers && !p; j++)
+			if (memcmp(d->st.peers[j].public_key, wp->public_key, KEYS_LEN) == 0)
+				p = &d->st.peers[j];
+		if (!p || !p->endpoint[0])
+			continue;
+		if (wp->last_handshake_sec && now - wp->last_handshake_sec < STORE_SESSION_SECONDS) {
+			log_debug("store: peer %s advertises %s; its live session keeps its endpoint",
+				  p->name, p->endpoint);
+			continue;
+		}
+		if (resolve_endpoint(d, p->endpoint, &set.endpoint) < 0 ||
+		    sockaddr_same(&set.endpoint, &wp->endpoint))
+			continue;
+		memcpy(set.public_key, wp->public_key, KEYS_LEN);
+		set.keepalive = wp->keepalive;
+		if (d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, &set, 1) < 0)
+			log_warn("store: peer %s: could not set endpoint %s", p->name, p->endpoint);
+		else
+			log_info("store: peer %s: endpoint %s (its record changed)", p->name,
+				 p->endpoint);
+	}
+	wg_device_release(&have);
+}
+
 /*
  * The store's valid records into the state's peers, lock held: peers from the store that no
  * valid record names go, new ones come, changed ones change. Saved and applied when changed.
@@ -321,8 +407,8 @@ static void store_apply(struct driver *d)
 {
 	struct store *s = d->store;
 	struct state_peer *old = NULL;
-	uint8_t (*mine)[KEYS_LEN];
-	size_t nold = d->st.npeers, nmine = 0;
+	uint8_t (*mine)[KEYS_LEN], (*moved)[KEYS_LEN] = NULL;
+	size_t nold = d->st.npeers, nmine = 0, nmoved = 0;
 	struct errbuf e = { 0 };
 	bool changed = false;
 
@@ -330,7 +416,8 @@ static void store_apply(struct driver *d)
 		return;
 	mine = calloc(s->nhosts + d->st.npeers + 1, sizeof(*mine));
 	old = calloc(nold + 1, sizeof(*old));
-	if (!mine || !old)
+	moved = calloc(s->nhosts + 1, sizeof(*moved));
+	if (!mine || !old || !moved)
 		goto out;
 	if (nold)
 		memcpy(old, d->st.peers, nold * sizeof(*old));
@@ -353,6 +440,9 @@ static void store_apply(struct driver *d)
 			p->keepalive = 25;
 			changed = true;
 			log_info("store: peer %s added: index %u", h->rec.name, h->index);
+		} else if (ep[0] && strcmp(p->endpoint, ep) != 0) {
+			/* the device keeps a known peer's endpoint: endpoints_push moves it */
+			memcpy(moved[nmoved++], p->public_key, KEYS_LEN);
 		}
 		if (p->index != h->index || strcmp(p->name, h->rec.name) != 0 ||
 		    strcmp(p->endpoint, ep) != 0) {
@@ -400,11 +490,13 @@ static void store_apply(struct driver *d)
 		log_error("store: %s", e.msg);
 	if (mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
+	endpoints_push(d, moved, nmoved);
 	/* after the device has them: bench/store_scale times this line */
 	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
 		 s->nmine);
 out:
 	free(mine);
+	free(moved);
 	if (old && d->st.peers != old)
 		free(old);
 }

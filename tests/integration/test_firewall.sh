@@ -7,12 +7,13 @@
 #   c1 10.210.1.2 (wgnet net A, host 1)      c2 10.210.2.2 (net A, host 2) "remote container"
 #   ci 10.211.1.2 (wgnet --internal, host 1) cd 172.17.0.2 on docker0 (another Docker network)
 #   cc 172.30.0.2 on mybr0 (a custom-named bridge)       host 2 = 192.0.2.2 "the uplink"
+#   c3 10.210.1.3 (net A, host 1), joined after its anti-spoofing table was deleted by hand
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/mesh.sh"
 
 H2=wgf-h2-$$
-CTRS=(c1 ci c2 cd cc)
+CTRS=(c1 ci c2 cd cc c3)
 H2_DIR=$IT_DIR/h2
 H2_PLUGIN=$H2_DIR/plugin.sock
 H2_CONTROL=$H2_DIR/control.sock
@@ -202,6 +203,21 @@ spoof_as 10.210.1.3
 blocked "container -> remote container as its neighbour 10.210.1.3: dropped" "$C1" "$N_C2" 10.210.2.2
 spoof_as 10.210.9.9
 blocked "container -> remote container as 10.210.9.9: dropped" "$C1" "$N_C2" 10.210.2.2
+# a new endpoint only adds its element to the set; with the table gone (deleted by hand), that
+# fails and the whole table is made again, with every endpoint's element
+ns nft delete table bridge wgnet
+NET=$NET_A POOLID=$POOL_A ctr_join api "$IT_NS" c3 10.210.1.3/24 10.210.1.1
+assert_match "the set could not take c3's element in place: wgnetd rebuilt the table" \
+	"could not add wgv${EP_c3:0:11} in table bridge wgnet in place .*: rebuilding it" "$(cat "$IT_LOG")"
+assert_eq "the rebuilt set holds every endpoint's veth with its address (c1, ci, c3)" \
+	"$(printf '"wgv%s" . %s\n' "${EP_c1:0:11}" 10.210.1.2 "${EP_ci:0:11}" 10.211.1.2 \
+		"${EP_c3:0:11}" 10.210.1.3 | sort)" \
+	"$(ns nft -j list set bridge wgnet ports | jq -r '.nftables[] | select(.set) | .set.elem[] |
+		.concat | "\"\(.[0])\" . \(.[1])"' | sort)"
+arrives "new container -> remote container with its own source" "in_ctr c3" "$N_C2" 10.210.2.2
+spoof_as 10.210.1.3
+blocked "after the rebuild: container -> remote container as the new one: dropped" \
+	"$C1" "$N_C2" 10.210.2.2
 in_ctr c1 nft delete table ip spoof
 
 # ---------------------------------------------------------------- 7, 8, 9. published ports

@@ -4,8 +4,10 @@
 # no dockerd. Hosts join with nothing but the store's address: three at once get different
 # indexes, a held --index is refused naming its holder, containers (namespaces given the
 # Join veth) ping across wgnet0, forged records are refused, a revoked lease leaves the peer in
-# place, a peer whose first endpoint is unreachable is reached at its second (failover),
-# `wgnet leave` drops a host from the others' peers, a new host joins with one member down;
+# place, a record advertising new endpoints moves a peer without a live session there at once
+# (and not one with a live session), a peer whose first endpoint is unreachable is reached at
+# its second (failover), `wgnet leave` drops a host from the others' peers, a new host joins
+# with one member down;
 # with every member down the tunnels keep working (also across a wgnetd restart), status says
 # unreachable, leave is kept and applies when etcd is back; a watch whose revision was
 # compacted reads everything again; `wgnet host rm` removes another host, which then says so,
@@ -314,6 +316,48 @@ assert_match "host 3 logged the record at another host's index as refused" \
 assert_ok "container 1 -> container 2 still" retry 5 pingc 1 "$A2"
 etcdctl_ del /wgnet/hosts/9 >/dev/null
 etcdctl_ del /wgnet/index/9 >/dev/null
+
+# ---- a record that advertises new endpoints: a peer without a live session is moved there at
+# once (index 9, a host that never comes up); a live session keeps the endpoint it works on
+endpoint_is()	# HOST PEER-NAME ENDPOINT: the device's endpoint for the peer
+{
+	[ "$(cli "$1" status --json | jq -r --arg n "$2" '.peers[] | select(.name == $n) | .endpoint')" = "$3" ]
+}
+record_has()	# INDEX TEXT
+{
+	etcdctl_ get "/wgnet/hosts/$1" --print-value-only | grep -qF "$2"
+}
+K9=$(head -c32 /dev/urandom | base64)
+rec9()		# ENDPOINT
+{
+	echo "{\"v\":1,\"name\":\"absent9\",\"index\":9,\"key\":\"$K9\",\"listen_port\":51820,\"mtu\":1420,\"endpoints\":[\"$1\"]}"
+}
+etcdctl_ put /wgnet/index/9 "$K9" >/dev/null
+etcdctl_ put /wgnet/hosts/9 "$(rec9 10.99.0.9:51820)" >/dev/null
+assert_ok "host 1 has absent9 at its advertised 10.99.0.9:51820" \
+	retry 5 endpoint_is 1 absent9 10.99.0.9:51820
+t0=$(date +%s%N)
+etcdctl_ put /wgnet/hosts/9 "$(rec9 10.99.0.19:51820)" >/dev/null
+if retry 5 endpoint_is 1 absent9 10.99.0.19:51820; then
+	pass "host 1 moved absent9 to its new endpoint $((($(date +%s%N) - t0) / 1000000)) ms after the change"
+else
+	fail "host 1 moved absent9 to its new endpoint" "$(cli 1 status --json | jq -c '.peers[]')"
+fi
+assert_match "host 1 logged the move" "store: peer absent9: endpoint 10.99.0.19:51820 \(its record changed\)" \
+	"$(cat "$T/h1/log")"
+EP2=$(cli 1 status --json | jq -r --arg n "$N2" '.peers[] | select(.name == $n) | .endpoint')
+assert_eq "host 1 reaches host 2 at its address on the LAN" 10.99.0.2:51820 "$EP2"
+etcdctl_ put "/wgnet/hosts/$I2" "$(etcdctl_ get "/wgnet/hosts/$I2" --print-value-only |
+	jq -c '.endpoints = ["10.99.0.222:51820"]')" >/dev/null
+assert_ok "host 1 saw host 2's record advertise 10.99.0.222:51820" retry 5 grep -q \
+	"store: peer $N2 advertises 10.99.0.222:51820; its live session keeps its endpoint" "$T/h1/log"
+assert_ok "host 1 keeps host 2 at the endpoint of its live session" endpoint_is 1 "$N2" "$EP2"
+assert_ok "host 2 published its own record again" retry 5 record_has "$I2" 10.99.0.2:51820
+assert_ok "container 1 -> container 2 still" retry 5 pingc 1 "$A2"
+etcdctl_ del /wgnet/hosts/9 >/dev/null
+etcdctl_ del /wgnet/index/9 >/dev/null
+assert_ok "absent9 gone from host 1's peers" retry 5 has_peers 1 \
+	"$(printf '%s\n' "$N2" "$N3" | sort | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- a lapsed lease: the host shows not alive and stays a peer; its wgnetd grants a new one
 alive_of()	# HOST PEER-NAME
