@@ -366,7 +366,7 @@ static void endpoints_push(struct driver *d, uint8_t (*moved)[KEYS_LEN], size_t 
 	struct wg_device have = { 0 };
 	time_t now = time(NULL);
 
-	if (!nmoved || !d->wg_ready || d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) < 0)
+	if (!nmoved || !mesh_usable(d) || d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) < 0)
 		return;
 	for (size_t i = 0; i < have.npeers; i++) {
 		const struct wg_peer *wp = &have.peers[i];

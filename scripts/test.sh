@@ -8,7 +8,8 @@
 #   5. scripts/lint.sh: clang-tidy's default checks on every project file
 # Two lanes run side by side once build/release is built: the release tests (mostly waiting on
 # dockerds and qemu) in the foreground, and steps 3-5 (mostly compiling) in the background; the
-# tests name everything by pid, so the two never share a namespace, a directory or a socket.
+# tests name everything by pid, so the two never share a namespace, a directory or a socket
+# (and the release integration and e2e tests run two at a time: mostly waiting, too).
 # Every step runs even when an earlier one failed; the exit status and the last line say
 # whether everything passed. A step that did not run, a test that ctest reports as skipped
 # (qemu missing) and a lint that could not run are failures, unless the caller named the step
@@ -113,7 +114,7 @@ if ! step_failed "build release"; then
 	lane_checks >"$lane_log" 2>&1 &
 	lane_pid=$!
 	step unit "release: unit" tests release unit -j "$jobs"
-	step integration "release: integration" tests release integration
+	step integration "release: integration" tests release integration -j "$jobs"
 	step e2e "release: e2e" tests release e2e -j "$jobs"
 	step kernel "release: kernel (qemu)" tests release kernel
 	wait "$lane_pid"
