@@ -34,6 +34,16 @@ for bin in "$wgnetd" "$wgnet"; do
 	[ -x "$bin" ] || { log "no $bin: build first, or set WGNETD and WGNET"; exit 1; }
 done
 [ -f "$repo/tests/e2e/$test_name" ] || { log "no tests/e2e/$test_name"; exit 1; }
+# the guest mounts empty tmpfs on these (e2e_guest.sh), hiding whatever this machine has there
+for path in "$repo" "$wgnetd" "$wgnet"; do
+	case $(readlink -f "$path")/ in
+	/run/* | /tmp/* | /var/tmp/*)
+		log "$path is under /run, /tmp or /var/tmp, which the guest mounts empty:" \
+			"run from a checkout elsewhere"
+		exit 1
+		;;
+	esac
+done
 
 # shellcheck source=tests/qemu/kernel.sh
 . "$repo/tests/qemu/kernel.sh"
