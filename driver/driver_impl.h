@@ -121,6 +121,9 @@ int firewall_port(struct driver *d, const struct state *st, const struct state_e
  * held; the work is handed to a thread (started by firewall_docker_user_start), so this never
  * waits on iptables. */
 void firewall_docker_user_sync(struct driver *d, bool force);
+/* IPv6 off on one of our links (a bridge or a host-side veth): wgnet networks are IPv4 only,
+ * and a container's router advertisement must not configure the host. Logged, never fatal. */
+void firewall_link_no_ipv6(const char *ifname);
 void firewall_docker_user_start(struct driver *d);
 void firewall_docker_user_stop(struct driver *d);
 

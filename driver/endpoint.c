@@ -76,11 +76,14 @@ int endpoint_veth_ensure(struct driver *d, const struct state_pool *p,
 		ret = link_get(d->nl, br, &bl);
 		if (ret == 0 && li.master != bl.index)
 			ret = link_set_master(d->nl, host, br);
+		if (ret == 0)
+			ret = link_set_ipv6_none(d->nl, host);
 		if (ret == 0 && !li.up)
 			ret = link_set_up(d->nl, host);
 		if (ret < 0)
 			return errbuf_set(e, ret, "could not attach %s to %s: %s", host, br,
 					  nl_strerror(d->nl, ret));
+		firewall_link_no_ipv6(host);
 		return 0;
 	}
 	if (ret != -ENODEV)
@@ -93,6 +96,7 @@ int endpoint_veth_ensure(struct driver *d, const struct state_pool *p,
 	if (ret < 0)
 		return errbuf_set(e, ret, "could not create veth pair %s/%s: %s", host, ctr,
 				  nl_strerror(d->nl, ret));
+	firewall_link_no_ipv6(host);
 	*created = true;
 	return 0;
 }

@@ -99,6 +99,19 @@ static void localnet_enable(const struct state *st)
 	}
 }
 
+void firewall_link_no_ipv6(const char *ifname)
+{
+	int ret = sysctl_ipv6_disable(ifname);
+
+	/* a managed plugin's /proc/sys is read-only: the link was made without an IPv6 address
+	 * (link_set_ipv6_none) and table bridge wgnet drops IPv6 from containers either way */
+	if (ret == -EROFS || ret == -EACCES || ret == -EPERM)
+		log_debug("could not turn IPv6 off on %s (%s): read-only /proc/sys", ifname,
+			  strerror(-ret));
+	else if (ret < 0)
+		log_warn("could not turn IPv6 off on %s (%s), ignoring", ifname, strerror(-ret));
+}
+
 static int firewall_build(struct driver *d, const struct state *st, struct errbuf *e)
 {
 	char uplinks[UPLINKS_MAX][IFNAMSIZ];
@@ -137,7 +150,6 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 		br[k].pool_len = p->pool.len;
 		br[k].slice_addr = p->slice.addr;
 		br[k].slice_len = p->slice.len;
-		br[k].gateway = p->gateway;
 		br[k].internal = p->internal;
 		k++;
 	}
@@ -176,6 +188,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	pol.nhost_allow = st->nhost_allow;
 	for (size_t i = 0; i < st->nendpoints; i++) {
 		names_veth_host(st->endpoints[i].id, cp[i].ifname);
+		memcpy(cp[i].mac, st->endpoints[i].mac, sizeof(cp[i].mac));
 		cp[i].addr = st->endpoints[i].addr;
 	}
 	pol.ports = cp;
@@ -215,6 +228,7 @@ int firewall_port(struct driver *d, const struct state *st, const struct state_e
 	int ret;
 
 	names_veth_host(ep->id, cp.ifname);
+	memcpy(cp.mac, ep->mac, sizeof(cp.mac));
 	if (!d->firewall_failed) {
 		ret = nft_port_update(&cp, add);
 		if (ret == 0)

@@ -89,6 +89,12 @@ int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *cr
 	ret = addr_add(d->nl, br, p->gateway, p->slice.len);
 	if (ret < 0 && ret != -EEXIST)
 		goto fail;
+	if (!*created) {
+		ret = link_set_ipv6_none(d->nl, br);
+		if (ret < 0)
+			goto fail;
+	}
+	firewall_link_no_ipv6(br);
 	ret = link_set_up(d->nl, br);
 	if (ret < 0)
 		goto fail;

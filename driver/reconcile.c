@@ -94,7 +94,7 @@ static bool veth_in_place(const struct link_info *links, size_t n, const struct 
 	h = link_find(links, n, host);
 	b = link_find(links, n, br);
 	return h && b && strcmp(h->kind, "veth") == 0 && h->master == b->index && h->up &&
-	       (ep->joined || link_find(links, n, ctr));
+	       h->ipv6_none && (ep->joined || link_find(links, n, ctr));
 }
 
 int reconcile_all(struct driver *d, struct errbuf *e)

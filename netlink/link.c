@@ -59,6 +59,7 @@ static int link_attr(const struct nlattr *attr, void *data)
 		t = MNL_TYPE_U32;
 		break;
 	case IFLA_LINKINFO:
+	case IFLA_AF_SPEC:
 		t = MNL_TYPE_NESTED;
 		break;
 	default:
@@ -81,6 +82,25 @@ static int link_info_attr(const struct nlattr *attr, void *data)
 		return MNL_CB_OK;
 	tb[IFLA_INFO_KIND] = attr;
 	return MNL_CB_OK;
+}
+
+/* IFLA_AF_SPEC: IPv6 address generation off, or no IPv6 in this kernel at all */
+static bool link_ipv6_none(const struct nlattr *spec)
+{
+	const struct nlattr *af, *a;
+
+	if (!spec)
+		return true;
+	mnl_attr_for_each_nested(af, spec) {
+		if (mnl_attr_get_type(af) != AF_INET6)
+			continue;
+		mnl_attr_for_each_nested(a, af)
+			if (mnl_attr_get_type(a) == IFLA_INET6_ADDR_GEN_MODE &&
+			    mnl_attr_validate(a, MNL_TYPE_U8) == 0)
+				return mnl_attr_get_u8(a) == IN6_ADDR_GEN_MODE_NONE;
+		return false;
+	}
+	return true;
 }
 
 /* -ENOENT: not a link message this parser can use. */
@@ -108,6 +128,7 @@ static int link_parse(const struct nlmsghdr *nlh, struct link_info *li)
 		li->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_MASTER])
 		li->master = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
+	li->ipv6_none = link_ipv6_none(tb[IFLA_AF_SPEC]);
 	if (tb[IFLA_LINKINFO] &&
 	    mnl_attr_parse_nested(tb[IFLA_LINKINFO], link_info_attr, info) >= MNL_CB_STOP &&
 	    info[IFLA_INFO_KIND]) {
@@ -134,9 +155,37 @@ static int link_kind_create(struct nl *nl, const char *name, const char *kind, u
 	return nl_request(nl, nlh);
 }
 
+/* IFLA_INET6_ADDR_GEN_MODE none: no link-local address when the link comes up, so nothing
+ * of IPv6 starts on it. A kernel without IPv6 has nothing to stop. */
+int link_set_ipv6_none(struct nl *nl, const char *name)
+{
+	alignas(struct nlmsghdr) char buf[NL_BUF_SIZE];
+	struct nlattr *spec, *inet6;
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!link_name_ok(name))
+		return -EINVAL;
+	nlh = link_msg(nl, buf, RTM_SETLINK, 0, name);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+	ret = nl_request(nl, nlh);
+	return ret == -EAFNOSUPPORT ? 0 : ret;
+}
+
 int link_bridge_create(struct nl *nl, const char *name, unsigned mtu)
 {
-	return link_kind_create(nl, name, "bridge", mtu);
+	int ret = link_kind_create(nl, name, "bridge", mtu);
+
+	if (ret < 0)
+		return ret;
+	ret = link_set_ipv6_none(nl, name);
+	if (ret < 0)
+		link_del(nl, name);
+	return ret;
 }
 
 int link_wireguard_create(struct nl *nl, const char *name, unsigned mtu)
@@ -183,7 +232,9 @@ int link_veth_create(struct nl *nl, const char *host, const char *peer, unsigned
 	ret = nl_request(nl, nlh);
 	if (ret < 0)
 		return ret;
-	ret = link_set_up(nl, host);
+	ret = link_set_ipv6_none(nl, host);
+	if (ret == 0)
+		ret = link_set_up(nl, host);
 	if (ret < 0)
 		link_del(nl, host);	/* takes the peer with it: no half-made pair */
 	return ret;

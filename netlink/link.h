@@ -17,16 +17,21 @@ struct link_info {
 	int master;			/* ifindex of the master, 0 = none */
 	unsigned mtu;
 	bool up;			/* IFF_UP */
+	bool ipv6_none;			/* no IPv6 address generation (or no IPv6 at all) */
 	char kind[16];			/* IFLA_INFO_KIND: "bridge", "veth", "wireguard", "" */
 };
 
-/* -EEXIST if a link of that name exists. The bridge is created down. */
+/* -EEXIST if a link of that name exists. The bridge is created down, with no IPv6 address
+ * to come (link_set_ipv6_none). */
 int link_bridge_create(struct nl *nl, const char *name, unsigned mtu);
+/* IPv6 address generation off: the link gets no link-local address when it comes up. */
+int link_set_ipv6_none(struct nl *nl, const char *name);
 /* A kernel WireGuard device, down, no address; -EOPNOTSUPP when the kernel has no WireGuard. */
 int link_wireguard_create(struct nl *nl, const char *name, unsigned mtu);
 /*
- * A veth pair, both ends with mtu, host end enslaved to master (if not NULL) and up, the peer
- * left down in this namespace with peer_mac if not NULL. -EEXIST if either name exists.
+ * A veth pair, both ends with mtu, host end enslaved to master (if not NULL), without IPv6
+ * (link_set_ipv6_none) and up, the peer left down in this namespace with peer_mac if not NULL.
+ * -EEXIST if either name exists.
  */
 int link_veth_create(struct nl *nl, const char *host, const char *peer, unsigned mtu,
 		     const char *master, const uint8_t peer_mac[6]);

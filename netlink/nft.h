@@ -18,7 +18,6 @@ struct nft_bridge {
 	char ifname[IFNAMSIZ];		/* wgb... */
 	uint32_t pool_addr;		/* the network's cluster pool */
 	uint32_t slice_addr;		/* this host's slice of it (on the bridge) */
-	uint32_t gateway;		/* the bridge's address: never a source into the tunnel */
 	uint8_t pool_len;
 	uint8_t slice_len;
 	bool internal;			/* --internal: own bridge and the tunnel only, no masquerade */
@@ -46,9 +45,10 @@ struct nft_dnat {
  * bridge only from the same bridge, the tunnel (to the local slice), replies and published
  * ports. Input: on wg_ifname only replies, ICMP errors, echo requests and host_allow.
  */
-/* A container's port on its bridge and the only IPv4 source it may send from. */
+/* A container's port on its bridge and the only MAC and IPv4 source it may send from. */
 struct nft_ctr_port {
 	char ifname[IFNAMSIZ];		/* wgv... */
+	uint8_t mac[6];			/* the container's eth0 */
 	uint32_t addr;
 };
 

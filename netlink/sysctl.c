@@ -44,12 +44,26 @@ int sysctl_ipv4_forward_enable(void)
 	return ret;
 }
 
-int sysctl_route_localnet_enable(const char *ifname)
+/* net.<family>.conf.<ifname>.<key> = 1 */
+static int sysctl_if_ensure_one(const char *family, const char *ifname, const char *key)
 {
 	char path[64 + IFNAMSIZ];
 
 	if (!ifname[0] || strchr(ifname, '/') || strnlen(ifname, IFNAMSIZ) == IFNAMSIZ)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", ifname);
+	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key);
 	return sysctl_ensure_one(path);
+}
+
+int sysctl_route_localnet_enable(const char *ifname)
+{
+	return sysctl_if_ensure_one("ipv4", ifname, "route_localnet");
+}
+
+int sysctl_ipv6_disable(const char *ifname)
+{
+	int ret = sysctl_if_ensure_one("ipv6", ifname, "disable_ipv6");
+
+	/* no /proc/sys/net/ipv6 at all: a kernel without IPv6 */
+	return ret == -ENOENT && access("/proc/sys/net/ipv6", F_OK) < 0 ? 0 : ret;
 }

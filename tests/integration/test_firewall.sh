@@ -209,11 +209,11 @@ ns nft delete table bridge wgnet
 NET=$NET_A POOLID=$POOL_A ctr_join api "$IT_NS" c3 10.210.1.3/24 10.210.1.1
 assert_match "the set could not take c3's element in place: wgnetd rebuilt the table" \
 	"could not add wgv${EP_c3:0:11} in table bridge wgnet in place .*: rebuilding it" "$(cat "$IT_LOG")"
-assert_eq "the rebuilt set holds every endpoint's veth with its address (c1, ci, c3)" \
-	"$(printf '"wgv%s" . %s\n' "${EP_c1:0:11}" 10.210.1.2 "${EP_ci:0:11}" 10.211.1.2 \
-		"${EP_c3:0:11}" 10.210.1.3 | sort)" \
+assert_eq "the rebuilt set holds every endpoint's veth with its MAC and address (c1, ci, c3)" \
+	"$(printf '"wgv%s" . 02:42:%s . %s\n' "${EP_c1:0:11}" 0a:d2:01:02 10.210.1.2 \
+		"${EP_ci:0:11}" 0a:d3:01:02 10.211.1.2 "${EP_c3:0:11}" 0a:d2:01:03 10.210.1.3 | sort)" \
 	"$(ns nft -j list set bridge wgnet ports | jq -r '.nftables[] | select(.set) | .set.elem[] |
-		.concat | "\"\(.[0])\" . \(.[1])"' | sort)"
+		.concat | "\"\(.[0])\" . \(.[1]) . \(.[2])"' | sort)"
 arrives "new container -> remote container with its own source" "in_ctr c3" "$N_C2" 10.210.2.2
 spoof_as 10.210.1.3
 blocked "after the rebuild: container -> remote container as the new one: dropped" \
@@ -289,5 +289,64 @@ retry 10 test "$(peers_on_h1)" = 1 && pass "table back: the peer is configured a
 	fail "table back: the peer is configured again"
 retry 20 in_ctr c2 ping -c1 -W1 10.210.1.2 >/dev/null
 arrives "table back: remote container -> container again" "$C2" "$N_C1" 10.210.1.2
+
+# fail closed at start: a boot (no wireguard-go, no wgnet0, no tables), sampled all along from
+# one namespace ("peers table" per line, "- t" while there is no device): the device never holds
+# a peer while the table is missing, nor at all while another program holds the table's name
+sampler_start()
+{
+	rm -f "$IT_DIR/sample.stop"
+	(it_in_run bash -c 'while [ ! -e "$0/sample.stop" ]; do
+		if p=$(wg show wgnet0 peers 2>/dev/null); then p=$(grep -c . <<<"$p"); else p=-; fi
+		nft list table inet wgnet >/dev/null 2>&1 && t=1 || t=0
+		echo "$p $t"
+	done' "$IT_DIR") >"$IT_DIR/samples" 2>/dev/null &
+	SAMPLER=$!
+}
+sampler_stop()
+{
+	touch "$IT_DIR/sample.stop"
+	wait "$SAMPLER"
+}
+boot()	# a machine that just started: wgnetd stopped, no wireguard-go, no wgnet0, no tables
+{
+	wgnetd_stop TERM
+	for p in $(ip netns pids "$IT_NS"); do
+		[[ "$(cat "/proc/$p/comm" 2>/dev/null)" == *wireguard* ]] && kill -KILL "$p"
+	done
+	retry 5 sh -c "! ip -n $IT_NS link show wgnet0" || ns ip link del wgnet0
+	ns nft delete table inet wgnet 2>/dev/null
+	ns nft delete table bridge wgnet 2>/dev/null
+}
+device_up() { (it_in_run wg show wgnet0) >/dev/null 2>&1; }
+boot
+ip netns exec "$IT_NS" nft -i <"$IT_DIR/hold" >/dev/null 2>&1 &
+HOLD=$!
+exec 7>"$IT_DIR/hold"
+echo 'add table inet wgnet { flags owner; }' >&7
+retry 5 ns nft list table inet wgnet || die "the owned table was not made"
+sampler_start
+wgnetd_start 7>&-
+retry 20 device_up || fail "boot, table refused: wgnetd made wgnet0"
+assert_eq "boot, table refused: status says firewall failed" failed \
+	"$(cli status --json | jq -r .firewall)"
+sampler_stop
+assert_match "boot, table refused: the sampler saw the device ($(wc -l <"$IT_DIR/samples") samples)" \
+	'(^|,)0 ' "$(tr '\n' , <"$IT_DIR/samples")"
+assert_eq "boot, table refused: never a peer on wgnet0" "" \
+	"$(grep -E '^[1-9]' "$IT_DIR/samples" | head -3)"
+kill "$HOLD"
+wait "$HOLD" 2>/dev/null
+exec 7>&-
+boot
+sampler_start
+wgnetd_start
+one_peer() { [ "$(peers_on_h1)" = 1 ]; }
+retry 20 one_peer && pass "boot: the peer is configured" || fail "boot: the peer is configured"
+sampler_stop
+assert_match "boot: the sampler saw the peer arrive ($(wc -l <"$IT_DIR/samples") samples)" \
+	'^1 1$' "$(cat "$IT_DIR/samples")"
+assert_eq "boot: never a peer without the table" "" \
+	"$(grep -E '^[1-9][0-9]* 0$' "$IT_DIR/samples" | head -3)"
 
 it_finish

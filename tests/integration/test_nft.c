@@ -26,25 +26,29 @@
 #define IP4(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 static const struct nft_bridge two_bridges[] = {
-	{ "wgb1", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), IP4(10, 210, 1, 1), 16, 24, false },
-	{ "wgb2", IP4(10, 220, 0, 0), IP4(10, 220, 3, 0), IP4(10, 220, 3, 1), 16, 24, true },
+	{ "wgb1", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 16, 24, false },
+	{ "wgb2", IP4(10, 220, 0, 0), IP4(10, 220, 3, 0), 16, 24, true },
 };
 
 static const char two_uplinks[][IFNAMSIZ] = { "eth0", "up1" };
 static const struct nft_port two_allowed[] = { { 6, 53 }, { 17, 5353 } };
-static const struct nft_ctr_port one_port[] = { { "wgv0123456789a", IP4(10, 210, 1, 5) } };
+static const struct nft_ctr_port one_port[] = {
+	{ "wgv0123456789a", { 0x02, 0x42, 10, 210, 1, 5 }, IP4(10, 210, 1, 5) },
+};
 
-static const struct nft_dnat two_dnats[] = {
+/* the third only for the host itself: no prerouting rule (moby#45610) */
+static const struct nft_dnat three_dnats[] = {
 	{ 6, 0, 8080, 8080, IP4(10, 210, 1, 5), 80, "wgb1" },
 	{ 17, IP4(192, 0, 2, 1), 5000, 5010, IP4(10, 210, 1, 6), 5000, "wgb1" },
+	{ 6, IP4(127, 0, 0, 1), 8081, 8081, IP4(10, 210, 1, 5), 81, "wgb1" },
 };
 
 static const struct nft_policy full = {
 	.wg_ifname = "wgnet0",
 	.bridges = two_bridges,
 	.nbridges = 2,
-	.dnats = two_dnats,
-	.ndnats = 2,
+	.dnats = three_dnats,
+	.ndnats = 3,
 	.uplinks = two_uplinks,
 	.nuplinks = 2,
 	.host_allow = two_allowed,
@@ -191,10 +195,6 @@ static int teardown(void **state)
 static void test_apply_full(void **state)
 {
 	static const char *const forward[] = {
-		"iifname \"wgb1\" oifname \"wgnet0\" ip saddr != 10.210.1.0/24 drop",
-		"iifname \"wgb2\" oifname \"wgnet0\" ip saddr != 10.220.3.0/24 drop",
-		"iifname \"wgb1\" oifname \"wgnet0\" ip saddr 10.210.1.1 drop",
-		"iifname \"wgb2\" oifname \"wgnet0\" ip saddr 10.220.3.1 drop",
 		"oifname \"wgb*\" ct state established,related accept",
 		"iifname \"wgb*\" ct state established,related accept",
 		"oifname \"wgb*\" ct status dnat accept",
@@ -231,6 +231,13 @@ static void test_apply_full(void **state)
 		"fib daddr type local tcp dport 8080 dnat ip to 10.210.1.5:80",
 		"fib daddr type local ip daddr 192.0.2.1 udp dport 5000-5010 dnat ip to "
 		"10.210.1.6:5000",
+		"fib daddr type local ip daddr 127.0.0.1 tcp dport 8081 dnat ip to 10.210.1.5:81",
+	};
+	static const char *const bridge[] = {
+		"iifname \"wgv*\" ether type != ip ether type != arp drop",
+		"iifname \"wgv*\" iifname . ether saddr . ip saddr != @ports drop",
+		"iifname \"wgv*\" iifname . ether saddr . arp saddr ip != @ports drop",
+		"iifname \"wgv*\" iifname . arp saddr ether . arp saddr ip != @ports drop",
 	};
 	char elems[256], *text;
 	json_t *root;
@@ -251,12 +258,12 @@ static void test_apply_full(void **state)
 	check_chain(root, "output", "nat", "output", -100);
 	check_chain(root, "input", "filter", "input", 0);
 	check_chain(root, "localnet", "filter", "prerouting", -300);
-	assert_int_equal(count_rules(root, "forward"), 21);
+	assert_int_equal(count_rules(root, "forward"), 17);
 	assert_int_equal(count_rules(root, "input"), 5);
 	assert_int_equal(count_rules(root, "localnet"), 1);
 	assert_int_equal(count_rules(root, "postrouting"), 2);	/* wgb2 is internal */
 	assert_int_equal(count_rules(root, "prerouting"), 2);
-	assert_int_equal(count_rules(root, "output"), 2);
+	assert_int_equal(count_rules(root, "output"), 3);
 	json_decref(root);
 
 	text = nft_text("chain inet wgnet forward");
@@ -267,10 +274,10 @@ static void test_apply_full(void **state)
 	free(text);
 	text = nft_text("table bridge wgnet");
 	assert_non_null(strstr(text, "type filter hook prerouting priority dstnat"));
-	assert_non_null(strstr(text, "type ifname . ipv4_addr"));
-	assert_non_null(strstr(text, "\"wgv0123456789a\" . 10.210.1.5"));
-	/* nft leaves out `meta protocol ip`, implied by `ip saddr` */
-	assert_non_null(strstr(text, "iifname \"wgv*\" iifname . ip saddr != @ports drop"));
+	assert_non_null(strstr(text, "type ifname . ether_addr . ipv4_addr"));
+	assert_non_null(strstr(text, "\"wgv0123456789a\" . 02:42:0a:d2:01:05 . 10.210.1.5"));
+	/* nft leaves out the `ether type` that `ip saddr` and `arp saddr` imply */
+	assert_lines_in_order(text, bridge, sizeof(bridge) / sizeof(bridge[0]));
 	free(text);
 	text = nft_text("chain inet wgnet localnet");
 	assert_non_null(strstr(text, "iifname \"wgb*\" ip daddr 127.0.0.0/8 drop"));
@@ -280,12 +287,14 @@ static void test_apply_full(void **state)
 	assert_null(strstr(text, "10.220.3.0"));
 	free(text);
 	text = nft_text("chain inet wgnet prerouting");
+	assert_non_null(strstr(text, "\tiifname != \"wgnet0\" meta nfproto ipv4 fib daddr"));
 	assert_non_null(strstr(text, dnat[0]));
-	assert_lines_in_order(text, dnat + 1, 1);
+	assert_non_null(strstr(text, "\tiifname != \"wgnet0\" fib daddr type local ip daddr 192.0.2.1"));
+	assert_null(strstr(text, "127.0.0.1"));
 	free(text);
 	text = nft_text("chain inet wgnet output");
 	assert_non_null(strstr(text, dnat[0]));
-	assert_lines_in_order(text, dnat + 1, 1);
+	assert_lines_in_order(text, dnat + 1, 2);
 	free(text);
 }
 
@@ -322,10 +331,10 @@ static void test_apply_replaces(void **state)
 static void test_overlapping_pools(void **state)
 {
 	static const struct nft_bridge br[] = {
-		{ "wgb1", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 0, 16, 24, false },
-		{ "wgb2", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 0, 16, 24, false },
-		{ "wgb3", IP4(10, 210, 128, 7), IP4(10, 210, 2, 0), 0, 17, 24, false },
-		{ "wgb4", IP4(10, 0, 0, 0), IP4(10, 230, 0, 0), 0, 8, 24, true },
+		{ "wgb1", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 16, 24, false },
+		{ "wgb2", IP4(10, 210, 0, 0), IP4(10, 210, 1, 0), 16, 24, false },
+		{ "wgb3", IP4(10, 210, 128, 7), IP4(10, 210, 2, 0), 17, 24, false },
+		{ "wgb4", IP4(10, 0, 0, 0), IP4(10, 230, 0, 0), 8, 24, true },
 	};
 	struct nft_policy p = { .bridges = br, .nbridges = 3 };
 	struct nft_bridge br4[2];
@@ -378,7 +387,7 @@ static void test_empty_policy(void **state)
 static void test_all_or_nothing(void **state)
 {
 	/* "*" is an empty prefix match, which the kernel refuses (a zero-length cmp) */
-	struct nft_bridge bad[] = { two_bridges[0], { "*", IP4(10, 9, 0, 0), 0, 0, 16, 0, false } };
+	struct nft_bridge bad[] = { two_bridges[0], { "*", IP4(10, 9, 0, 0), 0, 16, 0, false } };
 	struct nft_policy p = { .bridges = bad, .nbridges = 2 };
 	char *before, *after;
 
@@ -432,7 +441,6 @@ static void test_many_bridges(void **state)
 		br[i].pool_len = 20;
 		br[i].slice_addr = br[i].pool_addr + 256;
 		br[i].slice_len = 24;
-		br[i].gateway = br[i].slice_addr + 1;
 	}
 	assert_int_equal(nft_apply(&p), 0);
 	root = nft_json();
@@ -440,7 +448,7 @@ static void test_many_bridges(void **state)
 	assert_int_equal(json_array_size(elems), N);
 	elems = json_object_get(find_obj(root, "set", "local_slices"), "elem");
 	assert_int_equal(json_array_size(elems), N);
-	assert_int_equal(count_rules(root, "forward"), 8 + 5 * N);
+	assert_int_equal(count_rules(root, "forward"), 8 + 3 * N);
 	assert_int_equal(count_rules(root, "postrouting"), N);
 	json_decref(root);
 	free(br);
@@ -463,7 +471,8 @@ static void test_ports_set(void **state)
 {
 	enum { N = 500 };
 	struct nft_ctr_port *cp = calloc(N, sizeof(*cp));
-	const struct nft_ctr_port extra = { "wgv0000000000b", IP4(10, 210, 1, 9) };
+	const struct nft_ctr_port extra = { "wgv0000000000b", { 0x02, 0x42, 10, 210, 1, 9 },
+					    IP4(10, 210, 1, 9) };
 	struct nft_policy p = full;
 	char *text;
 
@@ -473,27 +482,28 @@ static void test_ports_set(void **state)
 	for (int i = 0; i < N; i++) {
 		snprintf(cp[i].ifname, sizeof(cp[i].ifname), "wgv%011d", i);
 		cp[i].addr = IP4(10, 210, 1, 10) + (uint32_t)i;
+		memcpy(cp[i].mac, (uint8_t[]){ 0x02, 0x42, 0, 0, (uint8_t)(i >> 8), (uint8_t)i }, 6);
 	}
 	p.ports = cp;
 	p.nports = N;
 	assert_int_equal(nft_apply(&p), 0);
-	assert_int_equal(bridge_rules(), 1);
+	assert_int_equal(bridge_rules(), 4);
 	text = nft_text("set bridge wgnet ports");
-	assert_non_null(strstr(text, "\"wgv00000000499\" . 10.210.2.253"));
+	assert_non_null(strstr(text, "\"wgv00000000499\" . 02:42:00:00:01:f3 . 10.210.2.253"));
 	assert_null(strstr(text, "wgv0000000000b"));
 	free(text);
 
 	assert_int_equal(nft_port_update(&extra, true), 0);
 	assert_int_equal(nft_port_update(&extra, true), 0);	/* a retried CreateEndpoint */
 	text = nft_text("set bridge wgnet ports");
-	assert_non_null(strstr(text, "\"wgv0000000000b\" . 10.210.1.9"));
-	assert_non_null(strstr(text, "\"wgv00000000000\" . 10.210.1.10"));
+	assert_non_null(strstr(text, "\"wgv0000000000b\" . 02:42:0a:d2:01:09 . 10.210.1.9"));
+	assert_non_null(strstr(text, "\"wgv00000000000\" . 02:42:00:00:00:00 . 10.210.1.10"));
 	free(text);
-	assert_int_equal(bridge_rules(), 1);
+	assert_int_equal(bridge_rules(), 4);
 	assert_int_equal(nft_port_update(&cp[0], false), 0);
 	text = nft_text("set bridge wgnet ports");
 	assert_null(strstr(text, "\"wgv00000000000\""));
-	assert_non_null(strstr(text, "\"wgv00000000001\" . 10.210.1.11"));
+	assert_non_null(strstr(text, "\"wgv00000000001\" . 02:42:00:00:00:01 . 10.210.1.11"));
 	free(text);
 	assert_int_equal(nft_port_update(&cp[0], false), -ENOENT);
 	free(cp);
