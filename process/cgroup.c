@@ -70,8 +70,9 @@ static int write_pid(const char *dir, const char *path, pid_t pid)
 	char file[PATH_MAX * 2 + 32], buf[32];
 	int fd, len, ret = 0;
 
+	/* the kernel's own path of our parent's cgroup: never a link to follow */
 	snprintf(file, sizeof(file), "%s%s/cgroup.procs", dir, path);
-	fd = open(file, O_WRONLY | O_CLOEXEC);
+	fd = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	len = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
