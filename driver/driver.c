@@ -484,6 +484,7 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 	s.firewall_ok = !d->firewall_failed &&
 			((n == 0 && !(d->st.host_index && d->st.has_host_key)) ||
 			 nft_exists() == 1);
+	firewall_watch_status(d, s.firewall_note, sizeof(s.firewall_note));
 	for (size_t i = 0; i < d->st.nhost_allow; i++)
 		state_port_format(&d->st.host_allow[i], s.host_allow.v[i]);
 	s.host_allow.n = d->st.nhost_allow;
