@@ -8,6 +8,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "driver/driver_impl.h"
@@ -150,6 +151,13 @@ int driver_commit(struct driver *d, struct state *next, struct errbuf *e)
 	return 0;
 }
 
+void driver_clock_text(time_t t, char out[16])
+{
+	struct tm tm;
+
+	strftime(out, 16, "%H:%M:%S", localtime_r(&t, &tm));
+}
+
 void driver_thread_start(struct driver *d, void *(*fn)(void *), pthread_t *t, bool *running,
 			 const char *what)
 {
@@ -273,6 +281,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 		errbuf_set(e, ret, "could not open an rtnetlink socket: %s", strerror(-ret));
 		goto fail;
 	}
+	firewall_watch_open(d);		/* before our first build: nothing after it is missed */
 	ret = reconcile_all(d, e);
 	if (ret < 0)
 		goto fail;
@@ -290,6 +299,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	firewall_docker_user_start(d);
 	resolve_start(d);
 	mesh_watchdog_start(d);
+	firewall_watch_start(d);
 	ret = store_new(d, dir, e);
 	if (ret < 0)
 		goto fail;
@@ -309,6 +319,7 @@ void driver_free(struct driver *d)
 		return;
 	store_free(d);		/* its threads take the lock: first */
 	mesh_watchdog_stop(d);
+	firewall_watch_stop(d);
 	freeable = resolve_stop(d);
 	firewall_docker_user_stop(d);
 	keys_wipe(&d->keys);
@@ -473,6 +484,7 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 	s.firewall_ok = !d->firewall_failed &&
 			((n == 0 && !(d->st.host_index && d->st.has_host_key)) ||
 			 nft_exists() == 1);
+	firewall_watch_status(d, s.firewall_note, sizeof(s.firewall_note));
 	for (size_t i = 0; i < d->st.nhost_allow; i++)
 		state_port_format(&d->st.host_allow[i], s.host_allow.v[i]);
 	s.host_allow.n = d->st.nhost_allow;

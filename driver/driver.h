@@ -224,8 +224,9 @@ struct driver_status {
 	size_t npeers;
 	unsigned mtu;
 	char mtu_from[DRIVER_MTU_FROM_MAX];	/* "" until wgnet init in this run of wgnetd */
-	bool firewall_ok;		/* table inet wgnet present when it should be */
+	bool firewall_ok;		/* tables inet and bridge wgnet present when they should be */
 	bool firewall_failed;		/* its last rebuild failed: no peer is configured */
+	char firewall_note[256];	/* what another program did to it and what came of it */
 	struct driver_host_ports host_allow;
 	struct status_network *networks;
 	size_t nnetworks;

@@ -16,6 +16,24 @@
 /* Private to driver/: the one driver instance and helpers its files share. */
 
 struct nl;
+struct nft_monitor;
+
+/* The firewall watch (driver/firewall_watch.c): another program changed or deleted our
+ * tables. Under the lock, but the monitor, which only its thread reads. */
+struct firewall_watch {
+	struct nft_monitor *monitor;	/* NULL: the periodic check alone */
+	pthread_t thread;
+	char cause[128];		/* what another program last did to them, "" = nothing */
+	char error[200];		/* why the last rebuild failed, "" = it did not */
+	time_t cause_at;		/* when that was seen */
+	time_t rebuilt_at;		/* of the last rebuild that worked, 0 = none */
+	time_t last;			/* of the last rebuild tried */
+	time_t next_try;		/* of the next one while they fail */
+	time_t next_check;		/* of the next look at which tables exist */
+	bool running;
+	bool pending;			/* a rebuild is due */
+	bool closed;			/* failed closed: no peer, DOCKER-USER rules, route_localnet */
+};
 
 /* Network IDs whose pools dockerd may replay (RequestPool for a pool already in use). */
 struct id_list {
@@ -56,6 +74,7 @@ struct driver {
 	struct resolved *resolved;
 	size_t nresolved;
 	struct store *store;		/* membership through etcd (driver/store.c) */
+	struct firewall_watch fw;
 	struct pending_age {		/* when each unbound pool lease was made (memory only) */
 		struct cidr slice;
 		time_t at;
@@ -95,6 +114,9 @@ int driver_pool_id_check(const char *pool_id, struct errbuf *e);
 /* The first 12 characters of a Docker ID, for messages. */
 const char *short_id(const char *id, char buf[13]);
 
+/* "10:52:01", local time, for `wgnet status`. */
+void driver_clock_text(time_t t, char out[16]);
+
 /* The driver's threads (watchdog, DOCKER-USER, resolver): started once; stopped by setting
  * d->stopping and waking wake (NULL for a thread that only sleeps), then joined. */
 void driver_thread_start(struct driver *d, void *(*fn)(void *), pthread_t *t, bool *running,
@@ -126,6 +148,17 @@ void firewall_docker_user_sync(struct driver *d, bool force);
 void firewall_link_no_ipv6(const char *ifname);
 void firewall_docker_user_start(struct driver *d);
 void firewall_docker_user_stop(struct driver *d);
+/* st has networks, published ports or a mesh: our tables should exist. */
+bool firewall_wanted(const struct driver *d, const struct state *st);
+
+/* The firewall watch (driver/firewall_watch.c): rebuilds our tables when another program
+ * changes them, and fails closed while they cannot be built. Open subscribes (before the
+ * first build, so that nothing after it is missed); start runs the thread. */
+void firewall_watch_open(struct driver *d);
+void firewall_watch_start(struct driver *d);
+void firewall_watch_stop(struct driver *d);
+/* What happened to the tables, for `wgnet status`; "" when nothing did. Lock held. */
+void firewall_watch_status(const struct driver *d, char *out, size_t size);
 
 /* Peer endpoints (driver/resolve.c), lock held. "a.b.c.d:port" and "[v6]:port" are parsed at
  * once; a name is looked up by a thread, which applies the peers again when it has an answer.
@@ -149,6 +182,9 @@ void endpoint_veth_remove(struct driver *d, const struct state_endpoint *ep);
  * after a network or peer change. Both need the lock held and do nothing before init. */
 int mesh_start(struct driver *d, struct errbuf *e);
 int mesh_sync(struct driver *d, struct errbuf *e);
+/* Every peer off wgnet0: the firewall could not be built (lock held). mesh_sync puts them
+ * back once it is. */
+void mesh_fail_closed(struct driver *d);
 /* The device can be used: configured, and no call found it hung. */
 bool mesh_usable(const struct driver *d);
 /* After a failed call to the device, lock held: a timeout marks it hung (the watchdog then

@@ -112,6 +112,15 @@ void firewall_link_no_ipv6(const char *ifname)
 		log_warn("could not turn IPv6 off on %s (%s), ignoring", ifname, strerror(-ret));
 }
 
+bool firewall_wanted(const struct driver *d, const struct state *st)
+{
+	size_t ndn = 0;
+
+	for (size_t i = 0; i < st->nendpoints; i++)
+		ndn += st->endpoints[i].nports;
+	return bound_pools(st) || ndn || firewall_mesh_on(d);
+}
+
 static int firewall_build(struct driver *d, const struct state *st, struct errbuf *e)
 {
 	char uplinks[UPLINKS_MAX][IFNAMSIZ];
@@ -126,7 +135,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	for (size_t i = 0; i < st->nendpoints; i++)
 		ndn += st->endpoints[i].nports;
 	/* the input chain closes the host to the mesh, with or without networks */
-	if (!nbr && !ndn && !firewall_mesh_on(d)) {
+	if (!firewall_wanted(d, st)) {
 		ret = nft_delete();
 		if (ret < 0)
 			return errbuf_set(e, ret, "could not delete table inet %s: %s",
@@ -281,7 +290,7 @@ static void *docker_user_main(void *arg)
 		if (d->stopping)
 			break;
 		d->du_pending = false;
-		want = bound_pools(&d->st) != 0;
+		want = bound_pools(&d->st) != 0 && !d->firewall_failed;	/* fail closed */
 		wg_ifname = firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL;
 		pthread_mutex_unlock(&d->lock);
 		checked = docker_user_apply(d->iptables, want, wg_ifname);

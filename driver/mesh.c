@@ -336,31 +336,61 @@ static int device_configure(struct driver *d, const struct wg_device *have, stru
 	return 0;
 }
 
+/* Every peer of the device (have) off it: the firewall could not be built. */
+static void peers_clear(struct driver *d, const struct wg_device *have)
+{
+	struct wg_peer *v;
+	int ret;
+
+	if (!have->npeers)
+		return;
+	v = calloc(have->npeers, sizeof(*v));
+	if (!v) {
+		log_error("out of memory removing the peers of %s after the firewall failed",
+			  NAMES_WG_DEVICE);
+		return;
+	}
+	for (size_t i = 0; i < have->npeers; i++) {
+		memcpy(v[i].public_key, have->peers[i].public_key, KEYS_LEN);
+		v[i].remove = true;
+	}
+	ret = d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, v, have->npeers);
+	mesh_note_error(d, ret);
+	if (ret < 0)
+		log_error("could not remove the peers of %s after the firewall failed: %s",
+			  NAMES_WG_DEVICE, strerror(-ret));
+	peers_free(v, have->npeers);
+}
+
 /*
  * Fail closed: the table goes in before any peer. When it cannot, the device keeps no peer:
  * a table we could not write may be another program's, or an old policy.
  */
 static int mesh_firewall_first(struct driver *d, const struct wg_device *have, struct errbuf *e)
 {
-	struct wg_peer *v;
-	int ret, cleared;
+	int ret = firewall_apply(d, &d->st, e);
 
-	ret = firewall_apply(d, &d->st, e);
-	if (ret == 0 || !have->npeers)
-		return ret;
-	v = calloc(have->npeers, sizeof(*v));
-	if (!v)
-		return ret;
-	for (size_t i = 0; i < have->npeers; i++) {
-		memcpy(v[i].public_key, have->peers[i].public_key, KEYS_LEN);
-		v[i].remove = true;
-	}
-	cleared = d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, v, have->npeers);
-	if (cleared < 0)
-		log_error("could not remove the peers of %s after the firewall failed: %s",
-			  NAMES_WG_DEVICE, strerror(-cleared));
-	peers_free(v, have->npeers);
+	if (ret < 0)
+		peers_clear(d, have);
 	return ret;
+}
+
+void mesh_fail_closed(struct driver *d)
+{
+	struct wg_device have = { 0 };
+	struct errbuf e = { 0 };
+	int ret;
+
+	if (!mesh_usable(d))
+		return;		/* mesh_start builds the table first when the device is back */
+	ret = device_read(d, &have, &e);
+	if (ret < 0) {
+		mesh_note_error(d, ret);
+		log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, e.msg);
+		return;
+	}
+	peers_clear(d, &have);
+	wg_device_release(&have);
 }
 
 int mesh_start(struct driver *d, struct errbuf *e)
@@ -460,14 +490,6 @@ static void unlocked_sleep(struct driver *d, long ms)
 	pthread_mutex_lock(&d->lock);
 }
 
-static void clock_text(char out[16])
-{
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(out, 16, "%H:%M:%S", localtime_r(&now, &tm));
-}
-
 /*
  * Is the userspace device served? Probed without the lock (a hung wireguard-go takes
  * WATCHDOG_ANSWER_MS to show it). One that does not answer is killed, so that it can be
@@ -499,7 +521,7 @@ static int watchdog_probe(struct driver *d)
 		}
 		return 1;
 	}
-	clock_text(when);
+	driver_clock_text(time(NULL), when);
 	if (ret == -ETIMEDOUT) {
 		log_warn("the userspace WireGuard of %s did not answer in %d ms: killed it, "
 			 "starting another", NAMES_WG_DEVICE, WATCHDOG_ANSWER_MS);

@@ -1164,7 +1164,7 @@ static int table_found(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nft_exists(void)
+static int table_exists(uint16_t family)
 {
 	char buf[RECV_BUF] __attribute__((aligned(8)));
 	struct nftnl_table *t = NULL;
@@ -1179,7 +1179,7 @@ int nft_exists(void)
 		ret = -ENOMEM;
 		goto out;
 	}
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, family, NLM_F_ACK, seq);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	ret = sock_open(&nl);
 	if (ret < 0)
@@ -1207,4 +1207,11 @@ out:
 	if (t)
 		nftnl_table_free(t);
 	return ret;
+}
+
+int nft_exists(void)
+{
+	int ret = table_exists(NFPROTO_INET);
+
+	return ret == 1 ? table_exists(NFPROTO_BRIDGE) : ret;
 }

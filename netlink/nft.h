@@ -74,7 +74,7 @@ int nft_apply(const struct nft_policy *p);
 int nft_port_update(const struct nft_ctr_port *port, bool add);
 /* Delete both tables; 0 if they were not there. */
 int nft_delete(void);
-/* 1 if the table exists, 0 if not, -errno on failure. */
+/* 1 if both tables exist, 0 if not, -errno on failure. */
 int nft_exists(void);
 
 #endif

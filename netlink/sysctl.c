@@ -10,10 +10,10 @@
 
 #define IP_FORWARD_PATH "/proc/sys/net/ipv4/ip_forward"
 
-/* Writes "1" unless the value already is 1; -errno of the open, read or write. */
-static int sysctl_ensure_one(const char *path)
+/* Writes v ('0' or '1') unless the value already is v; -errno of the open, read or write. */
+static int sysctl_ensure(const char *path, char v)
 {
-	char c = 0;
+	char c = 0, line[2] = { v, '\n' };
 	int fd, ret = 0;
 
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -21,7 +21,7 @@ static int sysctl_ensure_one(const char *path)
 		return -errno;
 	if (read(fd, &c, 1) != 1)
 		ret = -errno;
-	else if (c != '1' && pwrite(fd, "1\n", 2, 0) != 2)
+	else if (c != v && pwrite(fd, line, 2, 0) != 2)
 		ret = -errno;
 	close(fd);
 	return ret;
@@ -32,7 +32,7 @@ int sysctl_ipv4_forward_enable(void)
 	char c = 0;
 	int fd, ret;
 
-	ret = sysctl_ensure_one(IP_FORWARD_PATH);
+	ret = sysctl_ensure(IP_FORWARD_PATH, '1');
 	if (ret != -EROFS && ret != -EACCES && ret != -EPERM)
 		return ret;
 	/* read-only /proc/sys (managed plugin): fine if dockerd turned it on already */
@@ -44,25 +44,30 @@ int sysctl_ipv4_forward_enable(void)
 	return ret;
 }
 
-/* net.<family>.conf.<ifname>.<key> = 1 */
-static int sysctl_if_ensure_one(const char *family, const char *ifname, const char *key)
+/* net.<family>.conf.<ifname>.<key> = v */
+static int sysctl_if_ensure(const char *family, const char *ifname, const char *key, char v)
 {
 	char path[64 + IFNAMSIZ];
 
 	if (!ifname[0] || strchr(ifname, '/') || strnlen(ifname, IFNAMSIZ) == IFNAMSIZ)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname, key);
-	return sysctl_ensure_one(path);
+	return sysctl_ensure(path, v);
 }
 
 int sysctl_route_localnet_enable(const char *ifname)
 {
-	return sysctl_if_ensure_one("ipv4", ifname, "route_localnet");
+	return sysctl_if_ensure("ipv4", ifname, "route_localnet", '1');
+}
+
+int sysctl_route_localnet_disable(const char *ifname)
+{
+	return sysctl_if_ensure("ipv4", ifname, "route_localnet", '0');
 }
 
 int sysctl_ipv6_disable(const char *ifname)
 {
-	int ret = sysctl_if_ensure_one("ipv6", ifname, "disable_ipv6");
+	int ret = sysctl_if_ensure("ipv6", ifname, "disable_ipv6", '1');
 
 	/* no /proc/sys/net/ipv6 at all: a kernel without IPv6 */
 	return ret == -ENOENT && access("/proc/sys/net/ipv6", F_OK) < 0 ? 0 : ret;

@@ -23,6 +23,7 @@ struct cli_status {
 	const char *endpoint;
 	json_int_t mtu;
 	const char *firewall;
+	const char *firewall_note;	/* what happened to the tables; NULL or "" = nothing */
 	json_int_t pending_pools;
 	const char *name;		/* the keys from here on are NULL or -1 when absent */
 	const char *public_key;
@@ -105,16 +106,16 @@ static int cli_parse_status(json_t *root, struct cli_status *st)
 	size_t i;
 	int ret;
 
-	if (json_unpack_ex(root, &jerr, 0, "{s:{s:I, s:s, s:I}, s:s, s:I, s:o, s?o}",
+	if (json_unpack_ex(root, &jerr, 0, "{s:{s:I, s:s, s:I}, s:s, s?s, s:I, s:o, s?o}",
 			   "host", "index", &s.index, "endpoint", &s.endpoint, "mtu", &s.mtu,
-			   "firewall", &s.firewall, "pending_pools", &s.pending_pools,
-			   "networks", &nets, "peers", &peers) < 0) {
+			   "firewall", &s.firewall, "firewall_note", &s.firewall_note,
+			   "pending_pools", &s.pending_pools, "networks", &nets, "peers", &peers) < 0) {
 		cli_malformed(&jerr);
 		return -EBADMSG;
 	}
 	if (!json_is_array(nets) || !cli_u16_ok(s.index) || !cli_u16_ok(s.mtu) ||
 	    !cli_text_ok(s.endpoint, true) || !cli_text_ok(s.firewall, false) ||
-	    s.pending_pools < 0) {
+	    (s.firewall_note && !cli_text_ok(s.firewall_note, true)) || s.pending_pools < 0) {
 		cli_fail("malformed reply from wgnetd: bad host, firewall or networks value", NULL);
 		return -EBADMSG;
 	}
@@ -212,15 +213,22 @@ static void cli_print_store(json_t *st)
 
 static int cli_print_status(const struct cli_status *s)
 {
+	bool note = s->firewall_note && s->firewall_note[0];
+	bool ok = strcmp(s->firewall, "ok") == 0;
 	size_t i;
 	int ret;
 
 	if (strcmp(s->firewall, "failed") == 0)
 		printf("WARNING   firewall failed: table inet wgnet could not be built, so no peer "
-		       "is configured and the tunnel carries nothing (see wgnetd's log)\n\n");
-	else if (strcmp(s->firewall, "ok") != 0)
-		printf("WARNING   firewall %s: table inet wgnet is not in place (deleted by hand?); "
-		       "restart wgnetd to rebuild it\n\n", s->firewall);
+		       "is configured, the tunnel carries nothing and wgnet's DOCKER-USER rules are "
+		       "off (see wgnetd's log)\n");
+	else if (!ok)
+		printf("WARNING   firewall %s: table inet wgnet is not in place (deleted by another "
+		       "program?); wgnetd rebuilds it within seconds\n", s->firewall);
+	if (!ok && note)
+		printf("          %s\n", s->firewall_note);
+	if (!ok)
+		putchar('\n');
 	if (s->index == 0)
 		printf("host      (not initialised: run wgnet init --index N)   firewall %s\n",
 		       s->firewall);
@@ -229,6 +237,8 @@ static int cli_print_status(const struct cli_status *s)
 		       (long long)s->index, s->endpoint[0] ? s->endpoint : "(none)",
 		       (long long)s->mtu, s->firewall);
 	cli_print_host_mesh(s);
+	if (ok && note)
+		printf("firewall  ok (%s)\n", s->firewall_note);
 	if (s->store)
 		cli_print_store(s->store);
 	if (s->has_peers) {

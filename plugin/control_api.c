@@ -165,14 +165,15 @@ static int status(struct driver *d, const json_t *req, json_t **reply, struct er
 	ret = driver_status_get(d, &st, e);
 	if (ret < 0)
 		return ret;
-	out = json_pack("{s:{s:i, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:s}, s:s, s:o, s:I, "
-			"s:o, s:[]}",
+	out = json_pack("{s:{s:i, s:s, s:i, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:s}, s:s, s:s, s:o, "
+			"s:I, s:o, s:[]}",
 			"host", "index", (int)st.host_index, "endpoint", st.host_endpoint,
 			"mtu", (int)st.mtu, "name", st.host_name, "public_key", st.public_key,
 			"listen_port", (int)st.listen_port, "backend", st.backend,
 			"wireguard", st.wg_problem,
 			"device", "wgnet0", "device_up", st.device_up, "join_line", st.join_line,
-			"firewall", firewall_word(&st), "host_allow", host_ports_json(&st.host_allow),
+			"firewall", firewall_word(&st), "firewall_note", st.firewall_note,
+			"host_allow", host_ports_json(&st.host_allow),
 			"pending_pools", (json_int_t)st.pending_pools, "peers", peers_json(&st),
 			"networks");
 	nets = out ? json_object_get(out, "networks") : NULL;
