@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/file_write.h"
 #include "driver/state.h"
 
 #define FIELD_MSG_MAX 200
@@ -1113,112 +1114,24 @@ int state_dump(const struct state *s, char **out)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t r = write(fd, p, len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-/* The rename is durable only once the directory holding the entry is synced. */
-static int fsync_dir_of(const char *path, struct errbuf *e)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, ret = 0;
-
-	if (!slash)
-		dir = strdup(".");
-	else
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-	if (!dir)
-		return errbuf_set(e, -ENOMEM, "out of memory");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not open directory %s: %s", dir, strerror(-ret));
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not sync directory %s: %s", dir, strerror(-ret));
-	}
-	close(fd);
-out:
-	free(dir);
-	return ret;
-}
-
 int state_save(const char *path, const struct state *s, struct errbuf *e)
 {
-	char *data = NULL, *tmp = NULL;
-	size_t plen = strlen(path);
-	int fd = -1, ret;
+	char *data = NULL, *text;
+	size_t len;
+	int ret;
 
 	ret = state_dump(s, &data);
 	if (ret < 0)
 		return errbuf_set(e, ret, "could not serialise the state: %s", strerror(-ret));
-	tmp = malloc(plen + sizeof(".XXXXXX"));
-	if (!tmp) {
-		ret = errbuf_set(e, -ENOMEM, "out of memory");
-		goto out;
+	len = strlen(data);
+	text = realloc(data, len + 2);
+	if (!text) {
+		free(data);
+		return errbuf_set(e, -ENOMEM, "out of memory");
 	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".XXXXXX", sizeof(".XXXXXX"));
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not create %s: %s", tmp, strerror(-ret));
-		free(tmp);
-		tmp = NULL;	/* nothing to unlink */
-		goto out;
-	}
-	if (fchmod(fd, 0600) < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not chmod %s: %s", tmp, strerror(-ret));
-		goto out;
-	}
-	ret = write_all(fd, data, strlen(data));
-	if (ret == 0)
-		ret = write_all(fd, "\n", 1);
-	if (ret < 0) {
-		errbuf_set(e, ret, "could not write %s: %s", tmp, strerror(-ret));
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not sync %s: %s", tmp, strerror(-ret));
-		goto out;
-	}
-	ret = close(fd) < 0 ? -errno : 0;
-	fd = -1;
-	if (ret < 0) {
-		errbuf_set(e, ret, "could not close %s: %s", tmp, strerror(-ret));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not rename %s to %s: %s", tmp, path, strerror(-ret));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;		/* it is the state file now */
-	ret = fsync_dir_of(path, e) < 0 ? 1 : 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	free(data);
+	memcpy(text + len, "\n", 2);
+	ret = file_write_atomic(path, text, len + 1, e);
+	free(text);
 	return ret;
 }
 

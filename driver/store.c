@@ -33,10 +33,10 @@
 #include "driver/driver_impl.h"
 #include "driver/log.h"
 #include "driver/store.h"
+#include "driver/file_write.h"
 #include "driver/store_etcd.h"
 #include "driver/store_record.h"
 
-#define STORE_FILE_NAME "store.json"
 #define STORE_RENEW_SECONDS 10		/* keepalive period, a third of the lease */
 #define STORE_FAILOVER_SECONDS 15	/* no handshake on an endpoint for this long: next */
 #define STORE_SESSION_SECONDS 180	/* WireGuard's reject-after time: a session this young lives */
@@ -96,10 +96,10 @@ static void curl_init_once(void)
 
 static int file_save(const struct store *s, struct errbuf *e)
 {
-	char tmp[PATH_MAX + 8], urls[512], key[KEYS_B64_LEN];
-	json_t *root, *mine = json_array();
+	char urls[512], key[KEYS_B64_LEN];
+	json_t *root, *mine;
 	char *text;
-	int fd, ret = 0;
+	int ret;
 
 	if (!s->configured && !s->leave_pending) {
 		if (unlink(s->path) < 0 && errno != ENOENT)
@@ -107,6 +107,7 @@ static int file_save(const struct store *s, struct errbuf *e)
 					  strerror(errno));
 		return 0;
 	}
+	mine = json_array();	/* after the return above: it leaked there */
 	for (size_t i = 0; mine && i < s->nmine; i++) {
 		keys_b64(s->mine[i], key);
 		json_array_append_new(mine, json_string(key));
@@ -119,20 +120,11 @@ static int file_save(const struct store *s, struct errbuf *e)
 	json_decref(root);
 	if (!text)
 		return errbuf_set(e, -ENOMEM, "out of memory");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0)
-		ret = -errno;
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, s->path) < 0)
-		ret = -errno;
+	ret = file_write_atomic(s->path, text, strlen(text), e);
 	free(text);
-	if (ret < 0) {
-		unlink(tmp);
-		return errbuf_set(e, ret, "could not write %s: %s", s->path, strerror(-ret));
-	}
-	return 0;
+	if (ret > 0)	/* renamed into place: the next start reads it */
+		log_warn("%s written, but %s, ignoring", s->path, e ? e->msg : "");
+	return ret < 0 ? ret : 0;
 }
 
 static int file_load(struct store *s, struct errbuf *e)

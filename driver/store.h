@@ -10,6 +10,8 @@
  * is never on the data path: when it is unreachable nothing is removed. What plugin/ may call.
  */
 
+#define STORE_FILE_NAME "store.json"	/* in the state directory: URLs, TLS files, peers */
+
 struct store_init_req {
 	const char *urls;		/* "https://h:2379[,https://h2:2379...]" */
 	const char *ca;			/* absolute paths, "" = none */
