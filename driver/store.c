@@ -47,6 +47,7 @@ struct store {
 	char path[PATH_MAX];
 	struct etcd etcd;
 	bool configured;
+	bool refused;			/* store.json takes a risk the user did not: not used */
 	bool leave_pending;
 	bool removed;
 	atomic_bool stop;
@@ -91,8 +92,10 @@ static int file_save(const struct store *s, struct errbuf *e)
 		json_array_append_new(mine, json_string(key));
 	}
 	etcd_urls_text(&s->etcd, urls, sizeof(urls));
-	root = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "urls", urls, "ca", s->etcd.ca,
-			 "cert", s->etcd.cert, "key", s->etcd.key, "leave_pending",
+	root = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o}", "urls", urls, "ca",
+			 s->etcd.ca, "cert", s->etcd.cert, "key", s->etcd.key, "insecure_http",
+			 (s->etcd.allow & ETCD_ALLOW_HTTP) != 0, "no_client_cert",
+			 (s->etcd.allow & ETCD_ALLOW_NO_CERT) != 0, "leave_pending",
 			 s->leave_pending, "peers", mine ? mine : json_array());
 	text = root ? json_dumps(root, JSON_INDENT(1)) : NULL;
 	json_decref(root);
@@ -110,7 +113,8 @@ static int file_load(struct store *s, struct errbuf *e)
 	const char *urls, *ca, *cert, *key;
 	json_t *root, *mine = NULL;
 	json_error_t jerr;
-	int leave = 0, ret;
+	int leave = 0, http = 0, no_cert = 0, ret;
+	struct errbuf risk = { 0 };
 
 	root = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
@@ -119,13 +123,16 @@ static int file_load(struct store *s, struct errbuf *e)
 		return errbuf_set(e, -EINVAL, "%s: %s", s->path, jerr.text);
 	}
 	ret = -EINVAL;
-	if (json_unpack_ex(root, &jerr, 0, "{s:s, s:s, s:s, s:s, s:b, s:o}", "urls", &urls, "ca",
-			   &ca, "cert", &cert, "key", &key, "leave_pending", &leave, "peers",
+	/* the risks are absent from files written before they had to be taken explicitly */
+	if (json_unpack_ex(root, &jerr, 0, "{s:s, s:s, s:s, s:s, s?b, s?b, s:b, s:o}", "urls",
+			   &urls, "ca", &ca, "cert", &cert, "key", &key, "insecure_http", &http,
+			   "no_client_cert", &no_cert, "leave_pending", &leave, "peers",
 			   &mine) < 0 || !json_is_array(mine)) {
 		errbuf_set(e, ret, "%s: %s", s->path, jerr.text);
 		goto out;
 	}
-	ret = etcd_config(&s->etcd, urls, ca, cert, key, e);
+	ret = etcd_config(&s->etcd, urls, ca, cert, key, (http ? ETCD_ALLOW_HTTP : 0) |
+			  (no_cert ? ETCD_ALLOW_NO_CERT : 0), e);
 	if (ret < 0)
 		goto out;
 	s->mine.v = calloc(json_array_size(mine) + 1, sizeof(*s->mine.v));
@@ -140,6 +147,13 @@ static int file_load(struct store *s, struct errbuf *e)
 	store_hosts_keys_sort(&s->mine);
 	s->leave_pending = leave;
 	s->configured = !leave;
+	/* a risk the file does not take: the store is not used (its peers stay) until wgnet
+	 * init --store takes it, or gives https and a certificate; wgnetd serves meanwhile */
+	if (etcd_check_risks(&s->etcd, &risk) < 0) {
+		s->refused = true;
+		snprintf(s->error, sizeof(s->error), "%.255s", risk.msg);
+		log_error("store: %s: %s; not used until wgnet init --store", s->path, risk.msg);
+	}
 out:
 	json_decref(root);
 	return ret;
@@ -686,7 +700,7 @@ int store_new(struct driver *d, const char *state_dir, struct errbuf *e)
 	ret = file_load(s, e);
 	if (ret < 0)
 		return ret;
-	if ((s->configured || s->leave_pending) && d->st.host_index)
+	if ((s->configured || s->leave_pending) && d->st.host_index && !s->refused)
 		threads_start(d, true);
 	return 0;
 }
@@ -792,7 +806,11 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 
 	if (req->index > 65535)
 		return errbuf_set(e, -EINVAL, "host index %u out of range 1..65535", req->index);
-	ret = etcd_config(&c, req->urls, req->ca, req->cert, req->key, e);
+	ret = etcd_config(&c, req->urls, req->ca, req->cert, req->key,
+			  (req->insecure_http ? ETCD_ALLOW_HTTP : 0) |
+			  (req->no_client_cert ? ETCD_ALLOW_NO_CERT : 0), e);
+	if (ret == 0)
+		ret = etcd_check_risks(&c, e);
 	if (ret < 0)
 		return ret;
 	ret = keys_load_or_create(d->key_path, &k, e);
@@ -811,7 +829,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 	if (ret < 0) {
 		/* nothing published: the claim alone is harmless, init again */
 		pthread_mutex_lock(&d->lock);
-		if (s->configured || s->leave_pending)
+		if ((s->configured || s->leave_pending) && !s->refused)
 			threads_start(d, true);	/* the store we had goes on */
 		pthread_mutex_unlock(&d->lock);
 		return ret;
@@ -819,6 +837,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 	pthread_mutex_lock(&d->lock);
 	s->etcd = c;
 	s->configured = true;
+	s->refused = false;
 	s->leave_pending = false;
 	s->removed = false;
 	s->synced = false;
@@ -859,6 +878,11 @@ int driver_store_leave(struct driver *d, struct errbuf *e)
 		pthread_mutex_unlock(&d->lock);
 		return errbuf_set(e, -ENOENT, "this host is in no store (wgnet init --store)");
 	}
+	if (s->refused) {
+		ret = errbuf_set(e, -EINVAL, "the store is not used: %s", s->error);
+		pthread_mutex_unlock(&d->lock);
+		return ret;
+	}
 	c = s->etcd;
 	index = d->st.host_index;
 	memcpy(key, d->st.host_public_key, KEYS_LEN);
@@ -890,7 +914,8 @@ int driver_store_host_rm(struct driver *d, const char *name, struct errbuf *e)
 	uint8_t claim[KEYS_LEN];
 	struct etcd c;
 	unsigned index = 0;
-	bool done = false, configured, self;
+	bool done = false, configured, refused, self;
+	char why[sizeof(s->error)];
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
@@ -904,10 +929,14 @@ int driver_store_host_rm(struct driver *d, const char *name, struct errbuf *e)
 	}
 	c = s->etcd;
 	configured = s->configured;
+	refused = s->refused;
+	memcpy(why, s->error, sizeof(why));
 	self = h && index == d->st.host_index;
 	pthread_mutex_unlock(&d->lock);
 	if (!configured)
 		return errbuf_set(e, -ENOENT, "this host is in no store (wgnet init --store)");
+	if (refused)
+		return errbuf_set(e, -EINVAL, "the store is not used: %s", why);
 	if (!h)
 		return errbuf_set(e, -ENOENT, "no host named '%.64s' in the store (see wgnet peer "
 				  "ls)", name);

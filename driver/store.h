@@ -17,6 +17,8 @@ struct store_init_req {
 	const char *ca;			/* absolute paths, "" = none */
 	const char *cert;
 	const char *key;
+	bool insecure_http;		/* http:// URLs: the user takes that risk */
+	bool no_client_cert;		/* no cert and key: the user takes that risk */
 	unsigned index;			/* 0 = the lowest free one */
 	const char *endpoint;		/* NULL = every routable address of the host */
 	unsigned mtu;			/* 0 = keep / default */

@@ -247,6 +247,43 @@ assert_match "the error says the store's certificate is not verified" \
 	"$ASSERT_OUT"
 assert_eq "host 4 stays uninitialised after both" 0 "$(cli 4 status --json | jq -r .host.index)"
 
+# ---- plain HTTP, or no client certificate: refused unless the user takes that risk by name,
+# and by wgnetd itself (its control API), not only by the CLI
+assert_fails "host 4: init --store http://... (plain HTTP)" \
+	cli 4 init --store http://10.99.0.11:2379 --store-no-client-cert
+assert_match "the error names the risk and --store-insecure-http" \
+	"^wgnet: store URL http://10.99.0.11:2379 is plain HTTP: .*--store-insecure-http to take that risk" \
+	"$ASSERT_OUT"
+assert_fails "host 4: init --store https://... without a client certificate" \
+	cli 4 init --store "$STORE" --store-ca "$T/pki/ca.pem"
+assert_match "the error names the risk and --store-no-client-cert" \
+	"^wgnet: no client certificate for the store .*could join the mesh.*--store-no-client-cert to take that risk" \
+	"$ASSERT_OUT"
+control_init()	# HOST JSON: POST /init on the control socket; sets BODY
+{
+	BODY=$(curl -s --max-time 20 --unix-socket "$T/h$1/control.sock" -X POST \
+		-H 'Content-Type: application/json' --data-binary "$2" http://localhost/init)
+}
+control_init 4 '{"store":"http://10.99.0.11:2379","store_no_client_cert":true}'
+assert_match "wgnetd refuses plain HTTP too (control API)" "plain HTTP: .*--store-insecure-http" \
+	"$BODY"
+control_init 4 "{\"store\":\"$STORE\",\"store_ca\":\"$T/pki/ca.pem\"}"
+assert_match "wgnetd refuses no client certificate too (control API)" \
+	"no client certificate .*--store-no-client-cert" "$BODY"
+# the risk taken: the store is asked (this one wants a certificate, and says so at TLS)
+assert_fails "host 4: init --store-no-client-cert goes to the store" \
+	cli 4 init --store "$STORE" --store-ca "$T/pki/ca.pem" --store-no-client-cert
+assert_match "... which refuses it at TLS, not wgnet" "^wgnet: the store (refused|closed|is unreachable)" "$ASSERT_OUT"
+assert_fails "host 4: init --store http://... --store-insecure-http --store-no-client-cert goes to the store" \
+	cli 4 init --store http://10.99.0.11:2379 --store-insecure-http --store-no-client-cert
+# (libcurl words the first error of a transfer: a dead TLS connection of this thread's handle,
+# probed before the new one, can give its words to this plain HTTP request)
+assert_match "... which does not answer plain HTTP on its TLS port" \
+	"^wgnet: the store .*\(http://10\.99\.0\.11:2379: " "$ASSERT_OUT"
+assert_eq "... and libcurl sent it (http is not disabled once the risk is taken)" "" \
+	"$(grep -o 'not supported or disabled' <<<"$ASSERT_OUT")"
+assert_eq "host 4 stays uninitialised after these" 0 "$(cli 4 status --json | jq -r .host.index)"
+
 # ---- --index of a held index: refused, naming the holder
 assert_fails "host 4: init --index $I2 (held)" cli 4 init --store "$STORE" "${TLS[@]}" --index "$I2"
 assert_match "the error names the holder" "index $I2 is held by host $N2" "$ASSERT_OUT"
@@ -693,3 +730,27 @@ assert_eq "host 1 kept host 5's learnt endpoint for 18 s after a restart of its 
 	"$moved"
 assert_eq "host 1 did not fail host 5 over to an advertised endpoint" "" \
 	"$(tail -n +"$((nlog + 1))" "$T/h1/log" | grep "peer $N5: no handshake")"
+
+# ---- a store.json that takes a risk it does not name (edited by hand, or written before the
+# flags existed): wgnetd serves without the store and says why, its peers stay, leave is
+# refused; init --store with a certificate uses the store again
+store_field()	# HOST FIELD: .store.FIELD of status --json
+{
+	cli "$1" status --json | jq -r ".store.$2"
+}
+peers5=$(peer_names 5)
+wgnetd_stop 5
+jq '.cert = "" | .key = "" | del(.no_client_cert)' "$T/h5/state/store.json" >"$T/store5.json" &&
+	cat "$T/store5.json" >"$T/h5/state/store.json" || die "host 5: store.json without its certificate"
+wgnetd_start 5
+assert_match "host 5 serves; status says the store is not used, and why" \
+	"^unreachable no client certificate for the store .*--store-no-client-cert" \
+	"$(store_field 5 state) $(store_field 5 error)"
+assert_match "host 5 logged it" "store: .*/store.json: no client certificate .*not used until wgnet init --store" \
+	"$(cat "$T/h5/log")"
+assert_eq "host 5 keeps its peers" "$peers5" "$(peer_names 5)"
+assert_fails "host 5: leave is refused meanwhile" cli 5 leave
+assert_match "... saying why" "^wgnet: the store is not used: no client certificate" "$ASSERT_OUT"
+assert_ok "host 5: init --store with its certificate" cli 5 init --store "$STORE" "${TLS[@]}"
+assert_ok "host 5 uses the store again" retry 10 sh -c \
+	"[ \"\$('$WGNET' --socket '$T/h5/control.sock' status --json | jq -r .store.state)\" = reachable ]"
