@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,24 +32,19 @@ static int dir_setup(void **ctx)
 	return 0;
 }
 
-/* The directory and what a test left in it (files, one level of directories). */
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* The directory and whatever a test left in it, also when it failed half-way. */
 static int dir_teardown(void **ctx)
 {
-	const char *dir = *ctx;
-	char path[4096];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	while (d && (de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) < 0)
-			rmdir(path);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
+	nftw(*ctx, rm_entry, 16, FTW_DEPTH | FTW_PHYS);	/* children first */
 	free(*ctx);
 	return 0;
 }
