@@ -31,9 +31,9 @@
 #include <jansson.h>
 
 #include "driver/driver_impl.h"
+#include "driver/file_write.h"
 #include "driver/log.h"
 #include "driver/store.h"
-#include "driver/file_write.h"
 #include "driver/store_etcd.h"
 #include "driver/store_hosts.h"
 #include "driver/store_record.h"
@@ -76,6 +76,7 @@ static void curl_init_once(void)
 static int file_save(const struct store *s, struct errbuf *e)
 {
 	char urls[512], key[KEYS_B64_LEN];
+	struct errbuf we = { 0 };	/* e may be NULL: a warning below needs the words */
 	json_t *root, *mine;
 	char *text;
 	int ret;
@@ -101,11 +102,13 @@ static int file_save(const struct store *s, struct errbuf *e)
 	json_decref(root);
 	if (!text)
 		return errbuf_set(e, -ENOMEM, "out of memory");
-	ret = file_write_atomic(s->path, text, strlen(text), e);
+	ret = file_write_atomic(s->path, text, strlen(text), &we);
 	free(text);
 	if (ret > 0)	/* renamed into place: the next start reads it */
-		log_warn("%s written, but %s, ignoring", s->path, e ? e->msg : "");
-	return ret < 0 ? ret : 0;
+		log_warn("%s written, but %s, ignoring", s->path, we.msg);
+	else if (ret < 0)
+		return errbuf_set(e, ret, "%s", we.msg);
+	return 0;
 }
 
 static int file_load(struct store *s, struct errbuf *e)
