@@ -15,6 +15,7 @@
 #include "driver/join_line.h"
 #include "driver/log.h"
 #include "driver/mtu.h"
+#include "driver/store.h"
 #include "netlink/link.h"
 #include "netlink/nft.h"
 #include "netlink/nl.h"
@@ -204,10 +205,12 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-/* "<name>.XXXXXX" of an atomic write that a kill -9 interrupted before its rename. */
+/* "<name>.XXXXXX" of an atomic write (file_write_atomic) that a kill -9 interrupted before its
+ * rename. */
 static void temp_files_remove(const char *dir)
 {
-	static const char *const names[] = { STATE_FILE_NAME ".", KEYS_FILE_NAME "." };
+	static const char *const names[] = { STATE_FILE_NAME ".", KEYS_FILE_NAME ".",
+					     STORE_FILE_NAME "." };
 	struct dirent *de;
 	DIR *dp = opendir(dir);
 

@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/file_write.h"
 #include "driver/keys.h"
+#include "driver/log.h"
 
 void keys_wipe(struct keys *k)
 {
@@ -40,42 +42,13 @@ int keys_from_b64(const char *s, uint8_t out[KEYS_LEN])
 
 static int write_secret(const char *path, const char *text, struct errbuf *e)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
-	size_t len = strlen(text), done = 0;
-	int fd, dfd, ret = 0;
+	struct errbuf we = { 0 };
+	int ret = file_write_atomic(path, text, strlen(text), &we);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return errbuf_set(e, -ENAMETOOLONG, "key file path too long");
-	fd = mkostemp(tmp, O_CLOEXEC);		/* 0600 from the start */
-	if (fd < 0)
-		return errbuf_set(e, -errno, "could not create %s: %s", tmp, strerror(errno));
-	while (done < len && ret == 0) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno != EINTR)
-			ret = -errno;
-		else if (n > 0)
-			done += (size_t)n;
-	}
-	if (ret == 0 && fsync(fd) < 0)
-		ret = -errno;
-	if (close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, path) < 0)
-		ret = -errno;
-	if (ret < 0) {
-		unlink(tmp);
-		return errbuf_set(e, ret, "could not write %s: %s", path, strerror(-ret));
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir)
-		*slash = 0;
-	dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);		/* the rename is durable only after this */
-		close(dfd);
-	}
+	if (ret > 0)	/* renamed into place: the next start reads it */
+		log_warn("%s written, but %s, ignoring", path, we.msg);
+	else if (ret < 0)
+		return errbuf_set(e, ret, "%s", we.msg);
 	return 0;
 }
 

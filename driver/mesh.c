@@ -123,20 +123,22 @@ static int peer_allowed_ips(const struct driver *d, const struct state_peer *sp,
 	return 0;
 }
 
-static const struct wg_peer *have_peer(const struct wg_device *have, const uint8_t key[KEYS_LEN])
+static int have_order(const void *a, const void *b)
 {
-	for (size_t i = 0; i < have->npeers; i++)
-		if (memcmp(have->peers[i].public_key, key, KEYS_LEN) == 0)
-			return &have->peers[i];
-	return NULL;
+	return memcmp((*(const struct wg_peer *const *)a)->public_key,
+		      (*(const struct wg_peer *const *)b)->public_key, KEYS_LEN);
 }
 
-static bool state_has_peer(const struct state *st, const uint8_t key[KEYS_LEN])
+/* The device's peer with this key in have sorted by key (have_order), NULL if none. */
+static const struct wg_peer *have_peer(const struct wg_peer *const *sorted, size_t n,
+				       const uint8_t key[KEYS_LEN])
 {
-	for (size_t i = 0; i < st->npeers; i++)
-		if (memcmp(st->peers[i].public_key, key, KEYS_LEN) == 0)
-			return true;
-	return false;
+	struct wg_peer probe;
+	const struct wg_peer *p = &probe, *const *f;
+
+	memcpy(probe.public_key, key, KEYS_LEN);
+	f = n ? bsearch(&p, sorted, n, sizeof(*sorted), have_order) : NULL;
+	return f ? *f : NULL;
 }
 
 static void peers_free(struct wg_peer *v, size_t n)
@@ -191,16 +193,24 @@ static void allowed_ips_delta(const struct wg_peer *cur, struct wg_peer *p)
  */
 static int peers_apply(struct driver *d, const struct wg_device *have, struct errbuf *e)
 {
-	struct wg_peer *v = NULL;
+	/* sorted by key, and which ones the state names: no scan of the device per peer (65,535
+	 * peers from a store) */
+	const struct wg_peer **sorted = calloc(have->npeers + 1, sizeof(*sorted));
+	bool *named = calloc(have->npeers + 1, sizeof(*named));
+	struct wg_peer *v = calloc(d->st.npeers + have->npeers + 1, sizeof(*v));
 	size_t n = 0;
 	int ret;
 
-	v = calloc(d->st.npeers + have->npeers + 1, sizeof(*v));
-	if (!v)
-		return errbuf_set(e, -ENOMEM, "out of memory");
+	if (!sorted || !named || !v) {
+		ret = errbuf_set(e, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < have->npeers; i++)
+		sorted[i] = &have->peers[i];
+	qsort(sorted, have->npeers, sizeof(*sorted), have_order);
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
-		const struct wg_peer *cur = have_peer(have, sp->public_key);
+		const struct wg_peer *cur = have_peer(sorted, have->npeers, sp->public_key);
 		struct wg_peer *p = &v[n++];
 
 		memcpy(p->public_key, sp->public_key, KEYS_LEN);
@@ -211,15 +221,17 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 			ret = errbuf_set(e, ret, "out of memory");
 			goto out;
 		}
-		if (cur)
+		if (cur) {
+			named[cur - have->peers] = true;
 			allowed_ips_delta(cur, p);
+		}
 		/* a name being resolved: the resolver thread applies it when it has an answer */
 		if (sp->endpoint[0] && !(cur && cur->endpoint.ss_family != AF_UNSPEC) &&
 		    resolve_endpoint(d, sp->endpoint, &p->endpoint) < 0)
 			log_debug("peer %s: no address for endpoint %s yet", sp->name, sp->endpoint);
 	}
 	for (size_t i = 0; i < have->npeers; i++) {
-		if (state_has_peer(&d->st, have->peers[i].public_key))
+		if (named[i])
 			continue;
 		memcpy(v[n].public_key, have->peers[i].public_key, KEYS_LEN);
 		v[n++].remove = true;
@@ -230,6 +242,8 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 			   strerror(-ret));
 out:
 	peers_free(v, n);
+	free(sorted);
+	free(named);
 	return ret;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/file_write.h"
 #include "driver/state.h"
 
 #define FIELD_MSG_MAX 200
@@ -472,11 +473,10 @@ struct pool_index {
 };
 
 static int parse_endpoint(const struct parse_ctx *c, size_t idx, json_t *o,
-			  const struct pool_index *pools, struct state_endpoint *ep)
+			  struct state_endpoint *ep)
 {
 	json_t *id, *network_id, *address, *mac, *joined, *sandbox, *ports;
-	const struct state_pool *const *p;
-	char where[32], s[18] = "", t[CIDR_STR_MAX];
+	char where[32], s[18] = "";
 	json_error_t jerr;
 	size_t n;
 	int ret;
@@ -497,18 +497,9 @@ static int parse_endpoint(const struct parse_ctx *c, size_t idx, json_t *o,
 		return ret;
 	if (!id_valid(ep->network_id))
 		return bad(c, where, "network_id", "expected 64 lowercase hex digits");
-	p = pools->n ? bsearch(ep->network_id, pools->v, pools->n, sizeof(*pools->v),
-			       cmp_pool_key) : NULL;
-	if (!p)
-		return bad(c, where, "network_id", "no pool has this network_id");
 	ret = get_addr(c, where, "address", address, &ep->addr);
 	if (ret < 0)
 		return ret;
-	if (!cidr_contains(&(*p)->slice, ep->addr)) {
-		cidr_format(&(*p)->slice, t);
-		return bad(c, where, "address", "%s is outside its network's slice %s",
-			   json_string_value(address), t);
-	}
 	ret = get_str(c, where, "mac", mac, s, sizeof(s));
 	if (ret < 0)
 		return ret;
@@ -562,6 +553,30 @@ static int index_pools(const struct parse_ctx *c, const struct state *s, struct 
 			snprintf(where, sizeof(where), "pools[%zu]", a > b ? a : b);
 			return bad(c, where, "network_id", "same network as pools[%zu]",
 				   a > b ? b : a);
+		}
+	}
+	return 0;
+}
+
+/* Every endpoint in a network of the state, inside its slice. */
+static int check_endpoint_pools(const struct parse_ctx *c, const struct state *s,
+				const struct pool_index *pools)
+{
+	char where[32], a[ADDR_STR_MAX], t[CIDR_STR_MAX];
+
+	for (size_t i = 0; i < s->nendpoints; i++) {
+		const struct state_endpoint *ep = &s->endpoints[i];
+		const struct state_pool *const *p;
+
+		snprintf(where, sizeof(where), "endpoints[%zu]", i);
+		p = pools->n ? bsearch(ep->network_id, pools->v, pools->n, sizeof(*pools->v),
+				       cmp_pool_key) : NULL;
+		if (!p)
+			return bad(c, where, "network_id", "no pool has this network_id");
+		if (!cidr_contains(&(*p)->slice, ep->addr)) {
+			addr_format(ep->addr, a);
+			cidr_format(&(*p)->slice, t);
+			return bad(c, where, "address", "%s is outside its network's slice %s", a, t);
 		}
 	}
 	return 0;
@@ -728,7 +743,29 @@ static int parse_peers(const struct parse_ctx *c, json_t *peers, struct state *s
 		if (ret < 0)
 			return ret;
 	}
-	return check_peers(c, s);
+	return 0;
+}
+
+/*
+ * What ties the objects of a state together, checked by the loader after it parsed them and by
+ * state_save before it writes: a state that would not load is never written. No two pools of one
+ * network, every endpoint in its network's slice and no two with one ID, no two peers with one
+ * index (their slices would be one), key or name, and none with this host's index or key.
+ */
+static int check_state(const struct parse_ctx *c, const struct state *s)
+{
+	struct pool_index ix = { 0 };
+	int ret;
+
+	ret = index_pools(c, s, &ix);
+	if (ret == 0)
+		ret = check_endpoint_pools(c, s, &ix);
+	if (ret == 0)
+		ret = check_endpoint_ids(c, s);
+	if (ret == 0)
+		ret = check_peers(c, s);
+	free(ix.v);
+	return ret;
 }
 
 int state_port_parse(const char *s, struct state_port *out)
@@ -805,7 +842,6 @@ static json_t *dump_host_allow(const struct state *s, int *err)
 static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, struct state *out)
 {
 	json_t *root, *version, *host, *pools, *endpoints, *peers = NULL, *allow = NULL;
-	struct pool_index ix = { 0 };
 	struct state s = { 0 };
 	json_error_t jerr;
 	long long n = 0;
@@ -849,9 +885,6 @@ static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, str
 		if (ret < 0)
 			goto out;
 	}
-	ret = index_pools(c, &s, &ix);
-	if (ret < 0)
-		goto out;
 
 	if (!json_is_array(endpoints)) {
 		ret = bad(c, "", "endpoints", "expected an array");
@@ -866,22 +899,21 @@ static int parse_doc(const struct parse_ctx *c, const char *buf, size_t len, str
 		s.nendpoints = json_array_size(endpoints);
 	}
 	for (size_t i = 0; i < s.nendpoints; i++) {
-		ret = parse_endpoint(c, i, json_array_get(endpoints, i), &ix, &s.endpoints[i]);
+		ret = parse_endpoint(c, i, json_array_get(endpoints, i), &s.endpoints[i]);
 		if (ret < 0)
 			goto out;
 	}
-	ret = check_endpoint_ids(c, &s);
-	if (ret == 0)
-		ret = parse_peers(c, peers, &s);
+	ret = parse_peers(c, peers, &s);
 	if (ret == 0)
 		ret = parse_host_allow(c, allow, &s);
+	if (ret == 0)
+		ret = check_state(c, &s);
 	if (ret < 0)
 		goto out;
 
 	*out = s;
 	s = (struct state){ 0 };
 out:
-	free(ix.v);
 	state_release(&s);
 	json_decref(root);
 	return ret;
@@ -1113,112 +1145,28 @@ int state_dump(const struct state *s, char **out)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t r = write(fd, p, len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
-/* The rename is durable only once the directory holding the entry is synced. */
-static int fsync_dir_of(const char *path, struct errbuf *e)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, ret = 0;
-
-	if (!slash)
-		dir = strdup(".");
-	else
-		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-	if (!dir)
-		return errbuf_set(e, -ENOMEM, "out of memory");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not open directory %s: %s", dir, strerror(-ret));
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not sync directory %s: %s", dir, strerror(-ret));
-	}
-	close(fd);
-out:
-	free(dir);
-	return ret;
-}
-
 int state_save(const char *path, const struct state *s, struct errbuf *e)
 {
-	char *data = NULL, *tmp = NULL;
-	size_t plen = strlen(path);
-	int fd = -1, ret;
+	const struct parse_ctx c = { .src = "it would not load", .e = e };
+	char *data = NULL, *text;
+	size_t len;
+	int ret;
 
+	ret = check_state(&c, s);
+	if (ret < 0)
+		return ret;
 	ret = state_dump(s, &data);
 	if (ret < 0)
 		return errbuf_set(e, ret, "could not serialise the state: %s", strerror(-ret));
-	tmp = malloc(plen + sizeof(".XXXXXX"));
-	if (!tmp) {
-		ret = errbuf_set(e, -ENOMEM, "out of memory");
-		goto out;
+	len = strlen(data);
+	text = realloc(data, len + 2);
+	if (!text) {
+		free(data);
+		return errbuf_set(e, -ENOMEM, "out of memory");
 	}
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".XXXXXX", sizeof(".XXXXXX"));
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not create %s: %s", tmp, strerror(-ret));
-		free(tmp);
-		tmp = NULL;	/* nothing to unlink */
-		goto out;
-	}
-	if (fchmod(fd, 0600) < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not chmod %s: %s", tmp, strerror(-ret));
-		goto out;
-	}
-	ret = write_all(fd, data, strlen(data));
-	if (ret == 0)
-		ret = write_all(fd, "\n", 1);
-	if (ret < 0) {
-		errbuf_set(e, ret, "could not write %s: %s", tmp, strerror(-ret));
-		goto out;
-	}
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not sync %s: %s", tmp, strerror(-ret));
-		goto out;
-	}
-	ret = close(fd) < 0 ? -errno : 0;
-	fd = -1;
-	if (ret < 0) {
-		errbuf_set(e, ret, "could not close %s: %s", tmp, strerror(-ret));
-		goto out;
-	}
-	if (rename(tmp, path) < 0) {
-		ret = -errno;
-		errbuf_set(e, ret, "could not rename %s to %s: %s", tmp, path, strerror(-ret));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;		/* it is the state file now */
-	ret = fsync_dir_of(path, e) < 0 ? 1 : 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp)
-		unlink(tmp);
-	free(tmp);
-	free(data);
+	memcpy(text + len, "\n", 2);
+	ret = file_write_atomic(path, text, len + 1, e);
+	free(text);
 	return ret;
 }
 

@@ -102,9 +102,11 @@ int state_parse(const char *buf, size_t len, struct state *out, struct errbuf *e
 /* Serialises to a malloc'd NUL-terminated JSON string. */
 int state_dump(const struct state *s, char **out);
 /*
- * temp file in the same directory (0600), fsync, rename, fsync the directory. 1 (e worded)
- * when only the directory's fsync failed: the file is in place and is the state now, so the
- * caller must not treat it as unsaved; it warns instead.
+ * Checked first as the loader checks it: a state that would not load (two peers with one index,
+ * key or name, a peer with this host's index or key, an endpoint outside its network's slice...)
+ * is -EINVAL, e says why, and nothing is written. Then file_write_atomic (driver/file_write.h):
+ * 1 (e worded) when only the directory's fsync failed: the file is in place and is the state
+ * now, so the caller must not treat it as unsaved; it warns instead.
  */
 int state_save(const char *path, const struct state *s, struct errbuf *e);
 void state_release(struct state *s);	/* frees everything, leaves a zeroed state */

@@ -31,58 +31,37 @@
 #include <jansson.h>
 
 #include "driver/driver_impl.h"
+#include "driver/file_write.h"
 #include "driver/log.h"
 #include "driver/store.h"
 #include "driver/store_etcd.h"
+#include "driver/store_hosts.h"
 #include "driver/store_record.h"
 
-#define STORE_FILE_NAME "store.json"
 #define STORE_RENEW_SECONDS 10		/* keepalive period, a third of the lease */
 #define STORE_FAILOVER_SECONDS 15	/* no handshake on an endpoint for this long: next */
 #define STORE_SESSION_SECONDS 180	/* WireGuard's reject-after time: a session this young lives */
 #define STORE_CLAIM_TRIES 256
 
-struct store_host {
-	unsigned index;
-	bool has_claim;
-	uint8_t claim[KEYS_LEN];
-	int64_t claim_rev;
-	bool has_record;
-	struct store_record rec;
-	int64_t rec_rev;
-	bool alive;
-	int64_t logged_rev;		/* a refused record is logged once per revision */
-};
-
-struct store_failover {
-	uint8_t key[KEYS_LEN];
-	size_t cur;			/* endpoint tried now */
-	time_t since;
-	bool settled;			/* a handshake came: its endpoint is kept */
-};
-
 struct store {
 	char path[PATH_MAX];
 	struct etcd etcd;
 	bool configured;
+	bool refused;			/* store.json takes a risk the user did not: not used */
 	bool leave_pending;
 	bool removed;
 	atomic_bool stop;
 	pthread_t watcher, keeper;
 	bool running;
-	struct store_host *hosts;
-	size_t nhosts;
+	struct store_hosts hosts;
 	int64_t rev;
 	bool synced;			/* hosts reflect the store at rev */
 	bool reachable;
 	char error[256];
-	uint8_t (*mine)[KEYS_LEN];	/* peers that came from the store */
-	size_t nmine;
+	struct store_keys mine;		/* peers that came from the store, sorted */
 	int64_t lease;
 	time_t renewed;
 	bool publish;
-	struct store_failover *fo;
-	size_t nfo;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -96,10 +75,11 @@ static void curl_init_once(void)
 
 static int file_save(const struct store *s, struct errbuf *e)
 {
-	char tmp[PATH_MAX + 8], urls[512], key[KEYS_B64_LEN];
-	json_t *root, *mine = json_array();
+	char urls[512], key[KEYS_B64_LEN];
+	struct errbuf we = { 0 };	/* e may be NULL: a warning below needs the words */
+	json_t *root, *mine;
 	char *text;
-	int fd, ret = 0;
+	int ret;
 
 	if (!s->configured && !s->leave_pending) {
 		if (unlink(s->path) < 0 && errno != ENOENT)
@@ -107,31 +87,27 @@ static int file_save(const struct store *s, struct errbuf *e)
 					  strerror(errno));
 		return 0;
 	}
-	for (size_t i = 0; mine && i < s->nmine; i++) {
-		keys_b64(s->mine[i], key);
+	mine = json_array();	/* after the return above: it leaked there */
+	for (size_t i = 0; mine && i < s->mine.n; i++) {
+		keys_b64(s->mine.v[i], key);
 		json_array_append_new(mine, json_string(key));
 	}
 	etcd_urls_text(&s->etcd, urls, sizeof(urls));
-	root = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "urls", urls, "ca", s->etcd.ca,
-			 "cert", s->etcd.cert, "key", s->etcd.key, "leave_pending",
+	root = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:b, s:o}", "urls", urls, "ca",
+			 s->etcd.ca, "cert", s->etcd.cert, "key", s->etcd.key, "insecure_http",
+			 (s->etcd.allow & ETCD_ALLOW_HTTP) != 0, "no_client_cert",
+			 (s->etcd.allow & ETCD_ALLOW_NO_CERT) != 0, "leave_pending",
 			 s->leave_pending, "peers", mine ? mine : json_array());
 	text = root ? json_dumps(root, JSON_INDENT(1)) : NULL;
 	json_decref(root);
 	if (!text)
 		return errbuf_set(e, -ENOMEM, "out of memory");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", s->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || fsync(fd) < 0)
-		ret = -errno;
-	if (fd >= 0 && close(fd) < 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0 && rename(tmp, s->path) < 0)
-		ret = -errno;
+	ret = file_write_atomic(s->path, text, strlen(text), &we);
 	free(text);
-	if (ret < 0) {
-		unlink(tmp);
-		return errbuf_set(e, ret, "could not write %s: %s", s->path, strerror(-ret));
-	}
+	if (ret > 0)	/* renamed into place: the next start reads it */
+		log_warn("%s written, but %s, ignoring", s->path, we.msg);
+	else if (ret < 0)
+		return errbuf_set(e, ret, "%s", we.msg);
 	return 0;
 }
 
@@ -140,7 +116,8 @@ static int file_load(struct store *s, struct errbuf *e)
 	const char *urls, *ca, *cert, *key;
 	json_t *root, *mine = NULL;
 	json_error_t jerr;
-	int leave = 0, ret;
+	int leave = 0, http = 0, no_cert = 0, ret;
+	struct errbuf risk = { 0 };
 
 	root = json_load_file(s->path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
@@ -149,25 +126,37 @@ static int file_load(struct store *s, struct errbuf *e)
 		return errbuf_set(e, -EINVAL, "%s: %s", s->path, jerr.text);
 	}
 	ret = -EINVAL;
-	if (json_unpack_ex(root, &jerr, 0, "{s:s, s:s, s:s, s:s, s:b, s:o}", "urls", &urls, "ca",
-			   &ca, "cert", &cert, "key", &key, "leave_pending", &leave, "peers",
+	/* the risks are absent from files written before they had to be taken explicitly */
+	if (json_unpack_ex(root, &jerr, 0, "{s:s, s:s, s:s, s:s, s?b, s?b, s:b, s:o}", "urls",
+			   &urls, "ca", &ca, "cert", &cert, "key", &key, "insecure_http", &http,
+			   "no_client_cert", &no_cert, "leave_pending", &leave, "peers",
 			   &mine) < 0 || !json_is_array(mine)) {
 		errbuf_set(e, ret, "%s: %s", s->path, jerr.text);
 		goto out;
 	}
-	ret = etcd_config(&s->etcd, urls, ca, cert, key, e);
+	ret = etcd_config(&s->etcd, urls, ca, cert, key, (http ? ETCD_ALLOW_HTTP : 0) |
+			  (no_cert ? ETCD_ALLOW_NO_CERT : 0), e);
 	if (ret < 0)
 		goto out;
-	s->mine = calloc(json_array_size(mine) + 1, sizeof(*s->mine));
-	if (!s->mine) {
+	s->mine.v = calloc(json_array_size(mine) + 1, sizeof(*s->mine.v));
+	if (!s->mine.v) {
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < json_array_size(mine); i++)
-		if (keys_from_b64(json_string_value(json_array_get(mine, i)), s->mine[s->nmine]) == 0)
-			s->nmine++;
+		if (keys_from_b64(json_string_value(json_array_get(mine, i)),
+				  s->mine.v[s->mine.n]) == 0)
+			s->mine.n++;
+	store_hosts_keys_sort(&s->mine);
 	s->leave_pending = leave;
 	s->configured = !leave;
+	/* a risk the file does not take: the store is not used (its peers stay) until wgnet
+	 * init --store takes it, or gives https and a certificate; wgnetd serves meanwhile */
+	if (etcd_check_risks(&s->etcd, &risk) < 0) {
+		s->refused = true;
+		snprintf(s->error, sizeof(s->error), "%.255s", risk.msg);
+		log_error("store: %s: %s; not used until wgnet init --store", s->path, risk.msg);
+	}
 out:
 	json_decref(root);
 	return ret;
@@ -175,169 +164,9 @@ out:
 
 /* ---- what the store says */
 
-static struct store_host *host_get(struct store *s, unsigned index, bool create)
-{
-	struct store_host *v;
-
-	for (size_t i = 0; i < s->nhosts; i++)
-		if (s->hosts[i].index == index)
-			return &s->hosts[i];
-	if (!create)
-		return NULL;
-	v = realloc(s->hosts, (s->nhosts + 1) * sizeof(*v));
-	if (!v)
-		return NULL;
-	s->hosts = v;
-	v = &s->hosts[s->nhosts++];
-	memset(v, 0, sizeof(*v));
-	v->index = index;
-	return v;
-}
-
-static bool endpoints_same(const struct store_record *a, const struct store_record *b)
-{
-	if (a->nendpoints != b->nendpoints)
-		return false;
-	for (size_t i = 0; i < a->nendpoints; i++)
-		if (strcmp(a->endpoints[i], b->endpoints[i]) != 0)
-			return false;
-	return true;
-}
-
-static void failover_forget(struct store *s, const uint8_t key[KEYS_LEN])
-{
-	for (size_t i = 0; i < s->nfo; i++)
-		if (memcmp(s->fo[i].key, key, KEYS_LEN) == 0) {
-			s->fo[i] = s->fo[--s->nfo];
-			return;
-		}
-}
-
-static void host_update(struct store *s, const struct etcd_kv *kv, bool deleted)
-{
-	struct store_record was = { 0 };
-	struct errbuf e = { 0 };
-	struct store_host *h;
-	unsigned index;
-	enum store_key_kind kind = store_key_parse(kv->key, &index);
-
-	if (kind == STORE_KEY_OTHER)
-		return;
-	h = host_get(s, index, !deleted);
-	if (!h)
-		return;
-	switch (kind) {
-	case STORE_KEY_INDEX:
-		h->has_claim = !deleted && keys_from_b64(kv->value, h->claim) == 0;
-		h->claim_rev = kv->create_rev;
-		if (!deleted && !h->has_claim)
-			log_warn("store: claim of index %u is not a key, ignoring", index);
-		break;
-	case STORE_KEY_HOST:
-		h->rec_rev = kv->mod_rev;
-		if (h->has_record)
-			was = h->rec;
-		if (deleted) {
-			h->has_record = false;
-		} else if (store_record_parse(kv->value, kv->value_len, &h->rec, &e) < 0) {
-			log_warn("store: record of index %u refused: %s", index, e.msg);
-		} else {
-			h->has_record = true;
-			/* new endpoints: failover starts again at the first */
-			if (was.nendpoints && !endpoints_same(&was, &h->rec))
-				failover_forget(s, was.key);
-		}
-		break;
-	case STORE_KEY_ALIVE:
-		h->alive = !deleted;
-		break;
-	case STORE_KEY_OTHER:
-		break;
-	}
-}
-
-static bool mine_in(uint8_t (*mine)[KEYS_LEN], size_t n, const uint8_t key[KEYS_LEN])
-{
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(mine[i], key, KEYS_LEN) == 0)
-			return true;
-	return false;
-}
-
 static bool mine_has(const struct store *s, const uint8_t key[KEYS_LEN])
 {
-	return mine_in(s->mine, s->nmine, key);
-}
-
-/* Why the record of h may not become a peer, NULL when it may. */
-static const char *record_refusal(const struct driver *d, const struct store *s,
-				  const struct store_host *h)
-{
-	const struct store_record *r = &h->rec;
-
-	if (r->index != h->index)
-		return "it names another index than its key";
-	if (!h->has_claim || memcmp(h->claim, r->key, KEYS_LEN) != 0)
-		return "its key is not the one that claimed the index";
-	if (memcmp(r->key, d->st.host_public_key, KEYS_LEN) == 0)
-		return "it claims this host's key";
-	if (r->index == d->st.host_index)
-		return "it claims this host's index";
-	for (size_t i = 0; i < d->st.npeers; i++) {
-		const struct state_peer *p = &d->st.peers[i];
-
-		if (mine_has(s, p->public_key))
-			continue;
-		if (p->index == r->index || memcmp(p->public_key, r->key, KEYS_LEN) == 0 ||
-		    strcmp(p->name, r->name) == 0)
-			return "a peer from a join line has its index, key or name";
-	}
-	for (size_t i = 0; i < s->nhosts; i++) {
-		const struct store_host *o = &s->hosts[i];
-
-		if (o == h || !o->has_record || o->index != o->rec.index || !o->has_claim ||
-		    memcmp(o->claim, o->rec.key, KEYS_LEN) != 0 || o->claim_rev > h->claim_rev)
-			continue;
-		/* the older claim keeps a key or a name */
-		if (memcmp(o->rec.key, r->key, KEYS_LEN) == 0)
-			return "another host's older record has its key";
-		if (strcmp(o->rec.name, r->name) == 0)
-			return "another host's older record has its name";
-	}
-	return NULL;
-}
-
-static const struct store_host *host_by_key(const struct store *s, const uint8_t key[KEYS_LEN])
-{
-	for (size_t i = 0; i < s->nhosts; i++)
-		if (s->hosts[i].has_record && memcmp(s->hosts[i].rec.key, key, KEYS_LEN) == 0)
-			return &s->hosts[i];
-	return NULL;
-}
-
-static bool host_valid(const struct driver *d, const struct store *s, struct store_host *h)
-{
-	const char *why;
-
-	if (!h->has_record)
-		return false;
-	if (h->index == d->st.host_index &&
-	    memcmp(h->rec.key, d->st.host_public_key, KEYS_LEN) == 0)
-		return false;	/* this host's own */
-	why = record_refusal(d, s, h);
-	if (why && h->logged_rev != h->rec_rev) {
-		log_warn("store: record of index %u (%s) refused: %s", h->index, h->rec.name, why);
-		h->logged_rev = h->rec_rev;
-	}
-	return !why;
-}
-
-static const char *failover_endpoint(const struct store *s, const struct store_host *h)
-{
-	for (size_t i = 0; i < s->nfo; i++)
-		if (memcmp(s->fo[i].key, h->rec.key, KEYS_LEN) == 0 && h->rec.nendpoints)
-			return h->rec.endpoints[s->fo[i].cur % h->rec.nendpoints];
-	return h->rec.nendpoints ? h->rec.endpoints[0] : "";
+	return store_hosts_keys_has(&s->mine, key);
 }
 
 static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -355,13 +184,19 @@ static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockadd
 	return true;
 }
 
+static int peer_key_order(const void *a, const void *b)
+{
+	return memcmp(((const struct state_peer *)a)->public_key,
+		      ((const struct state_peer *)b)->public_key, KEYS_LEN);
+}
+
 /*
- * Peers whose record now advertises another endpoint get it on the device at once (the device
- * keeps a peer's endpoint otherwise, maybe learnt from its packets): unless their session is
- * live, since then the endpoint in use works and WireGuard follows the peer when it moves.
- * Lock held.
+ * Peers whose record now advertises another endpoint (moved, sorted by key) get it on the device
+ * at once (the device keeps a peer's endpoint otherwise, maybe learnt from its packets): unless
+ * their session is live, since then the endpoint in use works and WireGuard follows the peer
+ * when it moves. Lock held.
  */
-static void endpoints_push(struct driver *d, uint8_t (*moved)[KEYS_LEN], size_t nmoved)
+static void endpoints_push(struct driver *d, const struct state_peer *moved, size_t nmoved)
 {
 	struct wg_device have = { 0 };
 	time_t now = time(NULL);
@@ -370,14 +205,12 @@ static void endpoints_push(struct driver *d, uint8_t (*moved)[KEYS_LEN], size_t 
 		return;
 	for (size_t i = 0; i < have.npeers; i++) {
 		const struct wg_peer *wp = &have.peers[i];
-		const struct state_peer *p = NULL;
+		const struct state_peer *p;
+		struct state_peer probe;
 		struct wg_peer set = { 0 };
 
-		if (!mine_in(moved, nmoved, wp->public_key))
-			continue;
-		for (size_t j = 0; j < d->st.npeers && !p; j++)
-			if (memcmp(d->st.peers[j].public_key, wp->public_key, KEYS_LEN) == 0)
-				p = &d->st.peers[j];
+		memcpy(probe.public_key, wp->public_key, KEYS_LEN);
+		p = bsearch(&probe, moved, nmoved, sizeof(*moved), peer_key_order);
 		if (!p || !p->endpoint[0])
 			continue;
 		if (wp->last_handshake_sec && now - wp->last_handshake_sec < STORE_SESSION_SECONDS) {
@@ -400,105 +233,51 @@ static void endpoints_push(struct driver *d, uint8_t (*moved)[KEYS_LEN], size_t 
 }
 
 /*
- * The store's valid records into the state's peers, lock held: peers from the store that no
- * valid record names go, new ones come, changed ones change. Saved and applied when changed.
+ * The store's valid records into the state's peers in one step, lock held (store_hosts_plan:
+ * peers from the store that no valid record names go, new ones come, changed ones change, and
+ * a record that re-keys an index replaces the peer there). Saved and applied when changed.
  */
 static void store_apply(struct driver *d)
 {
 	struct store *s = d->store;
-	struct state_peer *old = NULL;
-	uint8_t (*mine)[KEYS_LEN], (*moved)[KEYS_LEN] = NULL;
-	size_t nold = d->st.npeers, nmine = 0, nmoved = 0;
+	struct store_plan plan = { 0 };
+	struct state_peer *was;
 	struct errbuf e = { 0 };
-	bool changed = false;
+	size_t nwas;
 
 	if (!s->configured || !s->synced || !d->st.host_index)
 		return;
-	mine = calloc(s->nhosts + d->st.npeers + 1, sizeof(*mine));
-	old = calloc(nold + 1, sizeof(*old));
-	moved = calloc(s->nhosts + 1, sizeof(*moved));
-	if (!mine || !old || !moved)
-		goto out;
-	if (nold)
-		memcpy(old, d->st.peers, nold * sizeof(*old));
-	for (size_t i = 0; i < s->nhosts; i++) {
-		struct store_host *h = &s->hosts[i];
-		const char *ep = failover_endpoint(s, h);
-		struct state_peer *p = NULL;
-
-		if (!host_valid(d, s, h))
-			continue;
-		memcpy(mine[nmine++], h->rec.key, KEYS_LEN);
-		for (size_t j = 0; j < d->st.npeers; j++)
-			if (memcmp(d->st.peers[j].public_key, h->rec.key, KEYS_LEN) == 0)
-				p = &d->st.peers[j];
-		if (!p) {
-			p = state_peer_add(&d->st);
-			if (!p)
-				goto out;
-			memcpy(p->public_key, h->rec.key, KEYS_LEN);
-			p->keepalive = 25;
-			changed = true;
-			log_info("store: peer %s added: index %u", h->rec.name, h->index);
-		} else if (ep[0] && strcmp(p->endpoint, ep) != 0) {
-			/* the device keeps a known peer's endpoint: endpoints_push moves it */
-			memcpy(moved[nmoved++], p->public_key, KEYS_LEN);
-		}
-		if (p->index != h->index || strcmp(p->name, h->rec.name) != 0 ||
-		    strcmp(p->endpoint, ep) != 0) {
-			p->index = h->index;
-			snprintf(p->name, sizeof(p->name), "%s", h->rec.name);
-			snprintf(p->endpoint, sizeof(p->endpoint), "%s", ep);
-			changed = true;
-		}
+	if (store_hosts_plan(&s->hosts, &d->st, &s->mine, &plan) < 0) {
+		log_error("store: out of memory applying revision %lld", (long long)s->rev);
+		return;
 	}
-	for (size_t j = d->st.npeers; j-- > 0;) {
-		const struct state_peer *p = &d->st.peers[j];
-		const struct store_host *h = host_get(s, p->index, false);
-		bool keep = !mine_has(s, p->public_key);
-
-		for (size_t k = 0; !keep && k < nmine; k++)
-			keep = memcmp(mine[k], p->public_key, KEYS_LEN) == 0;
-		if (keep)
-			continue;
-		/* a refused record that replaced a good one changes nothing: only a removed
-		 * record removes a peer */
-		if (h && h->has_record && !mine_in(mine, nmine, p->public_key)) {
-			memcpy(mine[nmine++], p->public_key, KEYS_LEN);
-			continue;
-		}
-		log_info("store: peer %s removed (its record is gone)", p->name);
-		state_peer_remove(&d->st, j);
-		changed = true;
-	}
-	if (!changed)
+	if (!plan.changed)
 		goto out;
+	was = d->st.peers;
+	nwas = d->st.npeers;
+	d->st.peers = plan.peers;
+	d->st.npeers = plan.npeers;
 	if (driver_save(d, &e) < 0) {
 		/* back to what was saved: the next change tries again */
 		log_error("store: %s", e.msg);
-		free(d->st.peers);
-		d->st.peers = old;
-		d->st.npeers = nold;
-		old = NULL;
+		d->st.peers = was;
+		d->st.npeers = nwas;
 		goto out;
 	}
-	free(s->mine);
-	s->mine = mine;
-	s->nmine = nmine;
-	mine = NULL;
+	plan.peers = was;	/* freed with the plan */
+	store_hosts_keys_release(&s->mine);
+	s->mine = plan.mine;
+	plan.mine = (struct store_keys){ 0 };
 	if (file_save(s, &e) < 0)
 		log_error("store: %s", e.msg);
 	if (mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
-	endpoints_push(d, moved, nmoved);
+	endpoints_push(d, plan.moved, plan.nmoved);
 	/* after the device has them: bench/store_scale times this line */
 	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
-		 s->nmine);
+		 s->mine.n);
 out:
-	free(mine);
-	free(moved);
-	if (old && d->st.peers != old)
-		free(old);
+	store_hosts_plan_release(&plan);
 }
 
 /* ---- this host's side */
@@ -627,7 +406,9 @@ static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_
 
 	pthread_mutex_lock(&d->lock);
 	for (size_t i = 0; i < n; i++)
-		host_update(s, ev[i].kv, ev[i].deleted);
+		store_hosts_update(&s->hosts, ev[i].kv, ev[i].deleted);
+	if (store_hosts_reindex(&s->hosts) < 0)
+		log_error("store: out of memory indexing the hosts by key");
 	if (rev > s->rev)
 		s->rev = rev;
 	set_reachable(s, 0, NULL);
@@ -637,13 +418,24 @@ static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_
 	return 0;
 }
 
+/* Everything read again; a peer's failover goes on where it was if its record is the same. */
 static void hosts_reset(struct store *s, const struct etcd_kvs *kvs)
 {
-	free(s->hosts);
-	s->hosts = NULL;
-	s->nhosts = 0;
+	struct store_hosts was = s->hosts;
+
+	s->hosts = (struct store_hosts){ 0 };
 	for (size_t i = 0; i < kvs->n; i++)
-		host_update(s, &kvs->v[i], false);
+		store_hosts_update(&s->hosts, &kvs->v[i], false);
+	for (size_t i = 0; i < s->hosts.n; i++) {
+		struct store_host *h = &s->hosts.v[i];
+		const struct store_host *o = store_hosts_get(&was, h->index, false);
+
+		if (o && o->has_record && h->has_record && memcmp(&o->rec, &h->rec, sizeof(h->rec)) == 0)
+			h->fo = o->fo;
+	}
+	store_hosts_release(&was);
+	if (store_hosts_reindex(&s->hosts) < 0)
+		log_error("store: out of memory indexing the hosts by key");
 	s->rev = kvs->revision;
 	s->synced = true;
 }
@@ -712,11 +504,14 @@ static void leave_finish(struct driver *d)
 {
 	struct store *s = d->store;
 	struct errbuf e = { 0 };
+	size_t n = 0;
 
-	for (size_t j = d->st.npeers; j-- > 0;)
-		if (mine_has(s, d->st.peers[j].public_key))
-			state_peer_remove(&d->st, j);
-	s->nmine = 0;
+
+	for (size_t j = 0; j < d->st.npeers; j++)	/* in place: one pass, not a move per peer */
+		if (!mine_has(s, d->st.peers[j].public_key))
+			d->st.peers[n++] = d->st.peers[j];
+	d->st.npeers = n;
+	store_hosts_keys_release(&s->mine);
 	s->configured = false;
 	s->leave_pending = false;
 	s->synced = false;
@@ -743,7 +538,7 @@ static void keeper_tick(struct driver *d)
 	own_record(d, &r);
 	/* the record only when the store's differs (new endpoints, or overwritten): every put
 	 * is an event for every host */
-	h = host_get(s, r.index, false);
+	h = store_hosts_get(&s->hosts, r.index, false);
 	record = s->publish || (s->synced && (!h || !h->has_record ||
 					      memcmp(&h->rec, &r, sizeof(r)) != 0));
 	due = !s->removed && (record || !s->lease ||
@@ -801,15 +596,6 @@ static int endpoint_numeric(const char *ep, struct sockaddr_storage *out)
 	return 0;
 }
 
-/* Does any record name several endpoints? Else there is nothing to fail over to. */
-static bool failover_possible(const struct store *s)
-{
-	for (size_t i = 0; i < s->nhosts; i++)
-		if (s->hosts[i].has_record && s->hosts[i].rec.nendpoints >= 2)
-			return true;
-	return false;
-}
-
 /*
  * A store peer with several endpoints and no handshake within STORE_FAILOVER_SECONDS of
  * trying one is tried at the next; once a handshake came, the device keeps what it learnt.
@@ -822,29 +608,19 @@ static void failover_tick(struct driver *d)
 	time_t now = time(NULL);
 
 	/* the device is read only when needed: once a second on every host, under the lock */
-	if (!d->wg_ready || !failover_possible(s) ||
+	if (!d->wg_ready || !s->hosts.nmulti ||	/* no record with several endpoints */
 	    d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) < 0)
 		return;
 	for (size_t i = 0; i < have.npeers; i++) {
 		const struct wg_peer *wp = &have.peers[i];
-		const struct store_host *h = host_by_key(s, wp->public_key);
-		struct store_failover *f = NULL, *v;
+		struct store_host *h = store_hosts_by_key(&s->hosts, wp->public_key);
+		struct store_failover *f = h ? &h->fo : NULL;
 		struct wg_peer set = { 0 };
 
 		if (!h || h->rec.nendpoints < 2 || !mine_has(s, wp->public_key))
 			continue;
-		for (size_t j = 0; j < s->nfo; j++)
-			if (memcmp(s->fo[j].key, wp->public_key, KEYS_LEN) == 0)
-				f = &s->fo[j];
-		if (!f) {
-			v = realloc(s->fo, (s->nfo + 1) * sizeof(*v));
-			if (!v)
-				break;
-			s->fo = v;
-			f = &s->fo[s->nfo++];
-			*f = (struct store_failover){ .since = now };
-			memcpy(f->key, wp->public_key, KEYS_LEN);
-		}
+		if (!f->active)
+			*f = (struct store_failover){ .active = true, .since = now };
 		/* a handshake since trying, or a session that outlived a restart of wgnetd: the
 		 * device's endpoint, maybe learnt from the peer's packets (NAT), is kept */
 		if (wp->last_handshake_sec && (wp->last_handshake_sec >= f->since - 1 ||
@@ -927,7 +703,7 @@ int store_new(struct driver *d, const char *state_dir, struct errbuf *e)
 	ret = file_load(s, e);
 	if (ret < 0)
 		return ret;
-	if ((s->configured || s->leave_pending) && d->st.host_index)
+	if ((s->configured || s->leave_pending) && d->st.host_index && !s->refused)
 		threads_start(d, true);
 	return 0;
 }
@@ -939,9 +715,8 @@ void store_free(struct driver *d)
 	if (!s)
 		return;
 	threads_stop(s);
-	free(s->hosts);
-	free(s->mine);
-	free(s->fo);
+	store_hosts_release(&s->hosts);
+	store_hosts_keys_release(&s->mine);
 	free(s);
 	d->store = NULL;
 }
@@ -1034,7 +809,11 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 
 	if (req->index > 65535)
 		return errbuf_set(e, -EINVAL, "host index %u out of range 1..65535", req->index);
-	ret = etcd_config(&c, req->urls, req->ca, req->cert, req->key, e);
+	ret = etcd_config(&c, req->urls, req->ca, req->cert, req->key,
+			  (req->insecure_http ? ETCD_ALLOW_HTTP : 0) |
+			  (req->no_client_cert ? ETCD_ALLOW_NO_CERT : 0), e);
+	if (ret == 0)
+		ret = etcd_check_risks(&c, e);
 	if (ret < 0)
 		return ret;
 	ret = keys_load_or_create(d->key_path, &k, e);
@@ -1053,7 +832,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 	if (ret < 0) {
 		/* nothing published: the claim alone is harmless, init again */
 		pthread_mutex_lock(&d->lock);
-		if (s->configured || s->leave_pending)
+		if ((s->configured || s->leave_pending) && !s->refused)
 			threads_start(d, true);	/* the store we had goes on */
 		pthread_mutex_unlock(&d->lock);
 		return ret;
@@ -1061,6 +840,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 	pthread_mutex_lock(&d->lock);
 	s->etcd = c;
 	s->configured = true;
+	s->refused = false;
 	s->leave_pending = false;
 	s->removed = false;
 	s->synced = false;
@@ -1101,6 +881,11 @@ int driver_store_leave(struct driver *d, struct errbuf *e)
 		pthread_mutex_unlock(&d->lock);
 		return errbuf_set(e, -ENOENT, "this host is in no store (wgnet init --store)");
 	}
+	if (s->refused) {
+		ret = errbuf_set(e, -EINVAL, "the store is not used: %s", s->error);
+		pthread_mutex_unlock(&d->lock);
+		return ret;
+	}
 	c = s->etcd;
 	index = d->st.host_index;
 	memcpy(key, d->st.host_public_key, KEYS_LEN);
@@ -1132,24 +917,29 @@ int driver_store_host_rm(struct driver *d, const char *name, struct errbuf *e)
 	uint8_t claim[KEYS_LEN];
 	struct etcd c;
 	unsigned index = 0;
-	bool done = false, configured, self;
+	bool done = false, configured, refused, self;
+	char why[sizeof(s->error)];
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
-	for (size_t i = 0; s->configured && i < s->nhosts; i++)
-		if (s->hosts[i].has_record && s->hosts[i].has_claim &&
-		    strcmp(s->hosts[i].rec.name, name) == 0)
-			h = &s->hosts[i];
+	for (size_t i = 0; s->configured && i < s->hosts.n; i++)	/* one request: a scan */
+		if (s->hosts.v[i].has_record && s->hosts.v[i].has_claim &&
+		    strcmp(s->hosts.v[i].rec.name, name) == 0)
+			h = &s->hosts.v[i];
 	if (h) {
 		index = h->index;
 		memcpy(claim, h->claim, KEYS_LEN);
 	}
 	c = s->etcd;
 	configured = s->configured;
+	refused = s->refused;
+	memcpy(why, s->error, sizeof(why));
 	self = h && index == d->st.host_index;
 	pthread_mutex_unlock(&d->lock);
 	if (!configured)
 		return errbuf_set(e, -ENOENT, "this host is in no store (wgnet init --store)");
+	if (refused)
+		return errbuf_set(e, -EINVAL, "the store is not used: %s", why);
 	if (!h)
 		return errbuf_set(e, -ENOENT, "no host named '%.64s' in the store (see wgnet peer "
 				  "ls)", name);
@@ -1177,18 +967,15 @@ void store_status_fill(struct driver *d, struct driver_status *out)
 	st->reachable = s->reachable;
 	snprintf(st->error, sizeof(st->error), "%.255s", s->reachable ? "" : s->error);
 	st->revision = s->rev;
-	for (size_t i = 0; i < s->nhosts; i++)
-		st->hosts += s->hosts[i].has_record;
-	for (size_t i = 0; i < out->npeers; i++) {
+	st->hosts = s->hosts.nby_key;	/* those with a record */
+	/* mesh_status_fill made out->peers[i] of d->st.peers[i] */
+	for (size_t i = 0; i < out->npeers && i < d->st.npeers; i++) {
+		const struct state_peer *sp = &d->st.peers[i];
 		struct status_peer *p = &out->peers[i];
-		const struct state_peer *sp = NULL;
 		const struct store_host *h;
 
-		for (size_t j = 0; j < d->st.npeers; j++)
-			if (strcmp(d->st.peers[j].name, p->name) == 0)
-				sp = &d->st.peers[j];
-		p->from_store = sp && mine_has(s, sp->public_key);
-		h = p->from_store ? host_by_key(s, sp->public_key) : NULL;
+		p->from_store = mine_has(s, sp->public_key);
+		h = p->from_store ? store_hosts_by_key(&s->hosts, sp->public_key) : NULL;
 		p->alive = !p->from_store ? -1 : h && h->alive ? 1 : 0;
 	}
 }

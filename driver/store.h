@@ -10,11 +10,15 @@
  * is never on the data path: when it is unreachable nothing is removed. What plugin/ may call.
  */
 
+#define STORE_FILE_NAME "store.json"	/* in the state directory: URLs, TLS files, peers */
+
 struct store_init_req {
 	const char *urls;		/* "https://h:2379[,https://h2:2379...]" */
 	const char *ca;			/* absolute paths, "" = none */
 	const char *cert;
 	const char *key;
+	bool insecure_http;		/* http:// URLs: the user takes that risk */
+	bool no_client_cert;		/* no cert and key: the user takes that risk */
 	unsigned index;			/* 0 = the lowest free one */
 	const char *endpoint;		/* NULL = every routable address of the host */
 	unsigned mtu;			/* 0 = keep / default */

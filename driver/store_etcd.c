@@ -17,7 +17,7 @@
 #define ETCD_LINE_MAX (4 << 20)		/* one watch message */
 
 int etcd_config(struct etcd *c, const char *urls, const char *ca, const char *cert,
-		const char *key, struct errbuf *e)
+		const char *key, unsigned allow, struct errbuf *e)
 {
 	const char *p = urls;
 
@@ -49,6 +49,23 @@ int etcd_config(struct etcd *c, const char *urls, const char *ca, const char *ce
 	snprintf(c->ca, sizeof(c->ca), "%s", ca ? ca : "");
 	snprintf(c->cert, sizeof(c->cert), "%s", cert ? cert : "");
 	snprintf(c->key, sizeof(c->key), "%s", key ? key : "");
+	c->allow = allow;
+	return 0;
+}
+
+int etcd_check_risks(const struct etcd *c, struct errbuf *e)
+{
+	for (size_t i = 0; i < c->nurls && !(c->allow & ETCD_ALLOW_HTTP); i++)
+		if (strncmp(c->urls[i], "http://", 7) == 0)
+			return errbuf_set(e, -EINVAL, "store URL %.200s is plain HTTP: whoever is on "
+					  "its path reads and changes the mesh's membership (no "
+					  "encryption, no client certificate); use https://, or "
+					  "--store-insecure-http to take that risk", c->urls[i]);
+	if (!c->cert[0] && !(c->allow & ETCD_ALLOW_NO_CERT))
+		return errbuf_set(e, -EINVAL, "no client certificate for the store (--store-cert "
+				  "and --store-key): whoever reaches the store could join the mesh "
+				  "or remove hosts from it; give one, or --store-no-client-cert to "
+				  "take that risk (the store must then keep others out itself)");
 	return 0;
 }
 
@@ -274,7 +291,9 @@ static CURL *handle_new(CURL *h, const struct etcd *c, size_t member, const char
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, payload);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* plain http only when the user took that risk (etcd_check_risks) */
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
+			 c->allow & ETCD_ALLOW_HTTP ? "http,https" : "https");
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");	/* the store is never behind a proxy */
 	if (c->ca[0])
 		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca);

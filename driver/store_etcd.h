@@ -30,6 +30,7 @@ struct etcd {
 	char ca[PATH_MAX];		/* "" = the system's CAs */
 	char cert[PATH_MAX];		/* client certificate and key, "" = none */
 	char key[PATH_MAX];
+	unsigned allow;			/* ETCD_ALLOW_*: risks the user took explicitly */
 };
 
 struct etcd_kv {
@@ -47,9 +48,21 @@ struct etcd_kvs {
 	int64_t revision;		/* the store's revision when it answered */
 };
 
-/* "URL[,URL...]" and the TLS files; -EINVAL worded. */
+/*
+ * Risks taken only when the user says so (wgnet init --store-insecure-http,
+ * --store-no-client-cert): a plain http:// URL (no encryption, no client certificate: whoever is
+ * on the path reads and changes the membership), and no client certificate (whoever reaches the
+ * store joins the mesh or removes hosts). Without its flag, etcd_check_risks refuses each and
+ * requests never use http.
+ */
+#define ETCD_ALLOW_HTTP 1u
+#define ETCD_ALLOW_NO_CERT 2u
+
+/* "URL[,URL...]", the TLS files and allow (ETCD_ALLOW_*); -EINVAL worded. */
 int etcd_config(struct etcd *c, const char *urls, const char *ca, const char *cert,
-		const char *key, struct errbuf *e);
+		const char *key, unsigned allow, struct errbuf *e);
+/* -EINVAL, worded with the risk and the flag that takes it, for a risk c->allow does not name. */
+int etcd_check_risks(const struct etcd *c, struct errbuf *e);
 /* The URLs again, comma-separated. */
 void etcd_urls_text(const struct etcd *c, char *out, size_t size);
 

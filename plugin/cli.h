@@ -23,7 +23,8 @@
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
 #define CLI_USAGE_INIT "wgnet [--socket PATH] init --index N | --store URL[,URL...] " \
-		       "[--store-ca FILE] [--store-cert FILE --store-key FILE] [--index N] " \
+		       "[--store-ca FILE] [--store-cert FILE --store-key FILE] " \
+		       "[--store-insecure-http] [--store-no-client-cert] [--index N] " \
 		       "[--endpoint HOST:PORT] [--mtu N] [--listen-port N] [--name NAME]"
 #define CLI_USAGE_LEAVE "wgnet [--socket PATH] leave"
 #define CLI_USAGE_HOST_RM "wgnet [--socket PATH] host rm NAME"

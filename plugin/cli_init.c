@@ -8,7 +8,7 @@
 
 /* The store's URLs and its TLS files, as absolute paths: wgnetd has another working directory. */
 static int cli_store_args(json_t *req, const char *store, const char *ca, const char *cert,
-			  const char *key)
+			  const char *key, bool insecure_http, bool no_client_cert)
 {
 	const char *names[] = { "store_ca", "store_cert", "store_key" };
 	const char *files[] = { ca, cert, key };
@@ -17,7 +17,11 @@ static int cli_store_args(json_t *req, const char *store, const char *ca, const 
 		return cli_usage_error(CLI_USAGE_INIT, "--store-cert and --store-key go together");
 	if (!cli_text_len_ok(store, 2047, false))
 		return cli_usage_error(CLI_USAGE_INIT, "--store must be URL[,URL...]");
-	if (cli_json_set_new(req, "store", json_string(store)) != CLI_EXIT_OK)
+	if (cli_json_set_new(req, "store", json_string(store)) != CLI_EXIT_OK ||
+	    (insecure_http &&
+	     cli_json_set_new(req, "store_insecure_http", json_true()) != CLI_EXIT_OK) ||
+	    (no_client_cert &&
+	     cli_json_set_new(req, "store_no_client_cert", json_true()) != CLI_EXIT_OK))
 		return CLI_EXIT_FAIL;
 	for (size_t k = 0; k < 3; k++) {
 		char *abs;
@@ -44,6 +48,7 @@ static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, 
 {
 	const char *index = NULL, *endpoint = NULL, *mtu = NULL, *port = NULL, *name = NULL;
 	const char *store = NULL, *ca = NULL, *cert = NULL, *key = NULL;
+	bool insecure_http = false, no_client_cert = false;
 	const char *problem;
 	unsigned long v;
 	int r;
@@ -67,6 +72,15 @@ static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, 
 				return cli_usage_error(CLI_USAGE_INIT, "%s needs a value", argv[i]);
 			continue;
 		}
+		/* the risks of a store without TLS or without a client certificate, taken by name */
+		if (strcmp(argv[i], "--store-insecure-http") == 0) {
+			insecure_http = true;
+			continue;
+		}
+		if (strcmp(argv[i], "--store-no-client-cert") == 0) {
+			no_client_cert = true;
+			continue;
+		}
 		if (cli_is_help(argv[i])) {
 			*help = true;
 			return CLI_EXIT_OK;
@@ -79,10 +93,12 @@ static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, 
 
 	if (!index && !store)
 		return cli_usage_error(CLI_USAGE_INIT, "init needs --index N or --store URL");
-	if (!store && (ca || cert || key))
-		return cli_usage_error(CLI_USAGE_INIT, "--store-ca, --store-cert and --store-key "
-				       "need --store URL");
-	if (store && (r = cli_store_args(req, store, ca, cert, key)) != CLI_EXIT_OK)
+	if (!store && (ca || cert || key || insecure_http || no_client_cert))
+		return cli_usage_error(CLI_USAGE_INIT, "--store-ca, --store-cert, --store-key, "
+				       "--store-insecure-http and --store-no-client-cert need "
+				       "--store URL");
+	if (store && (r = cli_store_args(req, store, ca, cert, key, insecure_http,
+					 no_client_cert)) != CLI_EXIT_OK)
 		return r;
 	if (index && cli_parse_uint(index, 1, 65535, &v) < 0)
 		return cli_usage_error(CLI_USAGE_INIT, "--index must be 1..65535 in decimal "

@@ -38,7 +38,8 @@ static int parse_host_keys(const json_t *req, bool index_required, struct host_i
 static int parse_store_init(const json_t *req, struct store_init_req *out, struct errbuf *e)
 {
 	static const char *const keys[] = { "index", "endpoint", "mtu", "listen_port", "name",
-					    "store", "store_ca", "store_cert", "store_key", NULL };
+					    "store", "store_ca", "store_cert", "store_key",
+					    "store_insecure_http", "store_no_client_cert", NULL };
 	struct store_init_req r = { 0 };
 	struct host_init_req h;
 	int ret;
@@ -48,7 +49,9 @@ static int parse_store_init(const json_t *req, struct store_init_req *out, struc
 	    (ret = api_json_string(req, "store", true, 2047, &r.urls, e)) < 0 ||
 	    (ret = api_json_string(req, "store_ca", false, 4095, &r.ca, e)) < 0 ||
 	    (ret = api_json_string(req, "store_cert", false, 4095, &r.cert, e)) < 0 ||
-	    (ret = api_json_string(req, "store_key", false, 4095, &r.key, e)) < 0)
+	    (ret = api_json_string(req, "store_key", false, 4095, &r.key, e)) < 0 ||
+	    (ret = api_json_bool(req, "store_insecure_http", &r.insecure_http, e)) < 0 ||
+	    (ret = api_json_bool(req, "store_no_client_cert", &r.no_client_cert, e)) < 0)
 		return ret;
 	r.index = h.index;
 	r.endpoint = h.endpoint;

@@ -247,6 +247,43 @@ assert_match "the error says the store's certificate is not verified" \
 	"$ASSERT_OUT"
 assert_eq "host 4 stays uninitialised after both" 0 "$(cli 4 status --json | jq -r .host.index)"
 
+# ---- plain HTTP, or no client certificate: refused unless the user takes that risk by name,
+# and by wgnetd itself (its control API), not only by the CLI
+assert_fails "host 4: init --store http://... (plain HTTP)" \
+	cli 4 init --store http://10.99.0.11:2379 --store-no-client-cert
+assert_match "the error names the risk and --store-insecure-http" \
+	"^wgnet: store URL http://10.99.0.11:2379 is plain HTTP: .*--store-insecure-http to take that risk" \
+	"$ASSERT_OUT"
+assert_fails "host 4: init --store https://... without a client certificate" \
+	cli 4 init --store "$STORE" --store-ca "$T/pki/ca.pem"
+assert_match "the error names the risk and --store-no-client-cert" \
+	"^wgnet: no client certificate for the store .*could join the mesh.*--store-no-client-cert to take that risk" \
+	"$ASSERT_OUT"
+control_init()	# HOST JSON: POST /init on the control socket; sets BODY
+{
+	BODY=$(curl -s --max-time 20 --unix-socket "$T/h$1/control.sock" -X POST \
+		-H 'Content-Type: application/json' --data-binary "$2" http://localhost/init)
+}
+control_init 4 '{"store":"http://10.99.0.11:2379","store_no_client_cert":true}'
+assert_match "wgnetd refuses plain HTTP too (control API)" "plain HTTP: .*--store-insecure-http" \
+	"$BODY"
+control_init 4 "{\"store\":\"$STORE\",\"store_ca\":\"$T/pki/ca.pem\"}"
+assert_match "wgnetd refuses no client certificate too (control API)" \
+	"no client certificate .*--store-no-client-cert" "$BODY"
+# the risk taken: the store is asked (this one wants a certificate, and says so at TLS)
+assert_fails "host 4: init --store-no-client-cert goes to the store" \
+	cli 4 init --store "$STORE" --store-ca "$T/pki/ca.pem" --store-no-client-cert
+assert_match "... which refuses it at TLS, not wgnet" "^wgnet: the store (refused|closed|is unreachable)" "$ASSERT_OUT"
+assert_fails "host 4: init --store http://... --store-insecure-http --store-no-client-cert goes to the store" \
+	cli 4 init --store http://10.99.0.11:2379 --store-insecure-http --store-no-client-cert
+# (libcurl words the first error of a transfer: a dead TLS connection of this thread's handle,
+# probed before the new one, can give its words to this plain HTTP request)
+assert_match "... which does not answer plain HTTP on its TLS port" \
+	"^wgnet: the store .*\(http://10\.99\.0\.11:2379: " "$ASSERT_OUT"
+assert_eq "... and libcurl sent it (http is not disabled once the risk is taken)" "" \
+	"$(grep -o 'not supported or disabled' <<<"$ASSERT_OUT")"
+assert_eq "host 4 stays uninitialised after these" 0 "$(cli 4 status --json | jq -r .host.index)"
+
 # ---- --index of a held index: refused, naming the holder
 assert_fails "host 4: init --index $I2 (held)" cli 4 init --store "$STORE" "${TLS[@]}" --index "$I2"
 assert_match "the error names the holder" "index $I2 is held by host $N2" "$ASSERT_OUT"
@@ -316,6 +353,99 @@ assert_match "host 3 logged the record at another host's index as refused" \
 assert_ok "container 1 -> container 2 still" retry 5 pingc 1 "$A2"
 etcdctl_ del /wgnet/hosts/9 >/dev/null
 etcdctl_ del /wgnet/index/9 >/dev/null
+
+# ---- a record that re-keys an index (whoever writes the store is a member: a host set up
+# again, here by hand): every other host replaces its peer at that index with the new key and
+# the same allowed IPs, keeps it so across syncs, and starts again with that state
+wg_of()		# HOST ARGS...: wg in the host's namespace, with its /run (wireguard-go's socket)
+{
+	local h=$1
+	shift
+	ip netns exec "${P}h$h" unshare -m --propagation private \
+		sh -c 'mount --bind "$0" /run && exec wg "$@"' "$T/h$h/run" "$@"
+}
+keys_at()	# HOST INDEX: the keys of the host's peers at INDEX (state), space-separated
+{
+	cli "$1" status --json | jq -r --argjson i "$2" \
+		'[.peers[] | select(.index == $i) | .public_key] | join(" ")'
+}
+one_peer_at()	# HOST INDEX KEY: one peer at INDEX, with KEY, whose allowed IPs on wgnet0 are
+		# exactly its slice of 10.210.0.0/16, which no other peer of the device has
+{
+	local dev
+	[ "$(keys_at "$1" "$2")" = "$3" ] || return 1
+	dev=$(wg_of "$1" show wgnet0 allowed-ips) || return 1
+	[ "$(awk -v k="$3" '$1 == k { $1 = ""; print substr($0, 2) }' <<<"$dev")" = "10.210.$2.0/24" ] &&
+		[ "$(grep -c "10\.210\.$2\.0/24" <<<"$dev")" = 1 ]
+}
+on_device()	# HOST KEY: the key is a peer of the host's wgnet0
+{
+	wg_of "$1" show wgnet0 peers | grep -qxF "$2"
+}
+off_device()	# HOST KEY: the key is not a peer of the host's wgnet0 (and wg answered)
+{
+	local peers
+	peers=$(wg_of "$1" show wgnet0 peers) && ! grep -qxF "$2" <<<"$peers"
+}
+rekey_failed()	# HOST: what the host has, for a failed check
+{
+	echo "state: $(peers_of "$1" | tr '\n' ';')"
+	echo "wgnet0: $(wg_of "$1" show wgnet0 allowed-ips | tr '\t\n' ' ;')"
+}
+K3=$(cli 3 status --json | jq -r .host.public_key)
+REC3=$(etcdctl_ get "/wgnet/hosts/$I3" --print-value-only)
+KN=$(wg genkey | wg pubkey)
+etcdctl_ put "/wgnet/index/$I3" "$KN" >/dev/null
+etcdctl_ put "/wgnet/hosts/$I3" "$(jq -c --arg k "$KN" '.key = $k | .endpoints = ["10.99.0.33:51820"]' \
+	<<<"$REC3")" >/dev/null
+for h in 1 2; do
+	if retry 10 one_peer_at "$h" "$I3" "$KN"; then
+		pass "host $h: index $I3 re-keyed: one peer there, the new key, allowed IPs 10.210.$I3.0/24"
+	else
+		fail "host $h: index $I3 re-keyed: one peer there, the new key" "$(rekey_failed "$h")"
+	fi
+	assert_ok "host $h: the old key left wgnet0" off_device "$h" "$K3"
+done
+# syncs: a peer comes and goes (each a mesh sync on every host); index $I3 stays as it is
+KS=$(wg genkey | wg pubkey)
+synced=0
+for round in 1 2 3; do
+	etcdctl_ put /wgnet/index/9 "$KS" >/dev/null
+	etcdctl_ put /wgnet/hosts/9 "{\"v\":1,\"name\":\"sync9\",\"index\":9,\"key\":\"$KS\",\"listen_port\":51820,\"mtu\":1420,\"endpoints\":[\"10.99.0.9:51820\"]}" >/dev/null
+	retry 5 on_device 1 "$KS" && retry 5 on_device 2 "$KS" ||
+		fail "sync round $round: sync9 added" "$(rekey_failed 1)"
+	etcdctl_ del /wgnet/hosts/9 >/dev/null
+	etcdctl_ del /wgnet/index/9 >/dev/null
+	retry 5 off_device 1 "$KS" && retry 5 off_device 2 "$KS" ||
+		fail "sync round $round: sync9 removed" "$(rekey_failed 1)"
+	for h in 1 2; do
+		if one_peer_at "$h" "$I3" "$KN"; then
+			synced=$((synced + 1))
+		else
+			fail "host $h, sync round $round: index $I3 still one peer, the new key" \
+				"$(rekey_failed "$h")"
+		fi
+	done
+done
+assert_eq "hosts 1 and 2 kept one peer at index $I3, the new key, across 6 syncs (3 rounds)" 6 \
+	"$synced"
+wgnetd_stop 1
+wgnetd_start 1
+assert_ok "host 1 starts again with that state: index $I3 is one peer, the new key" \
+	retry 10 one_peer_at 1 "$I3" "$KN"
+# back: host 3's claim and record again (a second re-key), and host 3 publishes again
+etcdctl_ put "/wgnet/index/$I3" "$K3" >/dev/null
+etcdctl_ put "/wgnet/hosts/$I3" "$REC3" >/dev/null
+assert_ok "host 3: init --store again after its claim came back" \
+	cli 3 init --store "$STORE" "${TLS[@]}"
+for h in 1 2; do
+	if retry 10 one_peer_at "$h" "$I3" "$K3"; then
+		pass "host $h: index $I3 back to host 3's key, one peer there"
+	else
+		fail "host $h: index $I3 back to host 3's key, one peer there" "$(rekey_failed "$h")"
+	fi
+done
+assert_ok "container 1 -> container 3 again" retry 15 pingc 1 "$A3"
 
 # ---- a record that advertises new endpoints: a peer without a live session is moved there at
 # once (index 9, a host that never comes up); a live session keeps the endpoint it works on
@@ -409,7 +539,18 @@ fi
 assert_match "host 1 logged the failover" "peer host4: no handshake in 15 s, trying endpoint 10.99.0.4:51820" \
 	"$(cat "$T/h1/log")"
 
-# ---- leave: host 3 disappears from every other host's peers
+# ---- leave: host 3 disappears from every other host's peers; host 2, cut off from etcd
+# meanwhile, then finds index $I3 held by a new host (another key) and has one peer there
+ip netns exec "${P}h2" nft -f - <<'NFT' || die "cut host 2 from etcd"
+table inet wgstcut {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport 2379 reject with tcp reset
+	}
+}
+NFT
+assert_ok "host 2, cut off, sees the store unreachable" retry 30 sh -c \
+	"'$WGNET' --socket '$T/h2/control.sock' status | grep -q 'unreachable'"
 assert_ok "host 3: wgnet leave" cli 3 leave
 t0=$(date +%s%N)
 want1=$(printf '%s\n' "$N2" host4 | sort | tr '\n' ' ' | sed 's/ $//')
@@ -420,6 +561,29 @@ else
 fi
 assert_ok "host 3 left host 4's peers" retry 5 has_peers 4 "$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "host 3 has no store peers left" "" "$(peer_names 3)"
+attach "${P}h6" 10.99.0.6
+wgnetd_start 6
+assert_ok "host 6 (a new key) joins at index $I3, which host 3 left" \
+	cli 6 init --store "$STORE" "${TLS[@]}" --index "$I3"
+K6=$(cli 6 status --json | jq -r .host.public_key)
+assert_ok "host 1 has host 6 at index $I3" retry 5 one_peer_at 1 "$I3" "$K6"
+assert_eq "host 2, cut off, still has host 3 at index $I3" "$K3" "$(keys_at 2 "$I3")"
+ip netns exec "${P}h2" nft delete table inet wgstcut
+if retry 20 one_peer_at 2 "$I3" "$K6"; then
+	pass "host 2 reached etcd again: one peer at index $I3, host 6's key, allowed IPs 10.210.$I3.0/24"
+else
+	fail "host 2 reached etcd again: one peer at index $I3, host 6's key" "$(rekey_failed 2)"
+fi
+assert_ok "host 2: host 3's key left wgnet0" off_device 2 "$K3"
+wgnetd_stop 2
+wgnetd_start 2
+assert_ok "host 2 starts again with that state: index $I3 is one peer, host 6's" \
+	retry 10 one_peer_at 2 "$I3" "$K6"
+assert_ok "host 6: wgnet leave" cli 6 leave
+wgnetd_stop 6
+assert_ok "host 6 left host 1's peers" retry 5 has_peers 1 "$want1"
+assert_ok "host 6 left host 2's peers" retry 5 has_peers 2 \
+	"$(printf '%s\n' "$N1" host4 | sort | tr '\n' ' ' | sed 's/ $//')"
 
 # ---- every member down: tunnels keep working, status says so, leave waits
 for m in 1 2 3; do etcd_stop "$m"; done
@@ -566,3 +730,27 @@ assert_eq "host 1 kept host 5's learnt endpoint for 18 s after a restart of its 
 	"$moved"
 assert_eq "host 1 did not fail host 5 over to an advertised endpoint" "" \
 	"$(tail -n +"$((nlog + 1))" "$T/h1/log" | grep "peer $N5: no handshake")"
+
+# ---- a store.json that takes a risk it does not name (edited by hand, or written before the
+# flags existed): wgnetd serves without the store and says why, its peers stay, leave is
+# refused; init --store with a certificate uses the store again
+store_field()	# HOST FIELD: .store.FIELD of status --json
+{
+	cli "$1" status --json | jq -r ".store.$2"
+}
+peers5=$(peer_names 5)
+wgnetd_stop 5
+jq '.cert = "" | .key = "" | del(.no_client_cert)' "$T/h5/state/store.json" >"$T/store5.json" &&
+	cat "$T/store5.json" >"$T/h5/state/store.json" || die "host 5: store.json without its certificate"
+wgnetd_start 5
+assert_match "host 5 serves; status says the store is not used, and why" \
+	"^unreachable no client certificate for the store .*--store-no-client-cert" \
+	"$(store_field 5 state) $(store_field 5 error)"
+assert_match "host 5 logged it" "store: .*/store.json: no client certificate .*not used until wgnet init --store" \
+	"$(cat "$T/h5/log")"
+assert_eq "host 5 keeps its peers" "$peers5" "$(peer_names 5)"
+assert_fails "host 5: leave is refused meanwhile" cli 5 leave
+assert_match "... saying why" "^wgnet: the store is not used: no client certificate" "$ASSERT_OUT"
+assert_ok "host 5: init --store with its certificate" cli 5 init --store "$STORE" "${TLS[@]}"
+assert_ok "host 5 uses the store again" retry 10 sh -c \
+	"[ \"\$('$WGNET' --socket '$T/h5/control.sock' status --json | jq -r .store.state)\" = reachable ]"

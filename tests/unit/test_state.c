@@ -937,6 +937,124 @@ static void test_save_fails(void **ctx)
 	state_release(&s);
 }
 
+/* One way to break what ties a state together, and what the loader (and the saver) says. */
+struct breakage {
+	void (*apply)(struct state *s);
+	const char *says;
+};
+
+static void same_index(struct state *s)
+{
+	s->peers[1].index = s->peers[0].index;
+}
+
+static void same_key(struct state *s)
+{
+	memcpy(s->peers[2].public_key, s->peers[0].public_key, 32);
+}
+
+static void same_name(struct state *s)
+{
+	snprintf(s->peers[1].name, sizeof(s->peers[1].name), "%s", s->peers[0].name);
+}
+
+static void own_index(struct state *s)
+{
+	s->peers[0].index = s->host_index;
+}
+
+static void own_key(struct state *s)
+{
+	memcpy(s->peers[1].public_key, s->host_public_key, 32);
+}
+
+static void outside_slice(struct state *s)
+{
+	s->endpoints[1].addr = ip(10, 210, 4, 5);
+}
+
+static void same_endpoint(struct state *s)
+{
+	memcpy(s->endpoints[1].id, s->endpoints[0].id, sizeof(s->endpoints[0].id));
+}
+
+static void same_network(struct state *s)
+{
+	memcpy(s->pools[1].network_id, s->pools[0].network_id, sizeof(s->pools[0].network_id));
+}
+
+static void no_network(struct state *s)
+{
+	memcpy(s->endpoints[0].network_id, NET2, sizeof(s->endpoints[0].network_id));
+}
+
+static const struct breakage breakages[] = {
+	{ same_index, "peers[1].index: repeats peers[0]" },
+	{ same_key, "peers[2].public_key: repeats peers[0]" },
+	{ same_name, "peers[1].name: repeats peers[0]" },
+	{ own_index, "peers[0].index: 3 is this host's own index" },
+	{ own_key, "peers[1].public_key: is this host's own key" },
+	{ outside_slice, "endpoints[1].address: 10.210.4.5 is outside its network's slice "
+			 "10.210.3.0/24" },
+	{ same_endpoint, "endpoints[1].id: same endpoint as endpoints[0]" },
+	{ same_network, "pools[1].network_id: same network as pools[0]" },
+	{ no_network, "endpoints[0].network_id: no pool has this network_id" },
+};
+
+/* A state that would not load is never written: the save fails with the loader's reason and
+ * the file, the directory and the state stay as they were. */
+static void test_save_refuses_what_would_not_load(void **ctx)
+{
+	const char *dir = *ctx;
+	char path[512], name[256], *before, *after, *text;
+	struct state good, s, back;
+	struct errbuf e = { 0 };
+	FILE *f;
+	long len;
+
+	build_state(&good);
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE_NAME);
+	assert_int_equal(state_save(path, &good, &e), 0);
+	assert_int_equal(state_dump(&good, &before), 0);
+	for (size_t i = 0; i < sizeof(breakages) / sizeof(breakages[0]); i++) {
+		char want[256];
+
+		assert_int_equal(state_copy(&good, &s), 0);
+		breakages[i].apply(&s);
+		/* the loader refuses it ... */
+		assert_int_equal(state_dump(&s, &text), 0);
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(state_parse(text, strlen(text), &back, &e), -EINVAL);
+		snprintf(want, sizeof(want), "state: %s", breakages[i].says);
+		assert_string_equal(e.msg, want);
+		free(text);
+		/* ... so the saver does, for the same reason, and writes nothing */
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(state_save(path, &s, &e), -EINVAL);
+		snprintf(want, sizeof(want), "it would not load: %s", breakages[i].says);
+		assert_string_equal(e.msg, want);
+		assert_int_equal(dir_count(dir, name), 1);
+		assert_string_equal(name, STATE_FILE_NAME);
+		state_release(&s);
+	}
+	/* the file is the good state, byte for byte (and the good state still saves) */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	rewind(f);
+	after = calloc(1, (size_t)len + 1);
+	assert_non_null(after);
+	assert_int_equal(fread(after, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	assert_int_equal((size_t)len, strlen(before) + 1);
+	assert_memory_equal(after, before, strlen(before));
+	assert_int_equal(state_save(path, &good, &e), 0);
+	free(after);
+	free(before);
+	state_release(&good);
+}
+
 static void test_load_missing_and_bad(void **ctx)
 {
 	const char *dir = *ctx;
@@ -1132,6 +1250,8 @@ int main(void)
 		cmocka_unit_test(test_too_large),
 		cmocka_unit_test_setup_teardown(test_save_load, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_save_fails, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_save_refuses_what_would_not_load, dir_setup,
+						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_load_missing_and_bad, dir_setup, dir_teardown),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_add_remove),

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_DRIVER_STORE_HOSTS_H
+#define WGNET_DRIVER_STORE_HOSTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "driver/keys.h"
+#include "driver/state.h"
+#include "driver/store_etcd.h"
+#include "driver/store_record.h"
+
+/*
+ * What the store says about each host, and what its records make of this host's peers (no I/O
+ * but the log). Hosts are found by index in a table, by key in a sorted array; the plan sorts
+ * what it compares once per apply. A full read of 65,535 records costs O(n log n): no lookup
+ * scans every host or every peer.
+ */
+
+/* A peer with several endpoints whose first gives no handshake: driver/store.c's keeper. */
+struct store_failover {
+	bool active;			/* tried: cur and since hold */
+	size_t cur;			/* endpoint tried now */
+	time_t since;
+	bool settled;			/* a handshake came: its endpoint is kept */
+};
+
+struct store_host {
+	unsigned index;
+	bool has_claim;
+	uint8_t claim[KEYS_LEN];
+	int64_t claim_rev;
+	bool has_record;
+	struct store_record rec;
+	int64_t rec_rev;
+	bool alive;
+	int64_t logged_rev;		/* a refused record is logged once per revision */
+	struct store_failover fo;	/* of rec.key; reset when the key or endpoints change */
+};
+
+struct store_hosts {
+	struct store_host *v;
+	size_t n, cap;
+	uint32_t *slot;			/* [65536]: 1 + position in v of index i's host, 0: none */
+	uint32_t *by_key;		/* positions of the hosts with a record, by rec.key */
+	size_t nby_key;
+	size_t nmulti;			/* records with several endpoints: failover has work */
+};
+
+/* A sorted set of keys: the peers that came from the store. */
+struct store_keys {
+	uint8_t (*v)[KEYS_LEN];
+	size_t n;
+};
+
+/* The host at index (1..65535), made when create is set; NULL when absent or out of memory. */
+struct store_host *store_hosts_get(struct store_hosts *t, unsigned index, bool create);
+/* One key of /wgnet/ put or deleted; store_hosts_reindex afterwards. */
+void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted);
+/* by_key and nmulti after updates; -ENOMEM leaves by_key empty (lookups by key then fail). */
+int store_hosts_reindex(struct store_hosts *t);
+/* The host whose record has this key, NULL if none (several: one of them). */
+struct store_host *store_hosts_by_key(const struct store_hosts *t, const uint8_t key[KEYS_LEN]);
+void store_hosts_release(struct store_hosts *t);
+
+bool store_hosts_keys_has(const struct store_keys *k, const uint8_t key[KEYS_LEN]);
+/* Sorted, repeats dropped. */
+void store_hosts_keys_sort(struct store_keys *k);
+void store_hosts_keys_release(struct store_keys *k);
+
+/* The state's peers with the store's records applied (store_hosts_plan). */
+struct store_plan {
+	struct state_peer *peers;	/* every peer: join-line ones as they were, the store's */
+	size_t npeers;
+	struct store_keys mine;		/* the keys of the peers from the store */
+	struct state_peer *moved;	/* store peers whose record names another endpoint, by key */
+	size_t nmoved;
+	bool changed;			/* peers differs from the state's */
+};
+
+/*
+ * The peers that the state (st: its peers, host index and key; mine: which of its peers came
+ * from the store) should have by the valid records of t. A record is valid when it sits under
+ * its own index, carries the key that claims that index, is not this host's, collides with no
+ * join-line peer's index, key or name, and no record of an older (or as old) claim has its key
+ * or name. The claim is the authority: a valid record at index N replaces whatever store peer
+ * had N, in the same plan (another key: the old peer goes). A store peer whose record was
+ * refused stays as it was (only a removed record removes a peer) while no valid record takes
+ * its name. So the plan never holds two peers with one index, key or name. Refusals are logged
+ * once per record revision. -ENOMEM, or 0 and out filled (release it).
+ */
+int store_hosts_plan(struct store_hosts *t, const struct state *st, const struct store_keys *mine,
+		     struct store_plan *out);
+void store_hosts_plan_release(struct store_plan *p);
+
+#endif
