@@ -97,7 +97,7 @@ static void curl_init_once(void)
 static int file_save(const struct store *s, struct errbuf *e)
 {
 	char tmp[PATH_MAX + 8], urls[512], key[KEYS_B64_LEN];
-	json_t *root, *mine = json_array();
+	json_t *root, *mine;
 	char *text;
 	int fd, ret = 0;
 
@@ -107,6 +107,7 @@ static int file_save(const struct store *s, struct errbuf *e)
 					  strerror(errno));
 		return 0;
 	}
+	mine = json_array();
 	for (size_t i = 0; mine && i < s->nmine; i++) {
 		keys_b64(s->mine[i], key);
 		json_array_append_new(mine, json_string(key));
