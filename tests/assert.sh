@@ -1,10 +1,22 @@
-# assert.sh: the assertions and the retry loop the unit, integration and e2e libraries share
-# (source it after defining pass DESC and fail DESC [DETAIL...]).
+# assert.sh: the assertions, the retry loop and the exit bookkeeping that the unit, integration
+# and e2e libraries share (source it after defining pass DESC and fail DESC [DETAIL...]; pass
+# sets ASSERT_LAST_PASS=DESC).
 # shellcheck shell=bash
 
-# die DESC [DETAIL...]: a step the rest of the test depends on failed; cleanup runs from the trap
+ASSERT_LAST_PASS=""
+ASSERT_ON_EXIT=()
+
+# die DESC [DETAIL...]: a step the rest of the test depends on failed; cleanup runs from the trap.
+# In a subshell ($(...), a pipeline, ( )) an exit would stop only the subshell, and its fail
+# count would be lost: the test's own shell is stopped instead (TERM: it exits 143 and the EXIT
+# trap fails the test), with the message on stderr (stdout may be what $(...) captures).
 die()
 {
+	if [ "$BASH_SUBSHELL" -gt 0 ]; then
+		fail "$1 (fatal, stopping the test from a subshell)" "${@:2}" >&2
+		kill -TERM $$
+		exit 1
+	fi
 	fail "$1 (fatal, stopping)" "${@:2}"
 	exit 1
 }
@@ -73,4 +85,39 @@ retry()
 		[ $(($(date +%s%N) / 1000000)) -ge "$deadline" ] && return 1
 		sleep 0.1
 	done
+}
+
+# ---------------------------------------------------------------- the end of a test
+
+# on_exit FUNC: FUNC runs when the test exits, before the library's own cleanup (its namespace
+# and directory; every wgnetd is stopped before it: tests/daemon.sh), the last registered
+# first. The exit status and the counts survive it. A test never replaces the library's EXIT
+# trap: that trap is what fails a test that stopped half-way.
+on_exit()
+{
+	ASSERT_ON_EXIT+=("$1")
+}
+
+# on_exit_run: the functions on_exit registered (what they return is ignored)
+on_exit_run()
+{
+	local i
+	for ((i = ${#ASSERT_ON_EXIT[@]} - 1; i >= 0; i--)); do
+		"${ASSERT_ON_EXIT[i]}"
+	done
+	ASSERT_ON_EXIT=()
+}
+
+# stopped_where STATUS: where a test that did not reach its finish call stopped: the calls that
+# were running when the shell exited (read from the EXIT trap's stack: call this directly from
+# the trap's function), the exit status and the last check that passed
+stopped_where()
+{
+	local i calls=""
+	# frame 0 is this function, 1 the EXIT trap's, the rest what ran at the exit; the last is main
+	for ((i = 2; i < ${#FUNCNAME[@]} - 1; i++)); do
+		calls+="${calls:+ <- }${FUNCNAME[i]} at ${BASH_SOURCE[i + 1]##*/}:${BASH_LINENO[i]}"
+	done
+	echo "stopped half-way (exit status $1${calls:+, in $calls}), after the check" \
+		"'${ASSERT_LAST_PASS:-(none passed)}'"
 }

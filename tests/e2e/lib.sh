@@ -11,7 +11,8 @@
 #   host_exec i cmd...            run in host i (its network and mount namespace)
 #   underlay_attach NS VETH IP    another namespace on the underlay (eth0 = IP/24)
 #   docker_on i args...           the docker CLI of host i
-#   wgnetd_start i [args]         start $WGNETD in host i, wait for both sockets
+#   wgnetd_start i [args]         start $WGNETD in host i, wait for both sockets (tests/daemon.sh:
+#                                 stopped with TERM at exit, its log searched for sanitizer reports)
 #   wgnetd_stop i [TERM|KILL]     stop it and wait
 #   dockerd_stop i [TERM|KILL]    and dockerd_start i
 #   wgnet_on i args...            the wgnet CLI ($WGNET) in host i
@@ -22,6 +23,7 @@
 #   blocked DESC i FROM IP j TO CONTROL-IP   FROM cannot reach TO (at IP): no reply, and nothing
 #                                 arrives at TO (counted there); FROM does reach CONTROL-IP
 #   assert_eq, assert_ok, assert_fails, assert_match, retry, e2e_finish
+#   on_exit FUNC                  FUNC runs at exit, before the hosts go (never replace the trap)
 #
 # Environment: WGNETD, WGNET (default build/release/wgnetd and wgnet, as scripts/test.sh
 # builds them); WGNET_E2E_DOCKER (debian = Debian 12's dockerd 20.10, the default; forky =
@@ -35,7 +37,8 @@
 # Names carry the pid of the test so that concurrent runs never clash; everything is removed by
 # the EXIT trap, by pid, even when a test fails. A run killed with SIGKILL (a ctest timeout)
 # cannot clean up: the next e2e_init reaps the runs whose shell is dead, and a run that finds
-# its own leftovers at cleanup fails.
+# its own leftovers at cleanup fails. A test that exits before e2e_finish fails, whatever its
+# exit status, with a line that says where it stopped.
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_REPO=$(cd "$E2E_LIB_DIR/../.." && pwd)
@@ -72,6 +75,7 @@ e2e_log()
 pass()
 {
 	E2E_PASSED=$((E2E_PASSED + 1))
+	ASSERT_LAST_PASS=$1
 	e2e_log "ok: $1"
 }
 
@@ -87,6 +91,7 @@ fail()
 }
 
 . "$(dirname "${BASH_SOURCE[0]}")/../assert.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../daemon.sh"
 
 # e2e_finish: the summary line; the exit status says whether everything passed
 e2e_finish()
@@ -582,11 +587,8 @@ wgnetd_start()
 	shift
 	dir=$(host_dir "$i")
 	[ -x "$WGNETD" ] || die "wgnetd not built: $WGNETD (set WGNETD, or run scripts/test.sh)"
-	echo "--- wgnetd $* ($(date +%T))" >>"$dir/wgnetd.log"
-	nsenter -t "$(host_holder "$i")" -m -n -- "$WGNETD" "$@" >>"$dir/wgnetd.log" 2>&1 &
-	pid=$!
-	disown "$pid"
-	echo "$pid" >"$dir/wgnetd.pid"
+	daemon_start "$dir" nsenter -t "$(host_holder "$i")" -m -n -- "$WGNETD" "$@"
+	pid=$(wgnetd_pid "$i")
 	if ! retry 10 wgnetd_ready "$i" || ! pid_alive "$pid"; then
 		tail -n 20 "$dir/wgnetd.log" >&2
 		die "host $i: wgnetd did not answer on its sockets within 10 s"
@@ -615,18 +617,10 @@ wg_on()
 	host_exec "$i" wg "$@"
 }
 
-# wgnetd_stop i [TERM|KILL]
+# wgnetd_stop i [TERM|KILL]: stop it and wait (DAEMON_STATUS: its exit status)
 wgnetd_stop()
 {
-	local i=$1 sig=${2:-TERM} pid
-	pid=$(wgnetd_pid "$i")
-	[ -n "$pid" ] || return 0
-	if [ "$sig" = KILL ]; then
-		e2e_stop_pid "$pid" 0
-	else
-		e2e_stop_pid "$pid" 10
-	fi
-	rm -f "$(host_dir "$i")/wgnetd.pid"
+	daemon_stop "$(host_dir "$1")" "${2:-TERM}"
 }
 
 wgnet_on()
@@ -708,33 +702,41 @@ e2e_dump_logs()
 
 e2e_cleanup()
 {
-	local status=$? i ns pid left
+	local status=$? i ns pid left where stops reports
 	[ "$E2E_CLEANED" = 1 ] && return
 	E2E_CLEANED=1
 	trap - INT TERM
+	# an exit before e2e_finish (die, a signal, an unset variable, the end of the script) is a
+	# failure, whatever the exit status
+	[ "$E2E_FINISHED" = 1 ] || where=$(stopped_where "$status")
+	on_exit_run
 	# every process of the run, to check at the end that none is left
 	E2E_CLEAN_PIDS=$(cat "$E2E_RUN"/host*/*.pid 2>/dev/null
 		for i in "${E2E_HOSTS[@]}"; do
 			ip netns pids "$(host_ns "$i")" 2>/dev/null
 		done
 		ip netns pids "$E2E_UNDERLAY" 2>/dev/null)
-	# an exit before e2e_finish (die, set -e, a signal) is a failure
-	if [ "$E2E_FINISHED" != 1 ]; then
-		[ "$E2E_FAILED" -eq 0 ] && [ "$status" -ne 0 ] && E2E_FAILED=1
-		e2e_finish
-	fi
-	[ "$E2E_FAILED" -ne 0 ] && e2e_dump_logs
-
 	for i in "${E2E_HOSTS[@]}"; do
-		ns=$(host_ns "$i")
 		# kill containers while wgnetd still answers, so dockerd's teardown calls are quick
 		if pid_alive "$(dockerd_pid "$i")"; then
 			docker_argv "$i"
 			timeout 20 "${E2E_DOCKER_ARGV[@]}" ps -q 2>/dev/null |
 				xargs -r timeout 20 "${E2E_DOCKER_ARGV[@]}" kill >/dev/null 2>&1
 		fi
-		pid=$(wgnetd_pid "$i")
-		[ -n "$pid" ] && e2e_stop_pid "$pid" 5
+	done
+	# SIGTERM for every wgnetd (a sanitizer build reports leaks at exit), then their logs
+	stops=$(daemon_stop_all)
+	[ -z "$stops" ] || fail "every wgnetd stops on SIGTERM with status 0" "$stops"
+	reports=$(daemon_reports)
+	[ -z "$reports" ] || fail "a wgnetd log has a sanitizer report" "$reports"
+	if [ "$E2E_FINISHED" != 1 ]; then
+		fail "$(basename "$0") $where"
+		e2e_finish
+	fi
+	[ "$E2E_FAILED" -ne 0 ] && e2e_dump_logs
+
+	for i in "${E2E_HOSTS[@]}"; do
+		ns=$(host_ns "$i")
 		# wgnetd leaves wireguard-go running on purpose (the tunnel outlives it)
 		host_kill_wg "$i"
 		pid=$(dockerd_pid "$i")

@@ -52,11 +52,10 @@ fetch()
 plugin_cleanup()
 {
 	rm -rf "$PDIR"
-	e2e_cleanup
 }
 
 e2e_init
-trap plugin_cleanup EXIT
+on_exit plugin_cleanup
 host_up 1 2
 for i in 1 2; do
 	registry_start "$i"

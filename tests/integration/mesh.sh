@@ -4,6 +4,7 @@
 # shellcheck shell=bash
 #
 #   host2_start NS DIR            a wgnetd in NS, its sockets, state, log and /run under DIR
+#                                 (stopped with TERM at exit, its log searched: daemon.sh)
 #   net_create API POOL SLICE GATEWAY/LEN INTERNAL   sets NET, POOLID
 #   ctr_join API HOST-NS LABEL ADDRESS/LEN GATEWAY   sets EP_<label>, NET_<label>
 #   must DESC                     the last api call answered 200, or die
@@ -14,16 +15,14 @@ MESH_GW_OPTS='{"RequestAddressType":"com.docker.network.gateway"}'
 must() { [ "$HTTP_STATUS" = 200 ] || die "$1" "HTTP $HTTP_STATUS $BODY"; }
 
 # host2_start NS DIR: its own sockets (DIR/plugin.sock, DIR/control.sock), state and /run (for
-# its wireguard-go); it dies with NS (kill the namespace's pids at cleanup)
+# its wireguard-go), log DIR/wgnetd.log; stopped with TERM at exit (tests/daemon.sh)
 host2_start()
 {
 	mkdir -p "$2/run" "$2/state"
-	# (started from a subshell, so that bash keeps no job to report "Killed" for at cleanup)
-	( (exec ip netns exec "$1" unshare -m --propagation private sh -c \
+	daemon_start "$2" ip netns exec "$1" unshare -m --propagation private sh -c \
 		'mount --bind "$0" /run && exec "$@"' "$2/run" "$WGNETD" \
 		--plugin-socket "$2/plugin.sock" --control-socket "$2/control.sock" \
-		--state-dir "$2/state" --no-iptables --log-level debug) \
-		</dev/null >"$2/wgnetd.log" 2>&1 & )
+		--state-dir "$2/state" --no-iptables --log-level debug
 	retry 15 test -S "$2/control.sock" || die "wgnetd in $1 did not start" "$(tail "$2/wgnetd.log")"
 }
 

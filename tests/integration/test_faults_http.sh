@@ -37,9 +37,15 @@ alive()		# NAME: connections the server has not closed
 	tail -n 1 "$IT_DIR/$1.out" | awk '$1 == "alive" {print $2}'
 }
 
+hold_cleanup()
+{
+	# shellcheck disable=SC2086
+	[ -z "$HOLD_PIDS" ] || kill $HOLD_PIDS 2>/dev/null
+}
+
 HOLD_PIDS=""
 it_setup
-trap 'st=$?; kill $HOLD_PIDS 2>/dev/null; (exit $st); it_cleanup' EXIT
+on_exit hold_cleanup
 [ -x "$HOLD_CONNS" ] || die "no hold_conns at $HOLD_CONNS (set HOLD_CONNS)"
 assert_ok "wgnet init --index 1" cli init --index 1
 hold plugin "$IT_PLUGIN_SOCK" 1000
@@ -71,4 +77,5 @@ else
 	fail "control: idle connections not closed" "$(tail -n 1 "$IT_DIR/control.out")"
 fi
 timed "after: DeleteNetwork" NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NET\"}"
+
 it_finish

@@ -58,8 +58,13 @@ killed()
 	assert_status "$desc: retried after the restart: succeeds" 200
 }
 
+tracer_cleanup()
+{
+	[ -z "$TRACER" ] || kill "$TRACER" 2>/dev/null
+}
+
 it_setup
-trap 'st=$?; [ -n "$TRACER" ] && kill "$TRACER" 2>/dev/null; (exit $st); it_cleanup' EXIT
+on_exit tracer_cleanup
 command -v strace >/dev/null || die "needs strace"
 assert_ok "wgnet init --index 3" cli init --index 3
 kernel_settle wgnet0

@@ -150,12 +150,17 @@ between_verbs()
 	esac
 }
 
+state_umount()
+{
+	umount -l "$IT_STATE_DIR" 2>/dev/null
+}
+
 it_setup
 # the state directory on a tmpfs of its own, which the test fills up: mounted before wgnetd
 # starts (its private mount namespace is a copy of ours); unmounted at exit before cleanup
 wgnetd_stop TERM
+on_exit state_umount
 mount -t tmpfs -o size=256k,mode=0700 wgnet-faults "$IT_STATE_DIR" || die "tmpfs"
-trap 'st=$?; umount -l "$IT_STATE_DIR" 2>/dev/null; (exit $st); it_cleanup' EXIT
 wgnetd_start
 assert_ok "wgnet init --index 3" cli init --index 3
 

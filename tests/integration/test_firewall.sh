@@ -25,7 +25,7 @@ h2() { ip netns exec "$H2" "$@"; }
 cli2() { "$WGNET" --socket "$H2_CONTROL" "$@"; }
 api2() { IT_PLUGIN_SOCK=$H2_PLUGIN api "$@"; }
 
-# namespaces of earlier runs whose shell is gone; then ours at exit (the lib's trap runs after)
+# namespaces of earlier runs whose shell is gone; then ours at exit (on_exit)
 fw_reap()
 {
 	local n pid p
@@ -42,7 +42,6 @@ fw_reap stale
 fw_cleanup()
 {
 	fw_reap all
-	it_cleanup
 }
 
 # ---------------------------------------------------------------- counters on the receivers
@@ -110,7 +109,7 @@ plain_bridge()	# NAME GATEWAY/LEN CTR CTR-ADDR/LEN
 }
 
 it_setup
-trap fw_cleanup EXIT
+on_exit fw_cleanup
 for c in "${CTRS[@]}"; do
 	ip netns add "$(ctr_ns "$c")" || die "namespace $(ctr_ns "$c")"
 	in_ctr "$c" ip link set lo up

@@ -26,7 +26,7 @@ peer_cleanup()
 	ip netns del "$PEER_NS" 2>/dev/null
 }
 it_setup
-trap 'peer_cleanup; it_cleanup' EXIT
+on_exit peer_cleanup
 
 # the underlay: ul0 here (198.18.7.1, default route through the peer) and ul0 there (.2)
 ip netns add "$PEER_NS" || die "namespace $PEER_NS"
