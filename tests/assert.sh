@@ -3,6 +3,11 @@
 # sets ASSERT_LAST_PASS=DESC).
 # shellcheck shell=bash
 
+# A query whose failure would read as "nothing there" (`wg show ... | grep -c .`, `etcdctl get |
+# grep`, `nft -j ... | jq`) fails as a whole when any part of it fails; helpers that print a
+# count or a list still check their query's status (see query_failed).
+set -o pipefail
+
 ASSERT_LAST_PASS=""
 ASSERT_ON_EXIT=()
 
@@ -19,6 +24,33 @@ die()
 	fi
 	fail "$1 (fatal, stopping)" "${@:2}"
 	exit 1
+}
+
+# query_failed WHAT STATUS: the line a helper prints instead of a count or a list when its query
+# failed (so that an assert_eq expecting 0 or "" sees it), returning STATUS:
+# `out=$(ip -j link show) || { query_failed "ip link show" $?; return; }`
+query_failed()
+{
+	echo "(query failed, exit $2: $1)"
+	return "$2"
+}
+
+# lines CMD...: how many non-empty lines CMD prints; query_failed's line when CMD fails
+lines()
+{
+	local out
+	out=$("$@") || { query_failed "$*" $?; return; }
+	grep -c . <<<"$out" || true
+}
+
+# matching REGEX CMD...: the lines CMD prints that match REGEX (grep -E); query_failed's line when
+# CMD fails, so that `assert_eq "none left" "" "$(matching ...)"` fails on a failed query
+matching()
+{
+	local re=$1 out
+	shift
+	out=$("$@") || { query_failed "$*" $?; return; }
+	grep -E -- "$re" <<<"$out" || true
 }
 
 # assert_eq DESC EXPECTED ACTUAL

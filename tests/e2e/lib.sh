@@ -574,7 +574,7 @@ wgnetd_pid()
 wgnetd_ready()
 {
 	host_exec "$1" curl -sf --max-time 2 --unix-socket /run/docker/plugins/wgnet.sock \
-		-X POST http://wgnet/Plugin.Activate | grep -q NetworkDriver &&
+		-X POST http://wgnet/Plugin.Activate | grep NetworkDriver >/dev/null &&
 		[ "$(host_exec "$1" curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
 			--unix-socket /run/wgnet/wgnet.sock http://wgnet/)" != 000 ]
 }
@@ -666,16 +666,17 @@ iptables_on()
 # wgnet_leftovers i: print what of wgnet's is still in host i (links, table, DOCKER-USER rules)
 wgnet_leftovers()
 {
-	local i=$1
-	host_exec "$i" ip -j link show | jq -r '.[].ifname | select(test("^wg(b|v|c)|^wgnet0$"))'
+	local i=$1 t out
+	out=$(host_exec "$i" ip -j link show) || { query_failed "host $i: ip link show" $?; return; }
+	jq -r '.[].ifname | select(test("^wg(b|v|c)|^wgnet0$"))' <<<"$out"
 	# after wgnet init the tables stay for the host itself (the input chain closes it to the
 	# mesh): what is left over is a rule that still names a bridge or a veth of ours
-	host_exec "$i" nft list ruleset 2>/dev/null | grep -oE '"wg(b[0-9a-f]{10}|v[0-9a-f]{11})"' |
-		sort -u | sed 's/^/nft rule for /'
+	out=$(host_exec "$i" nft list ruleset) || { query_failed "host $i: nft list ruleset" $?; return; }
+	grep -oE '"wg(b[0-9a-f]{10}|v[0-9a-f]{11})"' <<<"$out" | sort -u | sed 's/^/nft rule for /'
 	# wgnetd removes its DOCKER-USER rules from a thread of its own, just after the call
-	local t
+	# (no DOCKER-USER chain, e.g. after a simulated reboot: no rule)
 	for t in 1 2 3 4 5 6 7 8 9 10; do
-		iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -qi wgnet || break
+		iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -i wgnet >/dev/null || break
 		sleep 0.3
 	done
 	iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -i wgnet
@@ -749,7 +750,7 @@ e2e_cleanup()
 	for pid in "${E2E_PIDS_UPLINK[@]}"; do
 		e2e_stop_pid "$pid" 2
 	done
-	if ip netns list | grep -qw "$E2E_UNDERLAY"; then
+	if ip netns list | grep -w "$E2E_UNDERLAY" >/dev/null; then
 		e2e_kill_netns "$E2E_UNDERLAY"
 		ip netns del "$E2E_UNDERLAY"
 	fi

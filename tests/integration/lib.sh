@@ -17,6 +17,8 @@
 #   kernel_snapshot [IFNAME...]   normalized links, addresses, routes and nft ruleset
 #                                 (the given links left out)
 #   state_sum                     checksum of the state directory's files (names and contents)
+#   wgnet_links                   the links wgnet made in the namespace (wgb*, wgv*, wgc*)
+#   query_failed, lines           what a helper prints when its query fails (never "" or 0)
 #   rand_id                       a random 64-hex Docker ID
 #   pass, fail, assert_eq, assert_match, assert_ok, assert_fails, assert_status,
 #   assert_json, assert_err, assert_fast, retry, it_finish
@@ -246,15 +248,13 @@ nft_table_json()
 # IPv4 routes of all tables and the nft ruleset without handles. The named links are left out.
 kernel_snapshot()
 {
-	local skip n
+	local skip n raw
 	skip=$(for n in "$@"; do printf '"%s",' "$n"; done)
 	skip="[${skip%,}]"
-	{
-		ip -n "$IT_NS" -j -d link show
-		ip -n "$IT_NS" -j addr show
-		ip -n "$IT_NS" -j -4 route show table all
-		ns nft -j list ruleset
-	} | jq -rs --argjson skip "$skip" '
+	raw=$(ip -n "$IT_NS" -j -d link show && ip -n "$IT_NS" -j addr show &&
+		ip -n "$IT_NS" -j -4 route show table all && ns nft -j list ruleset) ||
+		{ query_failed "ip and nft dumps of $IT_NS" $?; return; }
+	jq -rs --argjson skip "$skip" '
 		def keep(f): map(select(f as $n | $skip | index($n) | not));
 		"# links",
 		(.[0] | keep(.ifname) | sort_by(.ifname)[] |
@@ -269,7 +269,7 @@ kernel_snapshot()
 		(.[2] | keep(.dev) | map(del(.flags)) | sort_by(tostring)[] | tojson),
 		"# nft",
 		(.[3].nftables | map(select(has("metainfo") | not)) |
-			walk(if type == "object" then del(.handle) else . end)[] | tojson)'
+			walk(if type == "object" then del(.handle) else . end)[] | tojson)' <<<"$raw"
 }
 
 # kernel_settle: wait until two snapshots in a row agree (operstate and carrier settle
@@ -291,9 +291,17 @@ kernel_settle()
 # counts as a change)
 state_sum()
 {
-	(cd "$IT_STATE_DIR" 2>/dev/null && find . -type f | LC_ALL=C sort | while read -r f; do
+	(cd "$IT_STATE_DIR" && find . -type f | LC_ALL=C sort | while read -r f; do
 		printf '%s %s\n' "$f" "$(sha256sum <"$f" | cut -c1-64)"
-	done)
+	done) || query_failed "the files of $IT_STATE_DIR" $?
+}
+
+# wgnet_links: the namespace's links that wgnet makes (wgb*, wgv*, wgc*), one name a line
+wgnet_links()
+{
+	local j
+	j=$(ns ip -j link show) || { query_failed "ip link show" $?; return; }
+	jq -r '.[].ifname | select(test("^wg[bvc]"))' <<<"$j"
 }
 
 # ---------------------------------------------------------------- the daemon
@@ -305,7 +313,7 @@ wgnetd_ready()
 	[ -S "$IT_CONTROL_SOCK" ] &&
 		curl -s --max-time 2 --unix-socket "$IT_PLUGIN_SOCK" -X POST -H 'Host;' \
 			-H 'Content-Type:' -d '' -o /dev/null -w '%{http_code}' \
-			http://localhost/NetworkDriver.GetCapabilities | grep -qx 200
+			http://localhost/NetworkDriver.GetCapabilities | grep -x 200 >/dev/null
 }
 
 # it_in_run CMD...: CMD in the test's network namespace with the /run wgnetd has (where its

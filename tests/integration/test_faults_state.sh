@@ -24,7 +24,7 @@ state_file()
 
 tmp_files()	# temp files a failed save left behind
 {
-	find "$IT_STATE_DIR" -name 'state.json.*' | wc -l
+	lines find "$IT_STATE_DIR" -name 'state.json.*'
 }
 
 disk_fill()
@@ -190,7 +190,6 @@ K2=$(head -c32 /dev/urandom | base64)
 full_cli "peer add" peer add "wgnet-join v1 index=8 key=$K2 endpoint=198.51.100.8:51820 name=h8"
 full_cli "peer rm" peer rm h8
 restart_same "all gone"
-assert_eq "nothing of wgnet is left in the kernel" "" \
-	"$(ns ip -o link show | grep -oE 'wg[bvc][0-9a-f]+' | sort -u)"
+assert_eq "nothing of wgnet is left in the kernel" "" "$(wgnet_links)"
 
 it_finish

@@ -147,13 +147,16 @@ peers_of()	# HOST: "name index source" per peer, sorted
 {
 	cli "$1" status --json | jq -r '.peers[] | "\(.name) \(.index) \(.source)"' | sort
 }
-peer_names()	# HOST: names, space-separated
+peer_names()	# HOST: names, space-separated (query_failed's line when status fails)
 {
-	cli "$1" status --json | jq -r '[.peers[].name] | sort | join(" ")'
+	local j
+	j=$(cli "$1" status --json) || { query_failed "host $1: wgnet status" $?; return; }
+	jq -r '[.peers[].name] | sort | join(" ")' <<<"$j"
 }
 has_peers()	# HOST "NAMES"
 {
-	[ "$(peer_names "$1")" = "$2" ]
+	local n
+	n=$(peer_names "$1") && [ "$n" = "$2" ]
 }
 for h in 1 2 3 4; do wgnetd_start "$h"; done
 
@@ -285,7 +288,7 @@ endpoint_is()	# HOST PEER-NAME ENDPOINT: the device's endpoint for the peer
 }
 record_has()	# INDEX TEXT
 {
-	etcdctl_ get "/wgnet/hosts/$1" --print-value-only | grep -qF "$2"
+	etcdctl_ get "/wgnet/hosts/$1" --print-value-only | grep -F "$2" >/dev/null
 }
 K9=$(head -c32 /dev/urandom | base64)
 rec9()		# ENDPOINT
@@ -413,7 +416,12 @@ table inet wgstcut {
 NFT
 for m in 1 2 3; do etcd_start "$m"; done
 retry 30 etcdctl_ endpoint health || fail "etcd back" "$(tail -n 5 "$T/etcd1.log")"
-if retry 20 sh -c "[ -z \"\$(ip netns exec '${P}e' etcdctl --endpoints '$STORE' --cacert '$T/pki/ca.pem' --cert '$T/pki/host.pem' --key '$T/pki/host-key.pem' get /wgnet/hosts/$I2 --print-value-only)\" ]"; then
+no_record()	# INDEX: etcd answers, without a record at /wgnet/hosts/INDEX
+{
+	local v
+	v=$(etcdctl_ get "/wgnet/hosts/$1" --print-value-only) && [ -z "$v" ]
+}
+if retry 20 no_record "$I2"; then
 	pass "host 2's pending leave applied when etcd came back"
 else
 	fail "host 2's pending leave applied when etcd came back" "$(etcdctl_ get --prefix /wgnet/hosts/ --keys-only)"
@@ -463,7 +471,7 @@ assert_ok "control: host 1 publishes its record again when it is deleted" \
 	retry 5 in_store "/wgnet/hosts/$I1"
 sleep 12	# more than the keeper's renewal period (10 s)
 assert_eq "host 4 published nothing of itself again (12 s later)" "" \
-	"$(etcdctl_ get --prefix --keys-only /wgnet/ | grep -E '/4$')"
+	"$(matching '/4$' etcdctl_ get --prefix --keys-only /wgnet/)"
 assert_eq "host 4 keeps its peers as they were" "$N1" "$(peer_names 4)"
 assert_eq "host 1 still has no host 4" "" "$(peer_names 1)"
 assert_ok "host 4: init --store joins again" cli 4 init --store "$STORE" "${TLS[@]}"
