@@ -108,7 +108,10 @@ pid_alive()
 }
 
 # retry SECONDS CMD...: run CMD (its output discarded) every 0.1 s until it succeeds; fails once
-# SECONDS (a whole number, times RETRY_SCALE, default 1: a slow guest sets it) have passed
+# SECONDS (a whole number, times RETRY_SCALE, default 1: a slow guest sets it) have passed.
+# CMD's arguments are expanded once, before retry runs: `retry 5 test "$(count)" = 1` tests the
+# same string every time. Put the query in a function (`retry 5 has_one`), or compare a
+# command's output with retry_eq.
 retry()
 {
 	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000 * ${RETRY_SCALE:-1}))
@@ -117,6 +120,22 @@ retry()
 		[ $(($(date +%s%N) / 1000000)) -ge "$deadline" ] && return 1
 		sleep 0.1
 	done
+}
+
+# retry_eq SECONDS EXPECTED CMD...: run CMD every 0.1 s until it succeeds and prints EXPECTED;
+# fails once SECONDS have passed, RETRY_OUT then holds what CMD printed last
+retry_eq()
+{
+	local secs=$1 want=$2
+	shift 2
+	retry "$secs" retry_eq_once "$want" "$@"
+}
+
+retry_eq_once()
+{
+	local want=$1
+	shift
+	RETRY_OUT=$("$@" 2>&1) && [ "$RETRY_OUT" = "$want" ]
 }
 
 # ---------------------------------------------------------------- the end of a test

@@ -22,7 +22,7 @@
 #   rx_arm i CTR, rx_count i CTR  count the pings and HTTP connections that reach container CTR
 #   blocked DESC i FROM IP j TO CONTROL-IP   FROM cannot reach TO (at IP): no reply, and nothing
 #                                 arrives at TO (counted there); FROM does reach CONTROL-IP
-#   assert_eq, assert_ok, assert_fails, assert_match, retry, e2e_finish
+#   assert_eq, assert_ok, assert_fails, assert_match, retry, retry_eq, e2e_finish
 #   on_exit FUNC                  FUNC runs at exit, before the hosts go (never replace the trap)
 #
 # Environment: WGNETD, WGNET (default build/release/wgnetd and wgnet, as scripts/test.sh

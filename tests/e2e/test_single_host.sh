@@ -101,9 +101,9 @@ blocked "wgnet container ca cannot reach plain container cp" "$H" ca "$p" "$H" c
 # ---- a published port: -p 8080:80 reaches the container from the underlay
 ctr cw app -p 8080:80
 docker_on "$H" exec cw sh -c 'echo page-of-cw >/var/www/index.html && httpd -p 80 -h /var/www'
-assert_eq "the uplink fetches cw's page through -p 8080:80 on $(host_ip "$H")" page-of-cw \
-	"$(retry 10 uplink_exec busybox wget -qO /dev/null "http://$(host_ip "$H"):8080/" &&
-		uplink_exec busybox wget -qO- "http://$(host_ip "$H"):8080/")"
+url=http://$(host_ip "$H"):8080/
+assert_eq "the uplink fetches cw's page through -p 8080:80 at $url" page-of-cw \
+	"$(retry 10 uplink_exec busybox wget -qO /dev/null "$url" && uplink_exec busybox wget -qO- "$url")"
 docker_on "$H" rm -f cw >/dev/null
 
 # ---- refused networks

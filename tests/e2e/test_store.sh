@@ -232,9 +232,9 @@ etcdctl_ put /wgnet/index/9 "$KEY1" >/dev/null
 etcdctl_ put /wgnet/hosts/9 "{\"v\":1,\"name\":\"forged\",\"index\":9,\"key\":\"$KEY1\",\"listen_port\":51820,\"mtu\":1420,\"endpoints\":[\"192.168.77.9:51820\"]}" \
 	>/dev/null
 for i in 2 4; do
+	log=$(host_dir "$i")/wgnetd.log
 	assert_ok "host $i logged the forged record as refused" retry 5 grep -q \
-		"record of index 9 (forged) refused: another host's older record has its key" \
-		"$(host_dir "$i")/wgnetd.log"
+		"record of index 9 (forged) refused: another host's older record has its key" "$log"
 	assert_eq "host $i: the forged record changed no peer" "$(want_peers "$i" 1 2 3 4)" \
 		"$(peer_names "$i")"
 done

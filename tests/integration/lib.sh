@@ -21,7 +21,7 @@
 #   query_failed, lines           what a helper prints when its query fails (never "" or 0)
 #   rand_id                       a random 64-hex Docker ID
 #   pass, fail, assert_eq, assert_match, assert_ok, assert_fails, assert_status,
-#   assert_json, assert_err, assert_fast, retry, it_finish
+#   assert_json, assert_err, assert_fast, retry, retry_eq, it_finish
 #
 # WGNETD and WGNET come from ctest's environment (default build/release/, then build/).
 # IT_IPTABLES (unset: --no-iptables) names the iptables binary wgnetd_start gives wgnetd.
