@@ -111,7 +111,8 @@ pid_alive()
 # SECONDS (a whole number, times RETRY_SCALE, default 1: a slow guest sets it) have passed.
 # CMD's arguments are expanded once, before retry runs: `retry 5 test "$(count)" = 1` tests the
 # same string every time. Put the query in a function (`retry 5 has_one`), or compare a
-# command's output with retry_eq.
+# command's output with retry_eq; tests/unit/script_rules.sh refuses a $(...) among retry's
+# arguments.
 retry()
 {
 	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000 * ${RETRY_SCALE:-1}))
