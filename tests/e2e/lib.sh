@@ -27,7 +27,8 @@
 #
 # Environment: WGNETD, WGNET (default build/release/wgnetd and wgnet, as scripts/test.sh
 # builds them); WGNET_E2E_DOCKER (debian = Debian 12's dockerd 20.10, the default; forky =
-# dockerd 28.5 from a Debian 14 tree made by forky.sh); WGNET_E2E_CACHE (default
+# dockerd 28.5 from a Debian 14 tree made by forky.sh: the test fails when a host's dockerd
+# says another version); WGNET_E2E_CACHE (default
 # /var/cache/wgnet-e2e: the forky tree, reused across runs); WGNET_E2E_RUN (default /var/tmp:
 # where the per-run directory with the hosts' docker data and logs goes).
 # WGNET_E2E_WG_BACKEND: kernel or userspace, the WireGuard backend the mesh tests ask wgnetd
@@ -245,11 +246,15 @@ e2e_init()
 	e2e_rootdirs_add
 	e2e_log "e2e run $E2E_ID in $E2E_RUN, dockerd: $E2E_DOCKER"
 
-	if [ "$E2E_DOCKER" = forky ]; then
+	# the dockerd each choice is: a host whose dockerd says another version fails the test
+	case $E2E_DOCKER in
+	debian) E2E_DOCKERD_VERSION=20.10 ;;	# Debian 12's docker.io
+	forky)
+		E2E_DOCKERD_VERSION=28.5		# Debian 14's, in the tree forky.sh makes
 		E2E_FORKY=$(bash "$E2E_LIB_DIR/forky.sh") || die "forky tree (tests/e2e/forky.sh)"
-	elif [ "$E2E_DOCKER" != debian ]; then
-		die "WGNET_E2E_DOCKER must be debian or forky, not '$E2E_DOCKER'"
-	fi
+		;;
+	*) die "WGNET_E2E_DOCKER must be debian or forky, not '$E2E_DOCKER'" ;;
+	esac
 
 	# the busybox image, made once per run and imported into every host
 	bash "$E2E_REPO/scripts/make-busybox-image.sh" "$E2E_RUN/bb.tar" || die "busybox image"
@@ -474,16 +479,23 @@ docker_on()
 	"${E2E_DOCKER_ARGV[@]}" "$@"
 }
 
-# host_up i [i...]: a ready host: namespaces, dockerd, the image bb:latest
+# host_up i [i...]: a ready host: namespaces, dockerd (the version WGNET_E2E_DOCKER names, or
+# the test stops), the image bb:latest
 host_up()
 {
-	local i
+	local i v
 	for i in "$@"; do
 		host_add "$i"
 		dockerd_start "$i"
+		v=$(docker_on "$i" version -f '{{.Server.Version}}' 2>&1)
+		if [[ "$v" == "$E2E_DOCKERD_VERSION".* ]]; then
+			pass "host $i: dockerd $v ($E2E_DOCKER: $E2E_DOCKERD_VERSION.x)"
+		else
+			die "host $i: dockerd $E2E_DOCKERD_VERSION.x ($E2E_DOCKER)" "it says: $v"
+		fi
 		docker_on "$i" import - bb:latest <"$E2E_RUN/bb.tar" >/dev/null ||
 			die "host $i: docker import"
-		e2e_log "host $i up: $(host_ip "$i"), dockerd $(docker_on "$i" version -f '{{.Server.Version}}')"
+		e2e_log "host $i up: $(host_ip "$i"), dockerd $v"
 	done
 }
 
