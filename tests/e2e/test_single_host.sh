@@ -106,6 +106,32 @@ assert_eq "the uplink fetches cw's page through -p 8080:80 at $url" page-of-cw \
 	"$(retry 10 uplink_exec busybox wget -qO /dev/null "$url" && uplink_exec busybox wget -qO- "$url")"
 docker_on "$H" rm -f cw >/dev/null
 
+# ---- -P: the image's EXPOSE 80/tcp is published on a host port wgnet picks (49153 up). dockerd
+# cannot show a remote driver's ports (docker port: README, Published ports): the port is read
+# from the DNAT rule to the container in wgnet's prerouting chain, then fetched from the uplink
+docker_on "$H" import --change 'EXPOSE 80/tcp' - bbweb:latest <"$E2E_RUN/bb.tar" >/dev/null ||
+	die "docker import --change 'EXPOSE 80/tcp'"
+docker_on "$H" run -d --stop-timeout 1 --name cx --network app -P bbweb:latest \
+	sh -c 'echo page-of-cx >/var/www/index.html && exec httpd -f -p 80 -h /var/www' >/dev/null ||
+	die "docker run -P bbweb (EXPOSE 80/tcp)"
+x=$(ip_of cx app)
+rules=$(host_exec "$H" nft -j list chain inet wgnet prerouting) || rules='{"nftables":[]}'
+port=$(jq -r --arg ip "$x" '.nftables[] | .rule? // empty |
+	select(any(.expr[]; .dnat?.addr == $ip and .dnat.port == 80)) | .expr[] |
+	select(.match?.left.payload?.protocol == "tcp" and .match.left.payload.field == "dport") |
+	.match.right' <<<"$rules")
+if [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 49153 ]; then
+	pass "-P: cx's EXPOSE 80/tcp is published on host port $port (DNAT to $x:80)"
+else
+	fail "-P: cx's EXPOSE 80/tcp is published on a host port from 49153" \
+		"tcp dport of the DNAT rules to $x:80: '$port'" \
+		"$(jq -c '.nftables[] | .rule? // empty' <<<"$rules")"
+fi
+url=http://$(host_ip "$H"):$port/
+assert_eq "the uplink fetches cx's page through -P at $url" page-of-cx \
+	"$(retry 10 uplink_exec busybox wget -qO /dev/null "$url" && uplink_exec busybox wget -qO- "$url")"
+docker_on "$H" rm -f cx >/dev/null
+
 # ---- refused networks
 assert_fails "network with Docker's default IPAM is refused" \
 	docker_on "$H" network create -d wgnet --subnet 10.220.0.0/16 defipam
