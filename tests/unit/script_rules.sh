@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# script_rules.sh [REPO]: two mistakes of test scripts that no test run shows, refused by grep:
+# script_rules.sh [REPO]: mistakes of test scripts that no test run shows, refused by grep:
 #  - a $(...) or `...` among retry's (or retry_eq's) arguments: it is expanded once, before
 #    retry runs, so retry re-runs a constant (`retry 5 test "$(count)" = 1` tests one string);
 #  - a script that sources a test library and sets its own EXIT trap: the library's trap is what
-#    fails a test that stopped half-way and keeps its exit status (on_exit FUNC adds cleanup).
+#    fails a test that stopped half-way and keeps its exit status (on_exit FUNC adds cleanup);
+#  - a .ci/run that passes WGNET_TEST_SKIP (or _SETUP) from its environment on to test.sh: CI
+#    runs every step (read, not run: running it would run the whole suite).
 set -uo pipefail
 repo=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -79,4 +81,8 @@ assert_eq "no \$(...) among retry's arguments (expanded once: use a function or 
 traps=$(grep -lE '^\. .*(lib|mesh)\.sh"' "${files[@]}" | xargs -r grep -nE '^[^#]*trap .*EXIT' |
 	grep -vE '^tests/(integration|e2e|unit)/lib\.sh:')
 assert_eq "no script that sources a test library sets its own EXIT trap (on_exit FUNC)" "" "$traps"
+
+ci=$(grep -vE '^\s*#' .ci/run)
+assert_match ".ci/run unsets WGNET_TEST_SKIP and WGNET_TEST_SKIP_SETUP before it runs test.sh" \
+	'unset WGNET_TEST_SKIP WGNET_TEST_SKIP_SETUP.*bash scripts/test\.sh' "$(tr '\n' ' ' <<<"$ci")"
 unit_finish
