@@ -11,7 +11,8 @@
 #   host_exec i cmd...            run in host i (its network and mount namespace)
 #   underlay_attach NS VETH IP    another namespace on the underlay (eth0 = IP/24)
 #   docker_on i args...           the docker CLI of host i
-#   wgnetd_start i [args]         start $WGNETD in host i, wait for both sockets
+#   wgnetd_start i [args]         start $WGNETD in host i, wait for both sockets (tests/daemon.sh:
+#                                 stopped with TERM at exit, its log searched for sanitizer reports)
 #   wgnetd_stop i [TERM|KILL]     stop it and wait
 #   dockerd_stop i [TERM|KILL]    and dockerd_start i
 #   wgnet_on i args...            the wgnet CLI ($WGNET) in host i
@@ -21,11 +22,13 @@
 #   rx_arm i CTR, rx_count i CTR  count the pings and HTTP connections that reach container CTR
 #   blocked DESC i FROM IP j TO CONTROL-IP   FROM cannot reach TO (at IP): no reply, and nothing
 #                                 arrives at TO (counted there); FROM does reach CONTROL-IP
-#   assert_eq, assert_ok, assert_fails, assert_match, retry, e2e_finish
+#   assert_eq, assert_ok, assert_fails, assert_match, retry, retry_eq, e2e_finish
+#   on_exit FUNC                  FUNC runs at exit, before the hosts go (never replace the trap)
 #
 # Environment: WGNETD, WGNET (default build/release/wgnetd and wgnet, as scripts/test.sh
 # builds them); WGNET_E2E_DOCKER (debian = Debian 12's dockerd 20.10, the default; forky =
-# dockerd 28.5 from a Debian 14 tree made by forky.sh); WGNET_E2E_CACHE (default
+# dockerd 28.5 from a Debian 14 tree made by forky.sh: the test fails when a host's dockerd
+# says another version); WGNET_E2E_CACHE (default
 # /var/cache/wgnet-e2e: the forky tree, reused across runs); WGNET_E2E_RUN (default /var/tmp:
 # where the per-run directory with the hosts' docker data and logs goes).
 # WGNET_E2E_WG_BACKEND: kernel or userspace, the WireGuard backend the mesh tests ask wgnetd
@@ -35,7 +38,8 @@
 # Names carry the pid of the test so that concurrent runs never clash; everything is removed by
 # the EXIT trap, by pid, even when a test fails. A run killed with SIGKILL (a ctest timeout)
 # cannot clean up: the next e2e_init reaps the runs whose shell is dead, and a run that finds
-# its own leftovers at cleanup fails.
+# its own leftovers at cleanup fails. A test that exits before e2e_finish fails, whatever its
+# exit status, with a line that says where it stopped.
 
 E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_REPO=$(cd "$E2E_LIB_DIR/../.." && pwd)
@@ -72,6 +76,7 @@ e2e_log()
 pass()
 {
 	E2E_PASSED=$((E2E_PASSED + 1))
+	ASSERT_LAST_PASS=$1
 	e2e_log "ok: $1"
 }
 
@@ -87,6 +92,7 @@ fail()
 }
 
 . "$(dirname "${BASH_SOURCE[0]}")/../assert.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../daemon.sh"
 
 # e2e_finish: the summary line; the exit status says whether everything passed
 e2e_finish()
@@ -240,11 +246,15 @@ e2e_init()
 	e2e_rootdirs_add
 	e2e_log "e2e run $E2E_ID in $E2E_RUN, dockerd: $E2E_DOCKER"
 
-	if [ "$E2E_DOCKER" = forky ]; then
+	# the dockerd each choice is: a host whose dockerd says another version fails the test
+	case $E2E_DOCKER in
+	debian) E2E_DOCKERD_VERSION=20.10 ;;	# Debian 12's docker.io
+	forky)
+		E2E_DOCKERD_VERSION=28.5		# Debian 14's, in the tree forky.sh makes
 		E2E_FORKY=$(bash "$E2E_LIB_DIR/forky.sh") || die "forky tree (tests/e2e/forky.sh)"
-	elif [ "$E2E_DOCKER" != debian ]; then
-		die "WGNET_E2E_DOCKER must be debian or forky, not '$E2E_DOCKER'"
-	fi
+		;;
+	*) die "WGNET_E2E_DOCKER must be debian or forky, not '$E2E_DOCKER'" ;;
+	esac
 
 	# the busybox image, made once per run and imported into every host
 	bash "$E2E_REPO/scripts/make-busybox-image.sh" "$E2E_RUN/bb.tar" || die "busybox image"
@@ -469,16 +479,23 @@ docker_on()
 	"${E2E_DOCKER_ARGV[@]}" "$@"
 }
 
-# host_up i [i...]: a ready host: namespaces, dockerd, the image bb:latest
+# host_up i [i...]: a ready host: namespaces, dockerd (the version WGNET_E2E_DOCKER names, or
+# the test stops), the image bb:latest
 host_up()
 {
-	local i
+	local i v
 	for i in "$@"; do
 		host_add "$i"
 		dockerd_start "$i"
+		v=$(docker_on "$i" version -f '{{.Server.Version}}' 2>&1)
+		if [[ "$v" == "$E2E_DOCKERD_VERSION".* ]]; then
+			pass "host $i: dockerd $v ($E2E_DOCKER: $E2E_DOCKERD_VERSION.x)"
+		else
+			die "host $i: dockerd $E2E_DOCKERD_VERSION.x ($E2E_DOCKER)" "it says: $v"
+		fi
 		docker_on "$i" import - bb:latest <"$E2E_RUN/bb.tar" >/dev/null ||
 			die "host $i: docker import"
-		e2e_log "host $i up: $(host_ip "$i"), dockerd $(docker_on "$i" version -f '{{.Server.Version}}')"
+		e2e_log "host $i up: $(host_ip "$i"), dockerd $v"
 	done
 }
 
@@ -569,7 +586,7 @@ wgnetd_pid()
 wgnetd_ready()
 {
 	host_exec "$1" curl -sf --max-time 2 --unix-socket /run/docker/plugins/wgnet.sock \
-		-X POST http://wgnet/Plugin.Activate | grep -q NetworkDriver &&
+		-X POST http://wgnet/Plugin.Activate | grep NetworkDriver >/dev/null &&
 		[ "$(host_exec "$1" curl -s --max-time 2 -o /dev/null -w '%{http_code}' \
 			--unix-socket /run/wgnet/wgnet.sock http://wgnet/)" != 000 ]
 }
@@ -582,11 +599,8 @@ wgnetd_start()
 	shift
 	dir=$(host_dir "$i")
 	[ -x "$WGNETD" ] || die "wgnetd not built: $WGNETD (set WGNETD, or run scripts/test.sh)"
-	echo "--- wgnetd $* ($(date +%T))" >>"$dir/wgnetd.log"
-	nsenter -t "$(host_holder "$i")" -m -n -- "$WGNETD" "$@" >>"$dir/wgnetd.log" 2>&1 &
-	pid=$!
-	disown "$pid"
-	echo "$pid" >"$dir/wgnetd.pid"
+	daemon_start "$dir" nsenter -t "$(host_holder "$i")" -m -n -- "$WGNETD" "$@"
+	pid=$(wgnetd_pid "$i")
 	if ! retry 10 wgnetd_ready "$i" || ! pid_alive "$pid"; then
 		tail -n 20 "$dir/wgnetd.log" >&2
 		die "host $i: wgnetd did not answer on its sockets within 10 s"
@@ -615,18 +629,10 @@ wg_on()
 	host_exec "$i" wg "$@"
 }
 
-# wgnetd_stop i [TERM|KILL]
+# wgnetd_stop i [TERM|KILL]: stop it and wait (DAEMON_STATUS: its exit status)
 wgnetd_stop()
 {
-	local i=$1 sig=${2:-TERM} pid
-	pid=$(wgnetd_pid "$i")
-	[ -n "$pid" ] || return 0
-	if [ "$sig" = KILL ]; then
-		e2e_stop_pid "$pid" 0
-	else
-		e2e_stop_pid "$pid" 10
-	fi
-	rm -f "$(host_dir "$i")/wgnetd.pid"
+	daemon_stop "$(host_dir "$1")" "${2:-TERM}"
 }
 
 wgnet_on()
@@ -672,16 +678,17 @@ iptables_on()
 # wgnet_leftovers i: print what of wgnet's is still in host i (links, table, DOCKER-USER rules)
 wgnet_leftovers()
 {
-	local i=$1
-	host_exec "$i" ip -j link show | jq -r '.[].ifname | select(test("^wg(b|v|c)|^wgnet0$"))'
+	local i=$1 t out
+	out=$(host_exec "$i" ip -j link show) || { query_failed "host $i: ip link show" $?; return; }
+	jq -r '.[].ifname | select(test("^wg(b|v|c)|^wgnet0$"))' <<<"$out"
 	# after wgnet init the tables stay for the host itself (the input chain closes it to the
 	# mesh): what is left over is a rule that still names a bridge or a veth of ours
-	host_exec "$i" nft list ruleset 2>/dev/null | grep -oE '"wg(b[0-9a-f]{10}|v[0-9a-f]{11})"' |
-		sort -u | sed 's/^/nft rule for /'
+	out=$(host_exec "$i" nft list ruleset) || { query_failed "host $i: nft list ruleset" $?; return; }
+	grep -oE '"wg(b[0-9a-f]{10}|v[0-9a-f]{11})"' <<<"$out" | sort -u | sed 's/^/nft rule for /'
 	# wgnetd removes its DOCKER-USER rules from a thread of its own, just after the call
-	local t
+	# (no DOCKER-USER chain, e.g. after a simulated reboot: no rule)
 	for t in 1 2 3 4 5 6 7 8 9 10; do
-		iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -qi wgnet || break
+		iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -i wgnet >/dev/null || break
 		sleep 0.3
 	done
 	iptables_on "$i" -S DOCKER-USER 2>/dev/null | grep -i wgnet
@@ -708,33 +715,41 @@ e2e_dump_logs()
 
 e2e_cleanup()
 {
-	local status=$? i ns pid left
+	local status=$? i ns pid left where stops reports
 	[ "$E2E_CLEANED" = 1 ] && return
 	E2E_CLEANED=1
 	trap - INT TERM
+	# an exit before e2e_finish (die, a signal, an unset variable, the end of the script) is a
+	# failure, whatever the exit status
+	[ "$E2E_FINISHED" = 1 ] || where=$(stopped_where "$status")
+	on_exit_run
 	# every process of the run, to check at the end that none is left
 	E2E_CLEAN_PIDS=$(cat "$E2E_RUN"/host*/*.pid 2>/dev/null
 		for i in "${E2E_HOSTS[@]}"; do
 			ip netns pids "$(host_ns "$i")" 2>/dev/null
 		done
 		ip netns pids "$E2E_UNDERLAY" 2>/dev/null)
-	# an exit before e2e_finish (die, set -e, a signal) is a failure
-	if [ "$E2E_FINISHED" != 1 ]; then
-		[ "$E2E_FAILED" -eq 0 ] && [ "$status" -ne 0 ] && E2E_FAILED=1
-		e2e_finish
-	fi
-	[ "$E2E_FAILED" -ne 0 ] && e2e_dump_logs
-
 	for i in "${E2E_HOSTS[@]}"; do
-		ns=$(host_ns "$i")
 		# kill containers while wgnetd still answers, so dockerd's teardown calls are quick
 		if pid_alive "$(dockerd_pid "$i")"; then
 			docker_argv "$i"
 			timeout 20 "${E2E_DOCKER_ARGV[@]}" ps -q 2>/dev/null |
 				xargs -r timeout 20 "${E2E_DOCKER_ARGV[@]}" kill >/dev/null 2>&1
 		fi
-		pid=$(wgnetd_pid "$i")
-		[ -n "$pid" ] && e2e_stop_pid "$pid" 5
+	done
+	# SIGTERM for every wgnetd (a sanitizer build reports leaks at exit), then their logs
+	stops=$(daemon_stop_all)
+	[ -z "$stops" ] || fail "every wgnetd stops on SIGTERM with status 0" "$stops"
+	reports=$(daemon_reports)
+	[ -z "$reports" ] || fail "a wgnetd log has a sanitizer report" "$reports"
+	if [ "$E2E_FINISHED" != 1 ]; then
+		fail "$(basename "$0") $where"
+		e2e_finish
+	fi
+	[ "$E2E_FAILED" -ne 0 ] && e2e_dump_logs
+
+	for i in "${E2E_HOSTS[@]}"; do
+		ns=$(host_ns "$i")
 		# wgnetd leaves wireguard-go running on purpose (the tunnel outlives it)
 		host_kill_wg "$i"
 		pid=$(dockerd_pid "$i")
@@ -747,7 +762,7 @@ e2e_cleanup()
 	for pid in "${E2E_PIDS_UPLINK[@]}"; do
 		e2e_stop_pid "$pid" 2
 	done
-	if ip netns list | grep -qw "$E2E_UNDERLAY"; then
+	if ip netns list | grep -w "$E2E_UNDERLAY" >/dev/null; then
 		e2e_kill_netns "$E2E_UNDERLAY"
 		ip netns del "$E2E_UNDERLAY"
 	fi

@@ -18,18 +18,18 @@ PDIR=/tmp/wgnet-plugin.$E2E_ID	# /tmp: seen by forky's docker CLI too
 # registry_start i: docker-registry on 127.0.0.1:5000 in host i (storage shared by all hosts)
 registry_start()
 {
-	local i=$1 cfg=$E2E_RUN/registry.yml
+	local i=$1 cfg=$E2E_RUN/registry.yml ns
+	ns=$(host_ns "$i")
 	cat >"$cfg" <<-EOF
 		version: 0.1
 		log: { level: warn }
 		storage: { filesystem: { rootdirectory: $E2E_RUN/registry } }
 		http: { addr: "$REG" }
 	EOF
-	ip netns exec "$(host_ns "$i")" docker-registry serve "$cfg" \
+	ip netns exec "$ns" docker-registry serve "$cfg" \
 		>>"$(host_dir "$i")/registry.log" 2>&1 &
 	disown $!
-	retry 10 ip netns exec "$(host_ns "$i")" curl -sf "http://$REG/v2/" ||
-		die "host $i: docker-registry on $REG"
+	retry 10 ip netns exec "$ns" curl -sf "http://$REG/v2/" || die "host $i: docker-registry on $REG"
 }
 
 # compose_on i ARGS...: Debian 12's docker-compose (1.29) with examples/compose/ in host i,
@@ -52,11 +52,10 @@ fetch()
 plugin_cleanup()
 {
 	rm -rf "$PDIR"
-	e2e_cleanup
 }
 
 e2e_init
-trap plugin_cleanup EXIT
+on_exit plugin_cleanup
 host_up 1 2
 for i in 1 2; do
 	registry_start "$i"

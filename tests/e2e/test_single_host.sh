@@ -59,7 +59,7 @@ assert_eq "bridge $br MTU" 1420 "$(jq -r '.[0].mtu' <<<"$brjson")"
 assert_eq "bridge $br is up" true "$(jq -r '(.[0].flags // []) | index("UP") != null' <<<"$brjson")"
 assert_ok "nft table inet wgnet exists" host_exec "$H" nft list table inet wgnet
 # written by a thread of wgnetd's (no Docker call waits on the xtables lock): within a second
-docker_user_has_wgnet() { iptables_on "$H" -S DOCKER-USER | grep -q wgnet; }
+docker_user_has_wgnet() { iptables_on "$H" -S DOCKER-USER | grep wgnet >/dev/null; }
 retry 5 docker_user_has_wgnet
 assert_match "DOCKER-USER has wgnet's accepts" 'wgnet' "$(iptables_on "$H" -S DOCKER-USER)"
 
@@ -101,10 +101,36 @@ blocked "wgnet container ca cannot reach plain container cp" "$H" ca "$p" "$H" c
 # ---- a published port: -p 8080:80 reaches the container from the underlay
 ctr cw app -p 8080:80
 docker_on "$H" exec cw sh -c 'echo page-of-cw >/var/www/index.html && httpd -p 80 -h /var/www'
-assert_eq "the uplink fetches cw's page through -p 8080:80 on $(host_ip "$H")" page-of-cw \
-	"$(retry 10 uplink_exec busybox wget -qO /dev/null "http://$(host_ip "$H"):8080/" &&
-		uplink_exec busybox wget -qO- "http://$(host_ip "$H"):8080/")"
+url=http://$(host_ip "$H"):8080/
+assert_eq "the uplink fetches cw's page through -p 8080:80 at $url" page-of-cw \
+	"$(retry 10 uplink_exec busybox wget -qO /dev/null "$url" && uplink_exec busybox wget -qO- "$url")"
 docker_on "$H" rm -f cw >/dev/null
+
+# ---- -P: the image's EXPOSE 80/tcp is published on a host port wgnet picks (49153 up). dockerd
+# cannot show a remote driver's ports (docker port: README, Published ports): the port is read
+# from the DNAT rule to the container in wgnet's prerouting chain, then fetched from the uplink
+docker_on "$H" import --change 'EXPOSE 80/tcp' - bbweb:latest <"$E2E_RUN/bb.tar" >/dev/null ||
+	die "docker import --change 'EXPOSE 80/tcp'"
+docker_on "$H" run -d --stop-timeout 1 --name cx --network app -P bbweb:latest \
+	sh -c 'echo page-of-cx >/var/www/index.html && exec httpd -f -p 80 -h /var/www' >/dev/null ||
+	die "docker run -P bbweb (EXPOSE 80/tcp)"
+x=$(ip_of cx app)
+rules=$(host_exec "$H" nft -j list chain inet wgnet prerouting) || rules='{"nftables":[]}'
+port=$(jq -r --arg ip "$x" '.nftables[] | .rule? // empty |
+	select(any(.expr[]; .dnat?.addr == $ip and .dnat.port == 80)) | .expr[] |
+	select(.match?.left.payload?.protocol == "tcp" and .match.left.payload.field == "dport") |
+	.match.right' <<<"$rules")
+if [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 49153 ]; then
+	pass "-P: cx's EXPOSE 80/tcp is published on host port $port (DNAT to $x:80)"
+else
+	fail "-P: cx's EXPOSE 80/tcp is published on a host port from 49153" \
+		"tcp dport of the DNAT rules to $x:80: '$port'" \
+		"$(jq -c '.nftables[] | .rule? // empty' <<<"$rules")"
+fi
+url=http://$(host_ip "$H"):$port/
+assert_eq "the uplink fetches cx's page through -P at $url" page-of-cx \
+	"$(retry 10 uplink_exec busybox wget -qO /dev/null "$url" && uplink_exec busybox wget -qO- "$url")"
+docker_on "$H" rm -f cx >/dev/null
 
 # ---- refused networks
 assert_fails "network with Docker's default IPAM is refused" \
@@ -166,11 +192,10 @@ assert_fails "after dockerd restart: a second network on $POOL is still refused"
 # ---- teardown: network rm removes what wgnet made for it
 docker_on "$H" rm -f $(docker_on "$H" ps -aq) >/dev/null || die "docker rm -f"
 assert_eq "no wgv/wgc veth left once containers are gone" "" \
-	"$(host_exec "$H" ip -j link show | jq -r '.[].ifname | select(test("^wg(v|c)"))')"
+	"$(matching '^[0-9]+: wg[vc]' host_exec "$H" ip -o link show)"
 assert_ok "docker network rm app" docker_on "$H" network rm app
 assert_fails "bridge $br is gone" host_exec "$H" ip link show dev "$br"
-assert_eq "the nft table no longer names $br" 0 \
-	"$(host_exec "$H" nft list ruleset | grep -c "$br")"
+assert_eq "the nft ruleset no longer names $br" "" "$(matching "$br" host_exec "$H" nft list ruleset)"
 assert_ok "docker network rm ranged plain" docker_on "$H" network rm ranged plain
 # wgnet0 belongs to the host, not to a network: it stays while the host is initialised
 assert_eq "nothing of wgnet's is left but wgnet0 (links, nft table, DOCKER-USER rules)" "" \

@@ -83,7 +83,9 @@ store_join()	# i: wgnet init with nothing but the store's address and the TLS fi
 # peer_names i: "name/source" of each peer, sorted, space-separated
 peer_names()
 {
-	wgnet_on "$1" status --json | jq -r '[.peers[] | "\(.name)/\(.source)"] | sort | join(" ")'
+	local j
+	j=$(wgnet_on "$1" status --json) || { query_failed "host $1: wgnet status" $?; return; }
+	jq -r '[.peers[] | "\(.name)/\(.source)"] | sort | join(" ")' <<<"$j"
 }
 
 # want_peers i LIVE...: what peer_names i should print when the hosts LIVE are in the store
@@ -98,7 +100,8 @@ want_peers()
 
 has_peers()	# i "NAMES"
 {
-	[ "$(peer_names "$1")" = "$2" ]
+	local n
+	n=$(peer_names "$1") && [ "$n" = "$2" ]
 }
 
 check_peers()	# DESC-SUFFIX LIVE...: every live host has every other live host from the store
@@ -118,7 +121,7 @@ check_peers()	# DESC-SUFFIX LIVE...: every live host has every other live host f
 
 store_is()	# i STATE: `wgnet status` shows the store reachable or unreachable
 {
-	wgnet_on "$1" status | grep -qE "^store .*   $2   "
+	wgnet_on "$1" status | grep -E "^store .*   $2   " >/dev/null
 }
 
 in_no_store()	# i: the host is in no store and has no leave pending
@@ -229,9 +232,9 @@ etcdctl_ put /wgnet/index/9 "$KEY1" >/dev/null
 etcdctl_ put /wgnet/hosts/9 "{\"v\":1,\"name\":\"forged\",\"index\":9,\"key\":\"$KEY1\",\"listen_port\":51820,\"mtu\":1420,\"endpoints\":[\"192.168.77.9:51820\"]}" \
 	>/dev/null
 for i in 2 4; do
+	log=$(host_dir "$i")/wgnetd.log
 	assert_ok "host $i logged the forged record as refused" retry 5 grep -q \
-		"record of index 9 (forged) refused: another host's older record has its key" \
-		"$(host_dir "$i")/wgnetd.log"
+		"record of index 9 (forged) refused: another host's older record has its key" "$log"
 	assert_eq "host $i: the forged record changed no peer" "$(want_peers "$i" 1 2 3 4)" \
 		"$(peer_names "$i")"
 done
@@ -271,7 +274,7 @@ else
 	fail "host 3's pending leave applied" "$(wgnet_on 3 status 2>&1 | tail -n 5)"
 fi
 assert_eq "host 3's record, claim and liveness are gone from etcd" "" \
-	"$(etcdctl_ get --prefix --keys-only /wgnet/ | grep -E "/${INDEX[3]}\$")"
+	"$(matching "/${INDEX[3]}\$" etcdctl_ get --prefix --keys-only /wgnet/)"
 check_peers "after host 3 left" 1 2 4
 assert_eq "host 3 has no peers from the store left" "" "$(peer_names 3)"
 blocked "container on host 1 cannot reach host 3's after its leave" 1 c1 "${ADDR[3]}" 3 c3 \

@@ -4,6 +4,7 @@
 # shellcheck shell=bash
 #
 #   host2_start NS DIR            a wgnetd in NS, its sockets, state, log and /run under DIR
+#                                 (stopped with TERM at exit, its log searched: daemon.sh)
 #   mesh_hosts NS DIR LABEL...    containers' namespaces, host 2 (host2_start NS DIR) on an
 #                                 uplink, both hosts initialised and each the other's peer
 #   net_create API POOL SLICE GATEWAY/LEN INTERNAL   sets NET, POOLID
@@ -64,16 +65,14 @@ probe()
 }
 
 # host2_start NS DIR: its own sockets (DIR/plugin.sock, DIR/control.sock), state and /run (for
-# its wireguard-go); it dies with NS (kill the namespace's pids at cleanup)
+# its wireguard-go), log DIR/wgnetd.log; stopped with TERM at exit (tests/daemon.sh)
 host2_start()
 {
 	mkdir -p "$2/run" "$2/state"
-	# (started from a subshell, so that bash keeps no job to report "Killed" for at cleanup)
-	( (exec ip netns exec "$1" unshare -m --propagation private sh -c \
+	daemon_start "$2" ip netns exec "$1" unshare -m --propagation private sh -c \
 		'mount --bind "$0" /run && exec "$@"' "$2/run" "$WGNETD" \
 		--plugin-socket "$2/plugin.sock" --control-socket "$2/control.sock" \
-		--state-dir "$2/state" --no-iptables --log-level debug) \
-		</dev/null >"$2/wgnetd.log" 2>&1 & )
+		--state-dir "$2/state" --no-iptables --log-level debug
 	retry 15 test -S "$2/control.sock" || die "wgnetd in $1 did not start" "$(tail "$2/wgnetd.log")"
 }
 

@@ -54,10 +54,12 @@ slices_in_set()
 # port_check VETH ADDRESS: the element of set bridge wgnet ports, then the rules of that table
 port_check()
 {
-	local e
-	e=$(ns nft list set bridge wgnet ports 2>/dev/null | grep -cF "\"$1\" . $2")
-	echo "${e:-0} $(ns nft -j list table bridge wgnet 2>/dev/null |
-		jq '[.nftables[] | select(.rule)] | length')"
+	local set table
+	set=$(ns nft list set bridge wgnet ports 2>&1) ||
+		{ query_failed "nft list set bridge wgnet ports" $?; return; }
+	table=$(ns nft -j list table bridge wgnet 2>&1) ||
+		{ query_failed "nft list table bridge wgnet" $?; return; }
+	echo "$(grep -cF "\"$1\" . $2" <<<"$set") $(jq '[.nftables[] | select(.rule)] | length' <<<"$table")"
 }
 
 # endpoint_up N EPID ADDRESS: RequestAddress, CreateEndpoint, Join, Program, OperInfo x2,
@@ -311,16 +313,16 @@ api NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NET\"}"
 assert_json "DeleteNetwork -> {}" '. == {}'
 link_exists "$BR" && fail "bridge gone after DeleteNetwork" || pass "bridge $BR gone"
 # after init the table stays: its input chain closes the host to the mesh
-if nft_table_json | jq -e '[.nftables[] | select(.chain) | .chain.name] | index("input") != null' \
-	>/dev/null && ! nft_table_json | grep -q "$BR"; then
+if t=$(nft_table_json) &&
+	jq -e --arg br "$BR" '([.nftables[] | select(.chain) | .chain.name] | index("input") != null)
+		and ([.. | strings] | index($br) == null)' <<<"$t" >/dev/null; then
 	pass "the last network's rules gone, the input chain kept"
 else
 	fail "the last network's rules gone, the input chain kept" "$(ns nft list ruleset 2>&1 | head -30)"
 fi
 api NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NET\"}"
 assert_status "DeleteNetwork again -> 200 (idempotent)" 200
-left=$(ns ip -j link show | jq -r '.[].ifname' | grep -E '^wg[bvc]' | xargs)
-assert_eq "no wgnet link left" "" "$left"
+assert_eq "no wgnet link left" "" "$(wgnet_links)"
 
 # the pool is free again: the same request gets the same slice
 pool_req 10.210.0.0/16

@@ -24,7 +24,7 @@ temp_files()
 
 saving()	# a save of the state is under way: a temp file that was not there before
 {
-	temp_files | grep -qvxF -- "$TEMP_BEFORE"
+	temp_files | grep -vxF -- "$TEMP_BEFORE" >/dev/null
 }
 
 # killed DESC PATH JSON: the call killed in its save, wgnetd started again, the call retried
@@ -58,8 +58,13 @@ killed()
 	assert_status "$desc: retried after the restart: succeeds" 200
 }
 
+tracer_cleanup()
+{
+	[ -z "$TRACER" ] || kill "$TRACER" 2>/dev/null
+}
+
 it_setup
-trap 'st=$?; [ -n "$TRACER" ] && kill "$TRACER" 2>/dev/null; (exit $st); it_cleanup' EXIT
+on_exit tracer_cleanup
 command -v strace >/dev/null || die "needs strace"
 assert_ok "wgnet init --index 3" cli init --index 3
 kernel_settle wgnet0
@@ -73,8 +78,9 @@ wgnetd_start
 kernel_settle wgnet0
 assert_eq "links, addresses, routes and rules as right after init" "$K_INIT" \
 	"$(kernel_snapshot wgnet0)"
+files=$(ls "$IT_STATE_DIR") || files="(ls $IT_STATE_DIR failed)"
 assert_eq "no temp file left in the state directory" "" \
-	"$(cd "$IT_STATE_DIR" && ls | grep -vxE 'state\.json|private\.key')"
+	"$(grep -vxE 'state\.json|private\.key' <<<"$files")"
 assert_eq "the state holds no pool or endpoint" "0 0" \
 	"$(jq -r '"\(.pools | length) \(.endpoints | length)"' "$IT_STATE_DIR/state.json")"
 it_finish

@@ -24,7 +24,7 @@ state_file()
 
 tmp_files()	# temp files a failed save left behind
 {
-	find "$IT_STATE_DIR" -name 'state.json.*' | wc -l
+	lines find "$IT_STATE_DIR" -name 'state.json.*'
 }
 
 disk_fill()
@@ -150,12 +150,17 @@ between_verbs()
 	esac
 }
 
+state_umount()
+{
+	umount -l "$IT_STATE_DIR" 2>/dev/null
+}
+
 it_setup
 # the state directory on a tmpfs of its own, which the test fills up: mounted before wgnetd
 # starts (its private mount namespace is a copy of ours); unmounted at exit before cleanup
 wgnetd_stop TERM
+on_exit state_umount
 mount -t tmpfs -o size=256k,mode=0700 wgnet-faults "$IT_STATE_DIR" || die "tmpfs"
-trap 'st=$?; umount -l "$IT_STATE_DIR" 2>/dev/null; (exit $st); it_cleanup' EXIT
 wgnetd_start
 assert_ok "wgnet init --index 3" cli init --index 3
 
@@ -185,7 +190,6 @@ K2=$(head -c32 /dev/urandom | base64)
 full_cli "peer add" peer add "wgnet-join v1 index=8 key=$K2 endpoint=198.51.100.8:51820 name=h8"
 full_cli "peer rm" peer rm h8
 restart_same "all gone"
-assert_eq "nothing of wgnet is left in the kernel" "" \
-	"$(ns ip -o link show | grep -oE 'wg[bvc][0-9a-f]+' | sort -u)"
+assert_eq "nothing of wgnet is left in the kernel" "" "$(wgnet_links)"
 
 it_finish

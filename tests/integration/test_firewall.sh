@@ -25,7 +25,7 @@ h2() { ip netns exec "$H2" "$@"; }
 cli2() { "$WGNET" --socket "$H2_CONTROL" "$@"; }
 api2() { IT_PLUGIN_SOCK=$H2_PLUGIN api "$@"; }
 
-# namespaces of earlier runs whose shell is gone; then ours at exit (the lib's trap runs after)
+# namespaces of earlier runs whose shell is gone; then ours at exit (on_exit)
 fw_reap()
 {
 	local n pid p
@@ -42,7 +42,6 @@ fw_reap stale
 fw_cleanup()
 {
 	fw_reap all
-	it_cleanup
 }
 
 # ---------------------------------------------------------------- counters on the receivers
@@ -110,7 +109,7 @@ plain_bridge()	# NAME GATEWAY/LEN CTR CTR-ADDR/LEN
 }
 
 it_setup
-trap fw_cleanup EXIT
+on_exit fw_cleanup
 for c in "${CTRS[@]}"; do
 	ip netns add "$(ctr_ns "$c")" || die "namespace $(ctr_ns "$c")"
 	in_ctr "$c" ip link set lo up
@@ -247,7 +246,7 @@ assert_match "uplink -> host 1:8080 reaches the container" hello \
 	"$(h2 timeout 10 busybox nc 192.0.2.1 8080 </dev/null 2>&1)"
 in_ctr c1 nft add rule inet wgtest in udp dport 81 counter	# after the DNAT: the container's port
 for i in 1 2 3; do h2 bash -c "echo x >/dev/udp/192.0.2.1/$P81"; done
-retry 2 test "$(counted "$N_C1" 81)" -gt 0 &&
+retry 2 eval '[ "$(counted "$N_C1" 81)" -gt 0 ]' &&
 	pass "uplink -> host 1 udp/$P81 (-P for 81/udp) arrives at the container's :81" ||
 	fail "uplink -> host 1 udp/$P81 (-P for 81/udp) arrives at the container's :81"
 
@@ -266,7 +265,7 @@ publish_ci 8091
 assert_json "-p 8091 (free) is accepted" '. == {}'
 
 # ---------------------------------------------------------------- 5. fail closed
-peers_on_h1() { (it_in_run wg show wgnet0 peers) 2>/dev/null | grep -c .; }
+peers_on_h1() { lines it_in_run wg show wgnet0 peers; }
 assert_eq "host 1 has its peer" 1 "$(peers_on_h1)"
 wgnetd_stop TERM
 ns nft delete table inet wgnet
@@ -287,7 +286,7 @@ exec 7>&-
 wgnetd_stop TERM
 wgnetd_start 7>&-	# wgnetd must not hold the fifo open
 assert_eq "table back: status ok" ok "$(cli status --json | jq -r .firewall)"
-retry 10 test "$(peers_on_h1)" = 1 && pass "table back: the peer is configured again" ||
+retry_eq 10 1 peers_on_h1 && pass "table back: the peer is configured again" ||
 	fail "table back: the peer is configured again"
 retry 20 in_ctr c2 ping -c1 -W1 10.210.1.2 >/dev/null
 arrives "table back: remote container -> container again" "$C2" "$N_C1" 10.210.1.2

@@ -30,7 +30,6 @@ watch_cleanup()
 {
 	[ -n "$HOLD" ] && kill "$HOLD" 2>/dev/null
 	mesh_reap wgw all
-	it_cleanup
 }
 
 # ---------------------------------------------------------------- what the checks read
@@ -75,7 +74,7 @@ warn_lines() { grep -cE '^(<4>)?warn: .*table.* wgnet.* by nft\[[0-9]+\]: rebuil
 command -v $IPT >/dev/null || { echo "$(basename "$0"): needs $IPT" >&2; exit 1; }
 IT_IPTABLES=$IPT
 it_setup
-trap watch_cleanup EXIT
+on_exit watch_cleanup
 ns $IPT -w -N DOCKER-USER || die "DOCKER-USER chain in host 1's namespace"
 mesh_hosts "$H2" "$H2_DIR" c1 c2
 

@@ -26,7 +26,7 @@ peer_cleanup()
 	ip netns del "$PEER_NS" 2>/dev/null
 }
 it_setup
-trap 'peer_cleanup; it_cleanup' EXIT
+on_exit peer_cleanup
 
 # the underlay: ul0 here (198.18.7.1, default route through the peer) and ul0 there (.2)
 ip netns add "$PEER_NS" || die "namespace $PEER_NS"
@@ -40,13 +40,15 @@ for n in "$IT_NS" "$PEER_NS"; do
 done
 ip -n "$IT_NS" route add default via 198.18.7.2
 
-# frags: IpFragCreates + IpReasmReqds of both namespaces
+# frags: IpFragCreates + IpReasmReqds of both namespaces (a line that is no number when one
+# could not be read)
 frags()
 {
 	local n t=0 v
 	for n in "$IT_NS" "$PEER_NS"; do
 		v=$(ip netns exec "$n" awk '$1 == "Ip:" && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
 			$1 == "Ip:" { print $c["FragCreates"] + $c["ReasmReqds"] }' /proc/net/snmp)
+		[[ "$v" =~ ^[0-9]+$ ]] || { query_failed "Ip counters of $n: '$v'" 1; return; }
 		t=$((t + v))
 	done
 	echo "$t"
@@ -83,7 +85,7 @@ make_network()
 # must all come back and leave no fragment on the underlay
 full_size_ping()
 {
-	local m f0 out
+	local m f0 f1 out
 	m=$(wg_mtu)
 	f0=$(frags)
 	if out=$(ns ping -n -q -c 3 -i 0.2 -W 2 -M do -s $((m - 28)) -I 10.210.3.1 10.210.4.1 2>&1); then
@@ -91,7 +93,12 @@ full_size_ping()
 	else
 		fail "$1: 3 pings of $m bytes (DF) through wgnet0 answered" "$out"
 	fi
-	assert_eq "$1: no IP fragment on the underlay" 0 $(($(frags) - f0))
+	f1=$(frags)
+	if [[ "$f0 $f1" =~ ^[0-9]+\ [0-9]+$ ]]; then
+		assert_eq "$1: no IP fragment on the underlay" 0 $((f1 - f0))
+	else
+		fail "$1: no IP fragment on the underlay" "counters before: $f0" "after: $f1"
+	fi
 }
 
 # ---------------------------------------------------------------- underlay MTU 1400

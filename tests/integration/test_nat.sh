@@ -39,7 +39,6 @@ nat_cleanup()
 		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 		ip netns del "$n" 2>/dev/null
 	done
-	it_cleanup
 }
 
 # router_nat LOW-HIGH: R's NAT made anew, as a router (re)started: B's UDP leaves with R's
@@ -70,7 +69,7 @@ b_endpoint_on_a() { wg_a show wgnet0 endpoints | awk '{print $2}'; }
 endpoint_in() { [[ "$(b_endpoint_on_a)" =~ ^192\.0\.2\.2:$1$ ]]; }
 
 it_setup
-trap nat_cleanup EXIT
+on_exit nat_cleanup
 for n in "$R" "$HB" "$(ctr_ns ca)" "$(ctr_ns cb)"; do
 	ip netns add "$n" || die "namespace $n"
 	ip -n "$n" link set lo up

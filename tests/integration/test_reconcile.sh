@@ -44,7 +44,7 @@ veth_ok()	# EPID
 table_ok()
 {
 	nft_table_json | jq -e --arg b "$BR" '[.. | strings] | index($b) != null' >/dev/null &&
-		slices_in_set | grep -qx 10.210.3.0/24
+		slices_in_set | grep -x 10.210.3.0/24 >/dev/null
 }
 
 it_setup
@@ -162,7 +162,7 @@ route_ok()
 }
 peer_ok()
 {
-	(it_in_run wg show wgnet0 peers) | grep -qxF "$PEERKEY"
+	(it_in_run wg show wgnet0 peers) | grep -xF "$PEERKEY" >/dev/null
 }
 # dnat_handles CHAIN: the handles of the DNAT rules (to 10.210.3.x:80) in CHAIN
 dnat_handles()
@@ -211,7 +211,8 @@ bridge_ok && veth_ok "$EP1" && veth_ok "$EP2" && table_ok &&
 
 mode=$(stat -c %a "$IT_STATE_DIR/state.json" 2>/dev/null)
 assert_eq "state.json is mode 0600" 600 "$mode"
-left=$(find "$IT_STATE_DIR" -type f ! -name state.json ! -name private.key)
+left=$(find "$IT_STATE_DIR" -type f ! -name state.json ! -name private.key) ||
+	left="(find $IT_STATE_DIR failed)"
 assert_eq "no temp files left in the state directory" "" "$left"
 jq -e . "$IT_STATE_DIR/state.json" >/dev/null 2>&1 && pass "state.json is JSON" || fail "state.json is JSON"
 

@@ -17,33 +17,16 @@
 # handshake, also across a restart of that peer's wgnetd.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-WGNETD=${WGNETD:-$REPO/build/release/wgnetd}
-WGNET=${WGNET:-$REPO/build/release/wgnet}
+. "$HERE/lib.sh"	# it_init, not it_setup: the hosts are this test's own (cli, api per host)
+. "$HERE/../etcd.sh"
 P=wgst$$			# namespaces: ${P}l (the LAN), ${P}e (etcd), ${P}h<N>, ${P}c<N>
-T=/tmp/wgnet-st.$$
+T=$IT_DIR		# host N's wgnetd in $T/hN (daemon.sh: log $T/hN/wgnetd.log)
 NET=$(printf 'f%063d' 7)
 OPTS='{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}'
 STORE=https://10.99.0.11:2379,https://10.99.0.12:2379,https://10.99.0.13:2379
-PASSED=0
-FAILED=0
-T0=$(date +%s)
 
-say() { printf '[%3ds] %s\n' $(($(date +%s) - T0)) "$*"; }
-pass() { PASSED=$((PASSED + 1)); say "ok: $1"; }
-fail()
-{
-	FAILED=$((FAILED + 1))
-	say "FAIL: $1"
-	shift
-	local l
-	for l in "$@"; do printf '        %s\n' "$l"; done
-}
-. "$HERE/../assert.sh"
-. "$HERE/../reap.sh"
-. "$HERE/../etcd.sh"
-
-cleanup()
+# at exit, once the lib stopped every wgnetd with SIGTERM: etcd, wireguard-go, the namespaces
+store_cleanup()
 {
 	local n p
 	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehcr][0-9]*$"); do
@@ -53,31 +36,15 @@ cleanup()
 	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehcr][0-9]*$"); do
 		ip netns del "$n" 2>/dev/null
 	done
-	if [ "$FAILED" -ne 0 ] || grep -qE 'Sanitizer|runtime error:' "$T"/h*/log 2>/dev/null; then
-		grep -hE 'Sanitizer|runtime error:' "$T"/h*/log 2>/dev/null | head -3
-		for n in "$T"/h*/log; do
-			[ -f "$n" ] || continue
-			echo "---- $n, last 25 lines"
-			tail -n 25 "$n"
-		done
-		grep -qE 'Sanitizer|runtime error:' "$T"/h*/log 2>/dev/null && FAILED=$((FAILED + 1))
-	fi
-	rm -rf "$T"
-	say "$(basename "$0"): $PASSED passed, $FAILED failed ($(($(date +%s) - T0)) s)"
-	[ "$FAILED" -eq 0 ] && exit 0
-	exit 1
 }
 
-[ "$(id -u)" -eq 0 ] || { echo "test_store.sh: needs root" >&2; exit 1; }
-for t in etcd etcdctl openssl curl jq ip; do
+for t in etcd etcdctl openssl; do
 	command -v "$t" >/dev/null || { echo "test_store.sh: needs $t (scripts/setup.sh)" >&2; exit 1; }
 done
 reap_stale wgst /tmp/wgnet-st
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+it_init
+on_exit store_cleanup
 mkdir -p "$T/pki"
-chmod 700 "$T"
 
 # ---- the LAN: a bridge in its own namespace, one veth per namespace
 ip netns add "${P}l" && ip -n "${P}l" link add br0 type bridge && ip -n "${P}l" link set br0 up ||
@@ -142,34 +109,27 @@ for m in 1 2 3; do etcd_start "$m"; done
 retry 30 etcdctl_ endpoint health || die "etcd cluster healthy" "$(tail -n 5 "$T/etcd1.log")"
 pass "3-member etcd cluster with client certificates"
 
-# ---- wgnetd per host, each with its own /run (its wireguard-go's socket)
+# ---- wgnetd per host, each with its own /run (its wireguard-go's socket); this test's own
+# wgnetd_start and wgnetd_stop (the lib's are for its namespace's wgnetd, not used here)
 wgnetd_start()	# HOST
 {
 	local h=$1 i
 	mkdir -p "$T/h$h/state" "$T/h$h/run"
-	(exec ip netns exec "${P}h$h" unshare -m --propagation private \
+	daemon_start "$T/h$h" ip netns exec "${P}h$h" unshare -m --propagation private \
 		sh -c 'mount --bind "$0" /run && exec "$@"' "$T/h$h/run" "$WGNETD" \
 		--plugin-socket "$T/h$h/plugin.sock" --control-socket "$T/h$h/control.sock" \
-		--state-dir "$T/h$h/state" --no-iptables --log-level debug) \
-		</dev/null >>"$T/h$h/log" 2>&1 &
-	echo $! >"$T/h$h/pid"
-	disown $!
+		--state-dir "$T/h$h/state" --no-iptables --log-level debug
 	for ((i = 0; i < 150; i++)); do
 		[ -S "$T/h$h/control.sock" ] && [ -S "$T/h$h/plugin.sock" ] && return 0
 		sleep 0.1
 	done
-	die "host $h: wgnetd did not start" "$(tail -n 5 "$T/h$h/log")"
+	die "host $h: wgnetd did not start" "$(tail -n 5 "$T/h$h/wgnetd.log")"
 }
 wgnetd_stop()	# HOST
 {
-	local pid i
-	pid=$(cat "$T/h$1/pid")
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		pid_alive "$pid" || break
-		sleep 0.1
-	done
-	pid_alive "$pid" && fail "host $1: wgnetd stops on SIGTERM within 10 s"
+	daemon_stop "$T/h$1" TERM
+	[ "$DAEMON_STATUS" = 0 ] ||
+		fail "host $1: wgnetd stops on SIGTERM with status 0" "status $DAEMON_STATUS"
 	rm -f "$T/h$1/control.sock" "$T/h$1/plugin.sock"
 }
 cli()		# HOST ARGS...
@@ -187,13 +147,16 @@ peers_of()	# HOST: "name index source" per peer, sorted
 {
 	cli "$1" status --json | jq -r '.peers[] | "\(.name) \(.index) \(.source)"' | sort
 }
-peer_names()	# HOST: names, space-separated
+peer_names()	# HOST: names, space-separated (query_failed's line when status fails)
 {
-	cli "$1" status --json | jq -r '[.peers[].name] | sort | join(" ")'
+	local j
+	j=$(cli "$1" status --json) || { query_failed "host $1: wgnet status" $?; return; }
+	jq -r '[.peers[].name] | sort | join(" ")' <<<"$j"
 }
 has_peers()	# HOST "NAMES"
 {
-	[ "$(peer_names "$1")" = "$2" ]
+	local n
+	n=$(peer_names "$1") && [ "$n" = "$2" ]
 }
 for h in 1 2 3 4; do wgnetd_start "$h"; done
 
@@ -346,10 +309,10 @@ for h in 1 3; do
 done
 assert_match "host 3 logged the record with another host's key as refused" \
 	"record of index 9 \(forged\) refused: another host's older record has its key" \
-	"$(cat "$T/h3/log")"
+	"$(cat "$T/h3/wgnetd.log")"
 assert_match "host 3 logged the record at another host's index as refused" \
 	"record of index $I2 \($N2\) refused: its key is not the one that claimed the index" \
-	"$(cat "$T/h3/log")"
+	"$(cat "$T/h3/wgnetd.log")"
 assert_ok "container 1 -> container 2 still" retry 5 pingc 1 "$A2"
 etcdctl_ del /wgnet/hosts/9 >/dev/null
 etcdctl_ del /wgnet/index/9 >/dev/null
@@ -455,7 +418,7 @@ endpoint_is()	# HOST PEER-NAME ENDPOINT: the device's endpoint for the peer
 }
 record_has()	# INDEX TEXT
 {
-	etcdctl_ get "/wgnet/hosts/$1" --print-value-only | grep -qF "$2"
+	etcdctl_ get "/wgnet/hosts/$1" --print-value-only | grep -F "$2" >/dev/null
 }
 K9=$(head -c32 /dev/urandom | base64)
 rec9()		# ENDPOINT
@@ -474,20 +437,20 @@ else
 	fail "host 1 moved absent9 to its new endpoint" "$(cli 1 status --json | jq -c '.peers[]')"
 fi
 assert_match "host 1 logged the move" "store: peer absent9: endpoint 10.99.0.19:51820 \(its record changed\)" \
-	"$(cat "$T/h1/log")"
+	"$(cat "$T/h1/wgnetd.log")"
 EP2=$(cli 1 status --json | jq -r --arg n "$N2" '.peers[] | select(.name == $n) | .endpoint')
 assert_eq "host 1 reaches host 2 at its address on the LAN" 10.99.0.2:51820 "$EP2"
 etcdctl_ put "/wgnet/hosts/$I2" "$(etcdctl_ get "/wgnet/hosts/$I2" --print-value-only |
 	jq -c '.endpoints = ["10.99.0.222:51820"]')" >/dev/null
 assert_ok "host 1 saw host 2's record advertise 10.99.0.222:51820" retry 5 grep -q \
-	"store: peer $N2 advertises 10.99.0.222:51820; its live session keeps its endpoint" "$T/h1/log"
+	"store: peer $N2 advertises 10.99.0.222:51820; its live session keeps its endpoint" "$T/h1/wgnetd.log"
 assert_ok "host 1 keeps host 2 at the endpoint of its live session" endpoint_is 1 "$N2" "$EP2"
 assert_ok "host 2 published its own record again" retry 5 record_has "$I2" 10.99.0.2:51820
 assert_ok "container 1 -> container 2 still" retry 5 pingc 1 "$A2"
 etcdctl_ del /wgnet/hosts/9 >/dev/null
 etcdctl_ del /wgnet/index/9 >/dev/null
-assert_ok "absent9 gone from host 1's peers" retry 5 has_peers 1 \
-	"$(printf '%s\n' "$N2" "$N3" | sort | tr '\n' ' ' | sed 's/ $//')"
+want1=$(printf '%s\n' "$N2" "$N3" | sort | tr '\n' ' ' | sed 's/ $//')
+assert_ok "absent9 gone from host 1's peers" retry 5 has_peers 1 "$want1"
 
 # ---- a lapsed lease: the host shows not alive and stays a peer; its wgnetd grants a new one
 alive_of()	# HOST PEER-NAME
@@ -514,8 +477,9 @@ etcd_stop 1
 assert_ok "host 4 joins with one etcd member down" cli 4 init --store "$STORE" "${TLS[@]}"
 I4=$(cli 4 status --json | jq -r .host.index)
 assert_eq "host 4 gets the lowest free index" 4 "$I4"
+want1=$(printf '%s\n' "$N2" "$N3" host4 | sort | tr '\n' ' ' | sed 's/ $//')
 t0=$(date +%s%N)
-if retry 5 has_peers 1 "$(printf '%s\n' "$N2" "$N3" host4 | sort | tr '\n' ' ' | sed 's/ $//')"; then
+if retry 5 has_peers 1 "$want1"; then
 	pass "host 1 has host 4 as a peer $((($(date +%s%N) - t0) / 1000000)) ms after its init"
 else
 	fail "host 1 has host 4 as a peer" "$(peers_of 1)"
@@ -537,7 +501,7 @@ else
 	fail "host 1 reached host 4 by failing over" "$(cli 1 status --json | jq -c '.peers[]')"
 fi
 assert_match "host 1 logged the failover" "peer host4: no handshake in 15 s, trying endpoint 10.99.0.4:51820" \
-	"$(cat "$T/h1/log")"
+	"$(cat "$T/h1/wgnetd.log")"
 
 # ---- leave: host 3 disappears from every other host's peers; host 2, cut off from etcd
 # meanwhile, then finds index $I3 held by a new host (another key) and has one peer there
@@ -559,7 +523,8 @@ if retry 5 has_peers 1 "$want1"; then
 else
 	fail "host 3 left host 1's peers" "$(peers_of 1)"
 fi
-assert_ok "host 3 left host 4's peers" retry 5 has_peers 4 "$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ' | sed 's/ $//')"
+want4=$(printf '%s\n' "$N1" "$N2" | sort | tr '\n' ' ' | sed 's/ $//')
+assert_ok "host 3 left host 4's peers" retry 5 has_peers 4 "$want4"
 assert_eq "host 3 has no store peers left" "" "$(peer_names 3)"
 attach "${P}h6" 10.99.0.6
 wgnetd_start 6
@@ -582,8 +547,8 @@ assert_ok "host 2 starts again with that state: index $I3 is one peer, host 6's"
 assert_ok "host 6: wgnet leave" cli 6 leave
 wgnetd_stop 6
 assert_ok "host 6 left host 1's peers" retry 5 has_peers 1 "$want1"
-assert_ok "host 6 left host 2's peers" retry 5 has_peers 2 \
-	"$(printf '%s\n' "$N1" host4 | sort | tr '\n' ' ' | sed 's/ $//')"
+want2=$(printf '%s\n' "$N1" host4 | sort | tr '\n' ' ' | sed 's/ $//')
+assert_ok "host 6 left host 2's peers" retry 5 has_peers 2 "$want2"
 
 # ---- every member down: tunnels keep working, status says so, leave waits
 for m in 1 2 3; do etcd_stop "$m"; done
@@ -617,7 +582,12 @@ table inet wgstcut {
 NFT
 for m in 1 2 3; do etcd_start "$m"; done
 retry 30 etcdctl_ endpoint health || fail "etcd back" "$(tail -n 5 "$T/etcd1.log")"
-if retry 20 sh -c "[ -z \"\$(ip netns exec '${P}e' etcdctl --endpoints '$STORE' --cacert '$T/pki/ca.pem' --cert '$T/pki/host.pem' --key '$T/pki/host-key.pem' get /wgnet/hosts/$I2 --print-value-only)\" ]"; then
+no_record()	# INDEX: etcd answers, without a record at /wgnet/hosts/INDEX
+{
+	local v
+	v=$(etcdctl_ get "/wgnet/hosts/$1" --print-value-only) && [ -z "$v" ]
+}
+if retry 20 no_record "$I2"; then
 	pass "host 2's pending leave applied when etcd came back"
 else
 	fail "host 2's pending leave applied when etcd came back" "$(etcdctl_ get --prefix /wgnet/hosts/ --keys-only)"
@@ -636,7 +606,7 @@ else
 	fail "host 4 dropped host 2 after it reached etcd again" "$(peers_of 4)"
 fi
 assert_match "host 4 read everything again (compacted)" "was compacted: reading everything again" \
-	"$(cat "$T/h4/log")"
+	"$(cat "$T/h4/wgnetd.log")"
 assert_ok "host 1 dropped host 2" retry 10 has_peers 1 host4
 assert_ok "host 1 sees the store reachable again" retry 10 sh -c \
 	"'$WGNET' --socket '$T/h1/control.sock' status | grep -qE ' reachable '"
@@ -660,14 +630,14 @@ assert_ok "host 4 knows it was removed" retry 5 removed_is 4 true
 assert_match "host 4: status says so and how to join again" \
 	"this host was removed from the store: wgnet init --store joins again" "$(cli 4 status)"
 assert_match "host 4 logged it" \
-	"this host's claim of index 4 is gone \(wgnet host rm\?\): not publishing" "$(cat "$T/h4/log")"
+	"this host's claim of index 4 is gone \(wgnet host rm\?\): not publishing" "$(cat "$T/h4/wgnetd.log")"
 # control: a record deleted by hand, its claim kept, is published again by its host
 etcdctl_ del "/wgnet/hosts/$I1" >/dev/null
 assert_ok "control: host 1 publishes its record again when it is deleted" \
 	retry 5 in_store "/wgnet/hosts/$I1"
 sleep 12	# more than the keeper's renewal period (10 s)
 assert_eq "host 4 published nothing of itself again (12 s later)" "" \
-	"$(etcdctl_ get --prefix --keys-only /wgnet/ | grep -E '/4$')"
+	"$(matching '/4$' etcdctl_ get --prefix --keys-only /wgnet/)"
 assert_eq "host 4 keeps its peers as they were" "$N1" "$(peer_names 4)"
 assert_eq "host 1 still has no host 4" "" "$(peer_names 1)"
 assert_ok "host 4: init --store joins again" cli 4 init --store "$STORE" "${TLS[@]}"
@@ -717,7 +687,7 @@ else
 		"$(cli 1 status --json | jq -c --arg n "$N5" '.peers[] | select(.name == $n)')"
 fi
 sleep 2		# the handshake is then older than the restarted failover's start
-nlog=$(wc -l <"$T/h1/log")
+nlog=$(wc -l <"$T/h1/wgnetd.log")
 wgnetd_stop 1
 wgnetd_start 1
 moved=""
@@ -729,7 +699,7 @@ done
 assert_eq "host 1 kept host 5's learnt endpoint for 18 s after a restart of its wgnetd" "" \
 	"$moved"
 assert_eq "host 1 did not fail host 5 over to an advertised endpoint" "" \
-	"$(tail -n +"$((nlog + 1))" "$T/h1/log" | grep "peer $N5: no handshake")"
+	"$(tail -n +"$((nlog + 1))" "$T/h1/wgnetd.log" | grep "peer $N5: no handshake")"
 
 # ---- a store.json that takes a risk it does not name (edited by hand, or written before the
 # flags existed): wgnetd serves without the store and says why, its peers stay, leave is
@@ -747,10 +717,12 @@ assert_match "host 5 serves; status says the store is not used, and why" \
 	"^unreachable no client certificate for the store .*--store-no-client-cert" \
 	"$(store_field 5 state) $(store_field 5 error)"
 assert_match "host 5 logged it" "store: .*/store.json: no client certificate .*not used until wgnet init --store" \
-	"$(cat "$T/h5/log")"
+	"$(cat "$T/h5/wgnetd.log")"
 assert_eq "host 5 keeps its peers" "$peers5" "$(peer_names 5)"
 assert_fails "host 5: leave is refused meanwhile" cli 5 leave
 assert_match "... saying why" "^wgnet: the store is not used: no client certificate" "$ASSERT_OUT"
 assert_ok "host 5: init --store with its certificate" cli 5 init --store "$STORE" "${TLS[@]}"
 assert_ok "host 5 uses the store again" retry 10 sh -c \
 	"[ \"\$('$WGNET' --socket '$T/h5/control.sock' status --json | jq -r .store.state)\" = reachable ]"
+
+it_finish

@@ -6,8 +6,9 @@
 set -uo pipefail
 repo=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wgnet-build-dir.$$.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 . "$repo/tests/unit/lib.sh"
+tmp_rm() { rm -rf "$tmp"; }
+on_exit tmp_rm
 export WGNET_BUILD_ROOT=$tmp WGNET_BUILD_QUIET=1
 
 cache()
@@ -29,4 +30,4 @@ assert_ok "build-dir.sh release a second time" \
 assert_eq "release: build type kept" RelWithDebInfo "$(cache release CMAKE_BUILD_TYPE)"
 
 assert_fails "an unknown kind is refused" bash "$repo/scripts/build-dir.sh" debug
-exit "$failed"
+unit_finish

@@ -8,8 +8,9 @@ set -uo pipefail
 build=${1:?usage: systemd_unit.sh BUILD_DIR}
 command -v systemd-analyze >/dev/null || { echo "systemd-analyze missing: skipped"; exit 77; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wgnet-unit.$$.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+tmp_rm() { rm -rf "$tmp"; }
+on_exit tmp_rm
 
 DESTDIR=$tmp/root cmake --install "$build" >"$tmp/install.log" 2>&1 ||
 	die "cmake --install" "$(tail -n 5 "$tmp/install.log")"
@@ -28,4 +29,4 @@ for want in Before=docker.service WantedBy=docker.service WantedBy=multi-user.ta
 	Restart=on-failure KillMode=process "ExecStart=/.*/sbin/wgnetd$"; do
 	assert_match "unit has $want" "^$want" "$(cat "$f")"
 done
-exit "$failed"
+unit_finish

@@ -28,4 +28,4 @@ assert_ok "good values and empty ones pass" env WGNET_MTU=9000 WGNET_LISTEN_PORT
 	"$wgnetd" --help
 out=$("$wgnetd" --mtu 80 --help 2>&1 >/dev/null)
 assert_eq "options are checked the same way" 'wgnetd: --mtu "80" is not an MTU 1280..9000' "$out"
-exit "$failed"
+unit_finish
