@@ -2,27 +2,16 @@
 #ifndef WGNET_DRIVER_DRIVER_H
 #define WGNET_DRIVER_DRIVER_H
 
-#include <net/if.h>
 #include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 
-#include "driver/cidr.h"
+#include "driver/api.h"
 #include "driver/errbuf.h"
-#include "driver/names.h"
-#include "driver/state.h"
+#include "driver/status.h"
 
 /*
- * All that plugin/ may call: one function per Docker verb or CLI command. Requests arrive
- * already parsed and shape-checked (plugin/ checks JSON types and ID syntax); the driver
- * checks meaning, does the kernel work, saves the state, and on failure leaves kernel and state
- * as they were. Every call takes the driver's lock, so callers may come from any thread.
+ * The driver's life cycle and status (driver/driver.c), and with api.h and status.h all that
+ * plugin/ may call.
  */
-
-#define DRIVER_ADDRESS_SPACE_LOCAL "wgnet-local"
-#define DRIVER_ADDRESS_SPACE_GLOBAL "wgnet-global"
-#define DRIVER_POOL_ID_MAX 64		/* "wgnet-global/255.255.255.255/32" */
-#define DRIVER_DEFAULT_MTU 1420
 
 struct driver_config {
 	const char *state_dir;		/* default /var/lib/wgnet */
@@ -47,195 +36,7 @@ void driver_free(struct driver *d);
 /* Plugin.Activate: a (new) dockerd is talking to us; it may replay pools next. */
 void driver_activated(struct driver *d);
 
-/* ---- IpamDriver ---- */
-struct ipam_pool_req {
-	const char *address_space;	/* "" = local */
-	const char *pool;		/* "" = the default pool */
-	const char *sub_pool;		/* "" = none */
-	const char *slice_opt;		/* value of --ipam-opt wgnet.slice, NULL = default */
-	bool v6;
-};
-struct ipam_pool_reply {
-	char pool_id[DRIVER_POOL_ID_MAX];
-	char pool[CIDR_STR_MAX];	/* this host's slice */
-};
-int driver_ipam_request_pool(struct driver *d, const struct ipam_pool_req *req,
-			     struct ipam_pool_reply *reply, struct errbuf *e);
-int driver_ipam_release_pool(struct driver *d, const char *pool_id, struct errbuf *e);
-
-struct ipam_addr_req {
-	const char *pool_id;
-	const char *address;		/* "" = any free one */
-	bool gateway;			/* Options.RequestAddressType = com.docker.network.gateway */
-};
-/* reply: "a.b.c.d/len" */
-int driver_ipam_request_address(struct driver *d, const struct ipam_addr_req *req,
-				char reply[CIDR_STR_MAX], struct errbuf *e);
-int driver_ipam_release_address(struct driver *d, const char *pool_id, const char *address,
-				struct errbuf *e);
-
-/* ---- NetworkDriver ---- */
-struct network_create_req {
-	const char *network_id;
-	const char *address_space;	/* IPv4Data[0].AddressSpace ("" if no IPv4Data) */
-	const char *pool;		/* IPv4Data[0].Pool */
-	const char *gateway;		/* IPv4Data[0].Gateway, "a.b.c.d/len" or "" */
-	size_t n_ipv4_data;		/* number of IPv4Data entries */
-	size_t n_ipv6_data;
-	bool internal;			/* com.docker.network.internal */
-	bool enable_ipv6;
-	const char *mtu;		/* generic option com.docker.network.driver.mtu, NULL = none */
-};
-int driver_network_create(struct driver *d, const struct network_create_req *req,
-			  struct errbuf *e);
-int driver_network_delete(struct driver *d, const char *network_id, struct errbuf *e);
-
-struct endpoint_create_req {
-	const char *network_id;
-	const char *endpoint_id;
-	const char *address;		/* Interface.Address "a.b.c.d/len" */
-	const char *address6;		/* Interface.AddressIPv6, must be "" */
-	const char *mac;		/* Interface.MacAddress, "" = we choose */
-	const struct port_binding *ports;	/* com.docker.network.portmap */
-	size_t nports;
-};
-struct endpoint_create_reply {
-	char mac[18];			/* "" = nothing to fill in */
-};
-int driver_endpoint_create(struct driver *d, const struct endpoint_create_req *req,
-			   struct endpoint_create_reply *reply, struct errbuf *e);
-int driver_endpoint_delete(struct driver *d, const char *network_id, const char *endpoint_id,
-			   struct errbuf *e);
-/* EndpointOperInfo: 0 if the endpoint exists, with a malloc'd copy of its published ports
- * (host ports chosen) in *ports (NULL when none; the caller frees it). */
-int driver_endpoint_info(struct driver *d, const char *network_id, const char *endpoint_id,
-			 struct port_binding **ports, size_t *nports, struct errbuf *e);
-
-struct join_req {
-	const char *network_id;
-	const char *endpoint_id;
-	const char *sandbox_key;
-};
-struct join_reply {
-	char src_name[IFNAMSIZ];	/* container-side veth; DstPrefix is always "eth" */
-	char gateway[ADDR_STR_MAX];	/* "" for --internal networks */
-};
-int driver_join(struct driver *d, const struct join_req *req, struct join_reply *reply,
-		struct errbuf *e);
-int driver_leave(struct driver *d, const char *network_id, const char *endpoint_id,
-		 struct errbuf *e);
-
-struct external_req {
-	const char *network_id;
-	const char *endpoint_id;
-	const struct port_binding *ports;	/* Options com.docker.network.portmap */
-	size_t nports;
-};
-int driver_program_external(struct driver *d, const struct external_req *req, struct errbuf *e);
-int driver_revoke_external(struct driver *d, const char *network_id, const char *endpoint_id,
-			   struct errbuf *e);
-
-/* ---- control API (wgnet CLI) ---- */
-struct host_init_req {
-	unsigned index;			/* 1..65535 */
-	const char *endpoint;		/* "host:port" or NULL */
-	unsigned mtu;			/* 0 = from the uplink (driver/mtu.h) */
-	unsigned listen_port;		/* 0 = keep / default 51820 */
-	const char *name;		/* NULL = keep / the machine's hostname */
-};
-int driver_host_init(struct driver *d, const struct host_init_req *req, struct errbuf *e);
-
-#define DRIVER_JOIN_LINE_MAX 512
-#define DRIVER_MTU_FROM_MAX 96
-#define DRIVER_NAME_MAX 64
-#define DRIVER_KEY_B64_MAX 45
-/* This host's join line for `wgnet peer add` on the others; -EAGAIN before init. */
-int driver_join_line(struct driver *d, char out[DRIVER_JOIN_LINE_MAX], struct errbuf *e);
-
-struct peer_add_req {
-	const char *join_line;
-	const char *endpoint;		/* NULL = the line's */
-	bool no_endpoint;		/* ignore the line's endpoint (the peer is behind NAT) */
-	int keepalive;			/* -1 = default 25 s */
-};
-int driver_peer_add(struct driver *d, const struct peer_add_req *req,
-		    char name[DRIVER_NAME_MAX], struct errbuf *e);
-/* By name or base64 public key; -ENOENT if unknown. */
-int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX],
-		   struct errbuf *e);
-
-/* Ports of this host open to the mesh ("tcp/53"), sorted. */
-struct driver_host_ports {
-	char v[STATE_HOST_ALLOW_MAX][STATE_PORT_STR_MAX];
-	size_t n;
-};
-/* port NULL: only the list. allow: open it (0 if it already was); else close it (-ENOENT if
- * it was not open). The list after the change in *out. */
-int driver_host_allow(struct driver *d, const char *port, bool allow,
-		      struct driver_host_ports *out, struct errbuf *e);
-
-struct status_network {
-	char network_id[DOCKER_ID_LEN + 1];
-	char pool[CIDR_STR_MAX];
-	char slice[CIDR_STR_MAX];
-	char gateway[ADDR_STR_MAX];
-	char bridge[IFNAMSIZ];
-	unsigned mtu;
-	bool internal;
-	bool bridge_up;			/* the bridge exists in the kernel */
-	size_t endpoints;
-};
-struct status_peer {
-	char name[DRIVER_NAME_MAX];
-	unsigned index;
-	char public_key[DRIVER_KEY_B64_MAX];
-	char endpoint[STATE_HOST_ENDPOINT_MAX];	/* what the device uses now, "" = none */
-	char configured_endpoint[STATE_HOST_ENDPOINT_MAX];
-	unsigned keepalive;
-	int64_t latest_handshake;	/* unix seconds, 0 = never */
-	uint64_t rx_bytes;
-	uint64_t tx_bytes;
-	char (*allowed_ips)[CIDR_STR_MAX];
-	size_t nallowed_ips;
-	bool from_store;		/* its record is in the store (else: a join line) */
-	int alive;			/* store peers: 1 its liveness key exists, 0 not; -1 n/a */
-};
-struct status_store {
-	bool configured;		/* wgnet init --store */
-	char urls[512];
-	bool reachable;
-	char error[256];		/* why not, "" when reachable */
-	long long revision;		/* the last one seen */
-	bool leave_pending;		/* wgnet leave waits for the store */
-	bool removed;			/* our record was removed (wgnet host rm elsewhere) */
-	size_t hosts;			/* records in the store */
-};
-struct driver_status {
-	unsigned host_index;		/* 0 = not initialised */
-	char host_endpoint[STATE_HOST_ENDPOINT_MAX];
-	char host_name[DRIVER_NAME_MAX];
-	char public_key[DRIVER_KEY_B64_MAX];	/* "" before init */
-	unsigned listen_port;
-	const char *backend;		/* "kernel", "userspace" or "none" */
-	char wg_problem[200];		/* what the watchdog last did or failed to do, "" = none */
-	bool device_up;
-	char join_line[DRIVER_JOIN_LINE_MAX];	/* "" before init */
-	struct status_peer *peers;
-	size_t npeers;
-	unsigned mtu;
-	char mtu_from[DRIVER_MTU_FROM_MAX];	/* "" until wgnet init in this run of wgnetd */
-	bool firewall_ok;		/* tables inet and bridge wgnet present when they should be */
-	bool firewall_failed;		/* its last rebuild failed: no peer is configured */
-	char firewall_note[256];	/* what another program did to it and what came of it */
-	struct driver_host_ports host_allow;
-	struct status_network *networks;
-	size_t nnetworks;
-	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */
-	struct status_store store;
-};
 int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf *e);
-/* A handshake within the last 180 s. */
-bool driver_peer_up(const struct status_peer *p);
 void driver_status_release(struct driver_status *s);
 
 #endif

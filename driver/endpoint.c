@@ -9,8 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
+#include "driver/firewall.h"
+#include "driver/id_list.h"
 #include "driver/log.h"
+#include "driver/persist.h"
 #include "netlink/link.h"
 #include "netlink/nl.h"
 
@@ -141,10 +144,10 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 	bool created, added = false, fw = false;
 	int ret;
 
-	p = driver_pool_by_network(d, req->network_id);
+	p = state_pool_by_network(&d->st, req->network_id);
 	if (!p)
 		return errbuf_set(e, -ENOENT, "network %s is not a wgnet network of this host",
-				  short_id(req->network_id, idb));
+				  names_short_id(req->network_id, idb));
 	if (req->address6 && req->address6[0])
 		return errbuf_set(e, -EINVAL, "IPv6 addresses are not supported by wgnet yet");
 	if (!req->address || !req->address[0])
@@ -155,11 +158,11 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 	if (ret < 0 || !ipam_addr_usable(&p->slice, a.addr) || a.len != p->slice.len)
 		return errbuf_set(e, -EINVAL, "address '%s' is not in this host's slice %s",
 				  req->address, slice_s);
-	other = driver_endpoint_by_id(d, req->endpoint_id);
+	other = state_endpoint_by_id(&d->st, req->endpoint_id);
 	if (other) {
 		if (strcmp(other->network_id, req->network_id) != 0 || other->addr != a.addr)
 			return errbuf_set(e, -EEXIST, "endpoint %s already exists with another "
-					  "network or address", short_id(req->endpoint_id, idb));
+					  "network or address", names_short_id(req->endpoint_id, idb));
 		/* a retried CreateEndpoint */
 		ret = endpoint_veth_ensure(d, p, other, &created, e);
 		if (ret < 0)
@@ -175,14 +178,14 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 
 		if (o->addr == a.addr && strcmp(o->network_id, req->network_id) == 0)
 			return errbuf_set(e, -EADDRINUSE, "address %s is in use by endpoint %s",
-					  req->address, short_id(o->id, idb));
+					  req->address, names_short_id(o->id, idb));
 		/* Docker's IDs are random, but two that start alike would share one veth */
 		if (strncmp(o->id, req->endpoint_id, NAMES_VETH_ID_CHARS) == 0)
 			return errbuf_set(e, -EEXIST, "endpoint %s starts with the same %d characters "
 					  "as endpoint %s, which name its veth: remove the container "
 					  "and create it again to get another endpoint ID",
-					  short_id(req->endpoint_id, idb), NAMES_VETH_ID_CHARS,
-					  short_id(o->id, idb2));
+					  names_short_id(req->endpoint_id, idb), NAMES_VETH_ID_CHARS,
+					  names_short_id(o->id, idb2));
 	}
 
 	ep = state_endpoint_add(&d->st);
@@ -221,12 +224,12 @@ static int endpoint_create_locked(struct driver *d, const struct endpoint_create
 	fw = true;
 	ret = firewall_port(d, &d->st, ep, true, e);
 	if (ret == 0)
-		ret = driver_save(d, e);
+		ret = persist_save(d, e);
 	if (ret < 0) {
 		endpoint_veth_remove(d, ep);
 		goto undo_state;
 	}
-	log_debug("endpoint %s: %s", short_id(req->endpoint_id, idb), req->address);
+	log_debug("endpoint %s: %s", names_short_id(req->endpoint_id, idb), req->address);
 	return 0;
 undo_state:
 	reply->mac[0] = 0;
@@ -254,7 +257,7 @@ int driver_endpoint_create(struct driver *d, const struct endpoint_create_req *r
 static struct state_endpoint *endpoint_find(struct driver *d, const char *network_id,
 					    const char *endpoint_id)
 {
-	struct state_endpoint *ep = driver_endpoint_by_id(d, endpoint_id);
+	struct state_endpoint *ep = state_endpoint_by_id(&d->st, endpoint_id);
 
 	return ep && strcmp(ep->network_id, network_id) == 0 ? ep : NULL;
 }
@@ -300,7 +303,7 @@ static int endpoint_release(struct driver *d, struct state_endpoint *ep, bool le
 		/* its anti-spoofing element only: a failure leaves one for a veth that goes */
 		firewall_port(d, &next, &gone, false, NULL);
 	}
-	ret = driver_commit(d, &next, e);
+	ret = persist_commit(d, &next, e);
 	if (ret < 0) {
 		if (had_ports)
 			firewall_apply(d, &d->st, NULL);
@@ -324,7 +327,7 @@ int driver_endpoint_delete(struct driver *d, const char *network_id, const char 
 	pthread_mutex_lock(&d->lock);
 	ep = endpoint_find(d, network_id, endpoint_id);
 	if (!ep) {
-		log_debug("DeleteEndpoint %s: unknown, already deleted", short_id(endpoint_id, idb));
+		log_debug("DeleteEndpoint %s: unknown, already deleted", names_short_id(endpoint_id, idb));
 		goto out;
 	}
 	/* No Revoke comes after a live-restore or plugin restart: undo ports here too. */
@@ -345,7 +348,7 @@ int driver_endpoint_info(struct driver *d, const char *network_id, const char *e
 	ep = endpoint_find(d, network_id, endpoint_id);
 	if (!ep)
 		ret = errbuf_set(e, -ENOENT, "endpoint %s is not known on network %.12s",
-				 short_id(endpoint_id, idb), network_id);
+				 names_short_id(endpoint_id, idb), network_id);
 	else if ((ret = ports_copy(ep->ports, ep->nports, ports)) < 0)
 		errbuf_set(e, ret, "out of memory");
 	else
@@ -367,14 +370,14 @@ int driver_join(struct driver *d, const struct join_req *req, struct join_reply 
 	ep = endpoint_find(d, req->network_id, req->endpoint_id);
 	if (!ep) {
 		ret = errbuf_set(e, -ENOENT, "endpoint %s is not known on network %.12s",
-				 short_id(req->endpoint_id, idb), req->network_id);
+				 names_short_id(req->endpoint_id, idb), req->network_id);
 		goto out;
 	}
 	if (strlen(req->sandbox_key) >= sizeof(ep->sandbox)) {
 		ret = errbuf_set(e, -EINVAL, "sandbox key too long");
 		goto out;
 	}
-	p = driver_pool_by_network(d, req->network_id);
+	p = state_pool_by_network(&d->st, req->network_id);
 	/* the veth may have vanished since CreateEndpoint; Join is the last chance to fix it */
 	ret = endpoint_veth_ensure(d, p, ep, &created, e);
 	if (ret < 0)
@@ -383,7 +386,7 @@ int driver_join(struct driver *d, const struct join_req *req, struct join_reply 
 	old_joined = ep->joined;
 	snprintf(ep->sandbox, sizeof(ep->sandbox), "%s", req->sandbox_key);
 	ep->joined = true;
-	ret = driver_save(d, e);
+	ret = persist_save(d, e);
 	if (ret < 0) {
 		memcpy(ep->sandbox, old, sizeof(old));
 		ep->joined = old_joined;
@@ -520,7 +523,7 @@ int driver_program_external(struct driver *d, const struct external_req *req, st
 	ep = endpoint_find(d, req->network_id, req->endpoint_id);
 	if (!ep) {
 		ret = errbuf_set(e, -ENOENT, "endpoint %s is not known on network %.12s",
-				 short_id(req->endpoint_id, idb), req->network_id);
+				 names_short_id(req->endpoint_id, idb), req->network_id);
 		goto out;
 	}
 	old = ep->ports;
@@ -537,7 +540,7 @@ int driver_program_external(struct driver *d, const struct external_req *req, st
 		if (ret < 0)
 			goto restore;
 	}
-	ret = driver_save(d, e);
+	ret = persist_save(d, e);
 	if (ret < 0)
 		goto restore;
 	free(old);

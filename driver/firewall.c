@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
+#include "driver/firewall.h"
 #include "driver/log.h"
+#include "driver/thread.h"
 #include "netlink/iptables.h"
 #include "netlink/nft.h"
 #include "netlink/route.h"
@@ -75,8 +78,10 @@ static size_t uplinks_read(struct driver *d, char (*out)[IFNAMSIZ])
 }
 
 /* Published ports on 127.0.0.1 leave through the bridge with that source after the output
- * DNAT; the kernel routes them only with route_localnet (Docker sets it the same way). */
-static void localnet_enable(const struct state *st)
+ * DNAT; the kernel routes them only with route_localnet (Docker sets it the same way): on for
+ * the bridges that publish ports. Off on all of ours when failing closed: without the table's
+ * localnet chain it would let containers reach the host's loopback services. */
+void firewall_localnet(const struct state *st, bool on)
 {
 	char br[IFNAMSIZ];
 	int ret;
@@ -89,13 +94,18 @@ static void localnet_enable(const struct state *st)
 		for (size_t j = 0; j < st->nendpoints && !ports; j++)
 			ports = st->endpoints[j].nports &&
 				strcmp(st->endpoints[j].network_id, st->pools[i].network_id) == 0;
-		if (!ports)
+		if (!ports && on)
 			continue;
 		names_bridge(st->pools[i].network_id, br);
-		ret = sysctl_route_localnet_enable(br);
-		if (ret < 0)
+		if (on)
+			ret = sysctl_route_localnet_enable(br);
+		else
+			ret = sysctl_route_localnet_disable(br);
+		if (ret < 0 && on)
 			log_warn("could not set route_localnet on %s (%s): published ports will not "
 				 "answer on 127.0.0.1, ignoring", br, strerror(-ret));
+		else if (ret < 0 && ret != -ENOENT)
+			log_error("could not turn route_localnet off on %s: %s", br, strerror(-ret));
 	}
 }
 
@@ -204,7 +214,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	pol.nports = st->nendpoints;
 	ret = nft_apply(&pol);
 	if (ret == 0 && k)
-		localnet_enable(st);	/* after the table: its localnet chain guards 127/8 */
+		firewall_localnet(st, true);	/* after the table: its localnet chain guards 127/8 */
 	if (ret < 0)
 		errbuf_set(e, ret, "could not program table inet %s: %s", NFT_TABLE_NAME,
 			   strerror(-ret));
@@ -215,12 +225,35 @@ out:
 	return ret;
 }
 
+void firewall_init(struct driver *d, const char *iptables, bool no_iptables)
+{
+	pthread_cond_init(&d->fw.du_cond, NULL);
+	snprintf(d->fw.iptables, sizeof(d->fw.iptables), "%s", iptables ? iptables : "iptables");
+	d->fw.no_iptables = no_iptables;
+}
+
+void firewall_fini(struct driver *d)
+{
+	pthread_cond_destroy(&d->fw.du_cond);
+}
+
+bool firewall_failed(const struct driver *d)
+{
+	return d->fw.failed;
+}
+
+void firewall_status_fill(struct driver *d, struct driver_status *s)
+{
+	s->firewall_failed = d->fw.failed;
+	s->firewall_ok = !d->fw.failed && (!firewall_wanted(d, &d->st) || nft_exists() == 1);
+}
+
 /* Remembered for `wgnet status` and for the mesh, which configures no peer without it. */
 int firewall_apply(struct driver *d, const struct state *st, struct errbuf *e)
 {
 	int ret = firewall_build(d, st, e);
 
-	d->firewall_failed = ret < 0;
+	d->fw.failed = ret < 0;
 	return ret;
 }
 
@@ -238,7 +271,7 @@ int firewall_port(struct driver *d, const struct state *st, const struct state_e
 
 	names_veth_host(ep->id, cp.ifname);
 	memcpy(cp.mac, ep->mac, sizeof(cp.mac));
-	if (!d->firewall_failed) {
+	if (!d->fw.failed) {
 		ret = nft_port_update(&cp, add);
 		if (ret == 0)
 			return 0;
@@ -285,17 +318,17 @@ static void *docker_user_main(void *arg)
 		const char *wg_ifname;
 		time_t checked;
 
-		while (!d->du_pending && !d->stopping)
-			pthread_cond_wait(&d->du_cond, &d->lock);
+		while (!d->fw.du_pending && !d->stopping)
+			pthread_cond_wait(&d->fw.du_cond, &d->lock);
 		if (d->stopping)
 			break;
-		d->du_pending = false;
-		want = bound_pools(&d->st) != 0 && !d->firewall_failed;	/* fail closed */
+		d->fw.du_pending = false;
+		want = bound_pools(&d->st) != 0 && !d->fw.failed;	/* fail closed */
 		wg_ifname = firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL;
 		pthread_mutex_unlock(&d->lock);
-		checked = docker_user_apply(d->iptables, want, wg_ifname);
+		checked = docker_user_apply(d->fw.iptables, want, wg_ifname);
 		pthread_mutex_lock(&d->lock);
-		d->docker_user_checked = checked;
+		d->fw.docker_user_checked = checked;
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
@@ -303,23 +336,23 @@ static void *docker_user_main(void *arg)
 
 void firewall_docker_user_sync(struct driver *d, bool force)
 {
-	if (d->no_iptables)
+	if (d->fw.no_iptables)
 		return;
-	if (!force && bound_pools(&d->st) && d->docker_user_checked &&
-	    time(NULL) - d->docker_user_checked < DRIVER_DOCKER_USER_RECHECK)
+	if (!force && bound_pools(&d->st) && d->fw.docker_user_checked &&
+	    time(NULL) - d->fw.docker_user_checked < DRIVER_DOCKER_USER_RECHECK)
 		return;
-	d->du_pending = true;
-	pthread_cond_signal(&d->du_cond);
+	d->fw.du_pending = true;
+	pthread_cond_signal(&d->fw.du_cond);
 }
 
 void firewall_docker_user_start(struct driver *d)
 {
-	if (!d->no_iptables)
-		driver_thread_start(d, docker_user_main, &d->du_thread, &d->du_running,
+	if (!d->fw.no_iptables)
+		thread_start(d, docker_user_main, &d->fw.du_thread, &d->fw.du_running,
 				    "DOCKER-USER");
 }
 
 void firewall_docker_user_stop(struct driver *d)
 {
-	driver_thread_stop(d, &d->du_cond, &d->du_thread, &d->du_running);
+	thread_stop(d, &d->fw.du_cond, &d->fw.du_thread, &d->fw.du_running);
 }

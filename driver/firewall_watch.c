@@ -13,12 +13,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
+#include "driver/firewall.h"
+#include "driver/firewall_watch.h"
 #include "driver/join_line.h"
 #include "driver/log.h"
+#include "driver/mesh.h"
+#include "driver/thread.h"
 #include "netlink/nft.h"
 #include "netlink/nft_monitor.h"
-#include "netlink/sysctl.h"
 
 #define WATCH_TICK_MS 250	/* a read waits this long: the thread sees d->stopping in time */
 #define WATCH_RETRY 5		/* seconds between two rebuilds while they fail */
@@ -84,71 +87,51 @@ static void cause_text(const struct nft_change *c, char *out, size_t size)
 /* One line at warn per thing that happened to the tables; the rebuild follows. */
 static void watch_note(struct driver *d, const char *cause)
 {
-	snprintf(d->fw.cause, sizeof(d->fw.cause), "%s", cause);
-	d->fw.cause_at = time(NULL);
-	d->fw.rebuilt_at = 0;
-	d->fw.pending = true;
+	snprintf(d->fw.watch.cause, sizeof(d->fw.watch.cause), "%s", cause);
+	d->fw.watch.cause_at = time(NULL);
+	d->fw.watch.rebuilt_at = 0;
+	d->fw.watch.pending = true;
 	log_warn("%s: rebuilding wgnet's tables", cause);
 }
 
-/* Without the table's localnet chain, route_localnet would let containers reach the host's
- * 127.0.0.1 through their gateway. */
-static void localnet_off(const struct driver *d)
-{
-	char br[IFNAMSIZ];
-	int ret;
-
-	for (size_t i = 0; i < d->st.npools; i++) {
-		if (!d->st.pools[i].network_id[0])
-			continue;
-		names_bridge(d->st.pools[i].network_id, br);
-		ret = sysctl_route_localnet_disable(br);
-		if (ret < 0 && ret != -ENOENT)
-			log_error("could not turn route_localnet off on %s: %s", br, strerror(-ret));
-	}
-}
-
 /*
- * Follows d->firewall_failed, whoever set it (this thread, a Docker call, the mesh): failed,
+ * Follows firewall_failed(), whoever set it (this thread, a Docker call, the mesh): failed,
  * the peers leave wgnet0 and the DOCKER-USER thread removes our accepts; built again, they
  * come back (route_localnet came back with the table).
  */
 static void watch_sync_closed(struct driver *d)
 {
-	struct errbuf e = { 0 };
-
-	if (d->firewall_failed == d->fw.closed)
+	if (d->fw.failed == d->fw.watch.closed)
 		return;
-	d->fw.closed = d->firewall_failed;
+	d->fw.watch.closed = d->fw.failed;
 	firewall_docker_user_sync(d, true);
-	if (d->fw.closed) {
+	if (d->fw.watch.closed) {
 		mesh_fail_closed(d);
-		localnet_off(d);
+		firewall_localnet(&d->st, false);
 		return;
 	}
 	log_info("firewall built again: peers, DOCKER-USER rules and route_localnet are back");
-	if (mesh_sync(d, &e) < 0)
-		log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, e.msg);
+	mesh_sync_logged(d, "the firewall is back");
 }
 
 static void watch_rebuild(struct driver *d, time_t now)
 {
 	struct errbuf e = { 0 };
 
-	d->fw.pending = false;
-	d->fw.last = now;
+	d->fw.watch.pending = false;
+	d->fw.watch.last = now;
 	if (firewall_apply(d, &d->st, &e) == 0) {
-		if (d->fw.cause[0] && !d->fw.rebuilt_at)
-			d->fw.rebuilt_at = now;
-		d->fw.next_try = 0;
-		d->fw.error[0] = 0;
+		if (d->fw.watch.cause[0] && !d->fw.watch.rebuilt_at)
+			d->fw.watch.rebuilt_at = now;
+		d->fw.watch.next_try = 0;
+		d->fw.watch.error[0] = 0;
 		return;
 	}
-	d->fw.next_try = now + WATCH_RETRY;
-	if (strncmp(d->fw.error, e.msg, sizeof(d->fw.error) - 1) != 0)	/* once, not each try */
+	d->fw.watch.next_try = now + WATCH_RETRY;
+	if (strncmp(d->fw.watch.error, e.msg, sizeof(d->fw.watch.error) - 1) != 0)	/* once, not each try */
 		log_error("%s: failing closed (no peer on %s), trying again every %d s", e.msg,
 			  NAMES_WG_DEVICE, WATCH_RETRY);
-	snprintf(d->fw.error, sizeof(d->fw.error), "%.*s", (int)sizeof(d->fw.error) - 1, e.msg);
+	snprintf(d->fw.watch.error, sizeof(d->fw.watch.error), "%.*s", (int)sizeof(d->fw.watch.error) - 1, e.msg);
 }
 
 /* Both tables there? Only while they should be and the last build worked. */
@@ -156,8 +139,8 @@ static void watch_check(struct driver *d, time_t now)
 {
 	int have;
 
-	d->fw.next_check = now + WATCH_CHECK;
-	if (d->firewall_failed || d->fw.pending || !firewall_wanted(d, &d->st))
+	d->fw.watch.next_check = now + WATCH_CHECK;
+	if (d->fw.failed || d->fw.watch.pending || !firewall_wanted(d, &d->st))
 		return;
 	have = nft_exists();
 	if (have < 0)
@@ -170,7 +153,7 @@ static void watch_check(struct driver *d, time_t now)
 /* Lock held: what the read found (ret, c), then the rebuild and the fail-closed state. */
 static void watch_step(struct driver *d, int ret, const struct nft_change *c)
 {
-	char cause[sizeof(d->fw.cause)];
+	char cause[sizeof(d->fw.watch.cause)];
 	time_t now = time(NULL);
 
 	if (ret == 1 && firewall_wanted(d, &d->st)) {
@@ -179,11 +162,11 @@ static void watch_step(struct driver *d, int ret, const struct nft_change *c)
 	} else if (ret == -ENOBUFS && firewall_wanted(d, &d->st)) {
 		watch_note(d, "nftables events lost (our socket's buffer was full)");
 	}
-	if (now >= d->fw.next_check)
+	if (now >= d->fw.watch.next_check)
 		watch_check(d, now);
-	if (d->firewall_failed && now >= d->fw.next_try)
-		d->fw.pending = true;
-	if (d->fw.pending && now - d->fw.last >= WATCH_GAP)
+	if (d->fw.failed && now >= d->fw.watch.next_try)
+		d->fw.watch.pending = true;
+	if (d->fw.watch.pending && now - d->fw.watch.last >= WATCH_GAP)
 		watch_rebuild(d, now);
 	watch_sync_closed(d);
 }
@@ -193,16 +176,16 @@ static int watch_read(struct driver *d, struct nft_change *c)
 {
 	int ret;
 
-	if (!d->fw.monitor) {
+	if (!d->fw.watch.monitor) {
 		nanosleep(&(struct timespec){ .tv_nsec = WATCH_TICK_MS * 1000000L }, NULL);
 		return 0;
 	}
-	ret = nft_monitor_read(d->fw.monitor, WATCH_TICK_MS, c);
+	ret = nft_monitor_read(d->fw.watch.monitor, WATCH_TICK_MS, c);
 	if (ret < 0 && ret != -ENOBUFS) {
 		log_warn("could not read nftables events (%s): checking the tables every %d s only",
 			 strerror(-ret), WATCH_CHECK);
-		nft_monitor_close(d->fw.monitor);
-		d->fw.monitor = NULL;
+		nft_monitor_close(d->fw.watch.monitor);
+		d->fw.watch.monitor = NULL;
 	}
 	return ret;
 }
@@ -228,7 +211,7 @@ static void *watch_main(void *arg)
 
 void firewall_watch_open(struct driver *d)
 {
-	int ret = nft_monitor_open(&d->fw.monitor);
+	int ret = nft_monitor_open(&d->fw.watch.monitor);
 
 	if (ret < 0)
 		log_warn("could not subscribe to nftables events (%s): checking the tables every "
@@ -237,31 +220,31 @@ void firewall_watch_open(struct driver *d)
 
 void firewall_watch_start(struct driver *d)
 {
-	d->fw.next_check = time(NULL) + WATCH_CHECK;
-	driver_thread_start(d, watch_main, &d->fw.thread, &d->fw.running, "firewall watch");
+	d->fw.watch.next_check = time(NULL) + WATCH_CHECK;
+	thread_start(d, watch_main, &d->fw.watch.thread, &d->fw.watch.running, "firewall watch");
 }
 
 void firewall_watch_stop(struct driver *d)
 {
-	driver_thread_stop(d, NULL, &d->fw.thread, &d->fw.running);
-	nft_monitor_close(d->fw.monitor);
-	d->fw.monitor = NULL;
+	thread_stop(d, NULL, &d->fw.watch.thread, &d->fw.watch.running);
+	nft_monitor_close(d->fw.watch.monitor);
+	d->fw.watch.monitor = NULL;
 }
 
 void firewall_watch_status(const struct driver *d, char *out, size_t size)
 {
-	bool open = d->fw.cause[0] && !d->fw.rebuilt_at;	/* not answered by a rebuild yet */
+	bool open = d->fw.watch.cause[0] && !d->fw.watch.rebuilt_at;	/* not answered by a rebuild yet */
 	char at[16];
 
-	driver_clock_text(d->fw.rebuilt_at ? d->fw.rebuilt_at : d->fw.cause_at, at);
-	if (d->firewall_failed && d->fw.error[0])
-		snprintf(out, size, "%s%s%s%s%s; trying again every %d s", open ? d->fw.cause : "",
-			 open ? " at " : "", open ? at : "", open ? ", then " : "", d->fw.error,
+	log_clock(d->fw.watch.rebuilt_at ? d->fw.watch.rebuilt_at : d->fw.watch.cause_at, at);
+	if (d->fw.failed && d->fw.watch.error[0])
+		snprintf(out, size, "%s%s%s%s%s; trying again every %d s", open ? d->fw.watch.cause : "",
+			 open ? " at " : "", open ? at : "", open ? ", then " : "", d->fw.watch.error,
 			 WATCH_RETRY);
 	else if (open)
-		snprintf(out, size, "%s at %s: rebuilding", d->fw.cause, at);
-	else if (d->fw.cause[0])
-		snprintf(out, size, "rebuilt at %s: %s", at, d->fw.cause);
+		snprintf(out, size, "%s at %s: rebuilding", d->fw.watch.cause, at);
+	else if (d->fw.watch.cause[0])
+		snprintf(out, size, "rebuilt at %s: %s", at, d->fw.watch.cause);
 	else
 		out[0] = 0;
 }

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
+#include "driver/firewall.h"
 #include "driver/log.h"
+#include "driver/persist.h"
 
 static size_t host_allow_find(const struct state *st, const struct state_port *p, bool *found)
 {
@@ -60,7 +62,7 @@ static int host_allow_change(struct driver *d, const struct state_port *p, bool 
 	}
 	ret = firewall_apply(d, &d->st, e);
 	if (ret == 0)
-		ret = driver_save(d, e);
+		ret = persist_save(d, e);
 	if (ret == 0) {
 		log_info("%s %s to the mesh", text, allow ? "opened" : "closed");
 		return 0;

@@ -92,3 +92,10 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	/* One write per line, so lines from several threads do not interleave. */
 	write_all(STDERR_FILENO, line, len);
 }
+
+void log_clock(time_t t, char out[16])
+{
+	struct tm tm;
+
+	strftime(out, 16, "%H:%M:%S", localtime_r(&t, &tm));
+}

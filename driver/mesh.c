@@ -5,8 +5,8 @@
  * has, and one route per pool through wgnet0. Converges by difference: peers the state does not
  * name are removed one by one, never by replacing the whole list, so live peers never drop.
  */
+#include <arpa/inet.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +15,13 @@
 
 #include <sodium.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
+#include "driver/firewall.h"
 #include "driver/ipam.h"
 #include "driver/log.h"
+#include "driver/mesh.h"
+#include "driver/persist.h"
+#include "driver/resolve.h"
 #include "netlink/link.h"
 #include "netlink/nl.h"
 #include "netlink/route.h"
@@ -28,20 +32,20 @@
 
 static bool backend_is_kernel(const struct driver *d)
 {
-	return strcmp(d->wg.name, "kernel") == 0;
+	return strcmp(d->mesh.wg.name, "kernel") == 0;
 }
 
 static int backend_pick(struct driver *d, struct errbuf *e)
 {
 	bool kernel = wg_genl_available() == 0;
 
-	if (strcmp(d->wg_mode, "kernel") == 0 && !kernel)
+	if (strcmp(d->mesh.mode, "kernel") == 0 && !kernel)
 		return errbuf_set(e, -EPROTONOSUPPORT, "the kernel has no WireGuard (module "
 				  "wireguard), but --wg-backend kernel was given");
-	if (kernel && strcmp(d->wg_mode, "userspace") != 0)
-		d->wg = wg_backend_kernel;
+	if (kernel && strcmp(d->mesh.mode, "userspace") != 0)
+		d->mesh.wg = wg_backend_kernel;
 	else
-		wg_backend_userspace(&d->wg, NULL);
+		wg_backend_userspace(&d->mesh.wg, NULL);
 	return 0;
 }
 
@@ -65,7 +69,7 @@ static int device_kernel_ensure(struct driver *d, struct errbuf *e)
 
 static int device_userspace_ensure(struct driver *d, struct errbuf *e)
 {
-	const char *prog = d->wg_program[0] ? d->wg_program : NULL;
+	const char *prog = d->mesh.program[0] ? d->mesh.program : NULL;
 	struct link_info li;
 	pid_t pid;
 	int ret;
@@ -86,12 +90,12 @@ static int device_userspace_ensure(struct driver *d, struct errbuf *e)
 	log_info("started %s for %s (pid %d)", prog ? prog : "wireguard-go", NAMES_WG_DEVICE,
 		 (int)pid);
 	/* managed plugin: dockerd kills the plugin's whole cgroup when it stops the plugin */
-	if (d->wg_cgroup_root[0]) {
-		ret = cgroup_move_like(pid, getppid(), d->wg_cgroup_root);
+	if (d->mesh.cgroup_root[0]) {
+		ret = cgroup_move_like(pid, getppid(), d->mesh.cgroup_root);
 		if (ret < 0)
 			log_warn("could not move %s (pid %d) out of wgnetd's cgroup under %s: %s; "
 				 "the tunnel will stop with wgnetd", prog ? prog : "wireguard-go",
-				 (int)pid, d->wg_cgroup_root, strerror(-ret));
+				 (int)pid, d->mesh.cgroup_root, strerror(-ret));
 	}
 	return 0;
 }
@@ -151,7 +155,7 @@ static void peers_free(struct wg_peer *v, size_t n)
 /* The device as it is: key, port, peers. The caller releases it. */
 static int device_read(struct driver *d, struct wg_device *have, struct errbuf *e)
 {
-	int ret = d->wg.get_device(&d->wg, NAMES_WG_DEVICE, have);
+	int ret = d->mesh.wg.get_device(&d->mesh.wg, NAMES_WG_DEVICE, have);
 
 	if (ret < 0)
 		return errbuf_set(e, ret, "could not read %s: %s", NAMES_WG_DEVICE, strerror(-ret));
@@ -236,7 +240,7 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 		memcpy(v[n].public_key, have->peers[i].public_key, KEYS_LEN);
 		v[n++].remove = true;
 	}
-	ret = n ? d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, v, n) : 0;
+	ret = n ? d->mesh.wg.set_peers(&d->mesh.wg, NAMES_WG_DEVICE, v, n) : 0;
 	if (ret < 0)
 		errbuf_set(e, ret, "could not configure the peers of %s: %s", NAMES_WG_DEVICE,
 			   strerror(-ret));
@@ -334,11 +338,11 @@ static int device_configure(struct driver *d, const struct wg_device *have, stru
 
 	dev.listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
 	if (have->has_private_key && have->listen_port == dev.listen_port &&
-	    sodium_memcmp(have->private_key, d->keys.priv, KEYS_LEN) == 0)
+	    sodium_memcmp(have->private_key, d->mesh.keys.priv, KEYS_LEN) == 0)
 		return 0;
 	snprintf(dev.ifname, sizeof(dev.ifname), "%s", NAMES_WG_DEVICE);
-	memcpy(dev.private_key, d->keys.priv, KEYS_LEN);
-	ret = d->wg.set_device(&d->wg, &dev);
+	memcpy(dev.private_key, d->mesh.keys.priv, KEYS_LEN);
+	ret = d->mesh.wg.set_device(&d->mesh.wg, &dev);
 	wg_device_release(&dev);
 	if (ret == -EADDRINUSE)
 		return errbuf_set(e, ret, "could not configure %s: UDP port %u is in use by another "
@@ -368,7 +372,7 @@ static void peers_clear(struct driver *d, const struct wg_device *have)
 		memcpy(v[i].public_key, have->peers[i].public_key, KEYS_LEN);
 		v[i].remove = true;
 	}
-	ret = d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, v, have->npeers);
+	ret = d->mesh.wg.set_peers(&d->mesh.wg, NAMES_WG_DEVICE, v, have->npeers);
 	mesh_note_error(d, ret);
 	if (ret < 0)
 		log_error("could not remove the peers of %s after the firewall failed: %s",
@@ -414,22 +418,22 @@ int mesh_start(struct driver *d, struct errbuf *e)
 
 	if (!d->st.host_index)
 		return 0;
-	d->wg_ready = false;
-	ret = keys_load_or_create(d->key_path, &d->keys, e);
+	d->mesh.ready = false;
+	ret = keys_load_or_create(d->mesh.key_path, &d->mesh.keys, e);
 	if (ret < 0)
 		return ret;
-	if (!d->st.has_host_key || memcmp(d->st.host_public_key, d->keys.pub, KEYS_LEN) != 0) {
-		memcpy(d->st.host_public_key, d->keys.pub, KEYS_LEN);
+	if (!d->st.has_host_key || memcmp(d->st.host_public_key, d->mesh.keys.pub, KEYS_LEN) != 0) {
+		memcpy(d->st.host_public_key, d->mesh.keys.pub, KEYS_LEN);
 		d->st.has_host_key = true;
-		ret = driver_save(d, e);
+		ret = persist_save(d, e);
 		if (ret < 0)
 			return ret;
 	}
 	ret = backend_pick(d, e);
 	if (ret < 0)
 		return ret;
-	d->wg_watch = !backend_is_kernel(d);
-	d->wg_hung = false;
+	d->mesh.watch = !backend_is_kernel(d);
+	d->mesh.hung = false;
 	ret = backend_is_kernel(d) ? device_kernel_ensure(d, e) : device_userspace_ensure(d, e);
 	if (ret == 0)
 		ret = device_up(d, e);
@@ -439,7 +443,7 @@ int mesh_start(struct driver *d, struct errbuf *e)
 		ret = device_configure(d, &have, e);
 	if (ret < 0)
 		goto out;
-	d->wg_ready = true;
+	d->mesh.ready = true;
 	ret = mesh_firewall_first(d, &have, e);
 	if (ret == 0)
 		ret = peers_apply(d, &have, e);
@@ -448,23 +452,23 @@ int mesh_start(struct driver *d, struct errbuf *e)
 	firewall_docker_user_sync(d, true);
 out:
 	wg_device_release(&have);
-	if (ret < 0 && d->wg_watch && !d->wg_ready && !d->wg_next_try) {
+	if (ret < 0 && d->mesh.watch && !d->mesh.ready && !d->mesh.next_try) {
 		/* the watchdog tries again (at start, at init) */
-		d->wg_next_try = time(NULL) + 1;
-		snprintf(d->wg_problem, sizeof(d->wg_problem), "down: %.180s", e->msg);
+		d->mesh.next_try = time(NULL) + 1;
+		snprintf(d->mesh.problem, sizeof(d->mesh.problem), "down: %.180s", e->msg);
 	}
 	return ret;
 }
 
 bool mesh_usable(const struct driver *d)
 {
-	return d->wg_ready && !d->wg_hung;
+	return d->mesh.ready && !d->mesh.hung;
 }
 
 void mesh_note_error(struct driver *d, int ret)
 {
-	if (ret == -ETIMEDOUT && d->wg_watch && !d->wg_hung) {
-		d->wg_hung = true;
+	if (ret == -ETIMEDOUT && d->mesh.watch && !d->mesh.hung) {
+		d->mesh.hung = true;
 		log_warn("the userspace WireGuard of %s did not answer in time: leaving it to the "
 			 "watchdog", NAMES_WG_DEVICE);
 	}
@@ -478,7 +482,7 @@ int mesh_sync(struct driver *d, struct errbuf *e)
 	if (!mesh_usable(d))
 		return 0;	/* mesh_start applies everything when it comes back */
 	ret = device_read(d, &have, e);
-	if (ret == 0 && d->firewall_failed)
+	if (ret == 0 && firewall_failed(d))
 		ret = mesh_firewall_first(d, &have, e);
 	if (ret == 0)
 		ret = peers_apply(d, &have, e);
@@ -489,132 +493,151 @@ int mesh_sync(struct driver *d, struct errbuf *e)
 	return ret;
 }
 
-#define WATCHDOG_TICK_MS 250
-#define WATCHDOG_PROBE_TICKS 8		/* a probe every 2 s */
-#define WATCHDOG_ANSWER_MS 3000		/* a wireguard-go slower than this is hung */
-#define WATCHDOG_BACKOFF_MAX 60		/* seconds between two failed restarts, at most */
 
-/* Lock dropped while sleeping ms. */
-static void unlocked_sleep(struct driver *d, long ms)
+void mesh_sync_logged(struct driver *d, const char *what)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	struct errbuf e = { 0 };
 
-	pthread_mutex_unlock(&d->lock);
-	nanosleep(&ts, NULL);
-	pthread_mutex_lock(&d->lock);
+	if (mesh_sync(d, &e) < 0)
+		log_error("%s: %s", what, e.msg);
 }
 
-/*
- * Is the userspace device served? Probed without the lock (a hung wireguard-go takes
- * WATCHDOG_ANSWER_MS to show it). One that does not answer is killed, so that it can be
- * replaced. 1: fine, 0: to be (re)started.
- */
-static int watchdog_probe(struct driver *d)
+void mesh_endpoint_resolved(struct driver *d, const char *name)
 {
-	char when[16];
-	pid_t pid;
-	int ret, i;
+	char what[STATE_HOST_ENDPOINT_MAX + 16];
 
-	pthread_mutex_unlock(&d->lock);
-	ret = wg_userspace_check(NULL, NAMES_WG_DEVICE, WATCHDOG_ANSWER_MS, &pid);
-	if (ret == -ETIMEDOUT && pid > 0) {
-		kill(pid, SIGKILL);
-		/* until its socket refuses: then its TUN device is gone with it */
-		for (i = 0; i < 100 && wg_userspace_check(NULL, NAMES_WG_DEVICE, 200, &pid) != 0; i++)
-			nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000000L }, NULL);
-	}
-	pthread_mutex_lock(&d->lock);
-	if (ret == 1) {
-		if (d->wg_hung) {
-			struct errbuf e = { 0 };
+	snprintf(what, sizeof(what), "peer endpoint %s", name);
+	mesh_sync_logged(d, what);
+}
 
-			log_info("the userspace WireGuard of %s answers again", NAMES_WG_DEVICE);
-			d->wg_hung = false;
-			if (mesh_sync(d, &e) < 0)
-				log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, e.msg);
-		}
-		return 1;
-	}
-	driver_clock_text(time(NULL), when);
-	if (ret == -ETIMEDOUT) {
-		log_warn("the userspace WireGuard of %s did not answer in %d ms: killed it, "
-			 "starting another", NAMES_WG_DEVICE, WATCHDOG_ANSWER_MS);
-		snprintf(d->wg_problem, sizeof(d->wg_problem), "replaced at %s: it did not "
-			 "answer in %d s", when, WATCHDOG_ANSWER_MS / 1000);
-	} else {
-		log_warn("the userspace WireGuard of %s is gone, starting it again",
-			 NAMES_WG_DEVICE);
-		snprintf(d->wg_problem, sizeof(d->wg_problem), "restarted at %s: it had exited",
-			 when);
-	}
+int mesh_init(struct driver *d, const char *backend, const char *program,
+	      const char *cgroup_root, const char *state_dir, struct errbuf *e)
+{
+	struct mesh_part *m = &d->mesh;
+
+	if ((size_t)snprintf(m->key_path, sizeof(m->key_path), "%s/%s", state_dir,
+			     KEYS_FILE_NAME) >= sizeof(m->key_path))
+		return errbuf_set(e, -ENAMETOOLONG, "state directory path too long: %s", state_dir);
+	snprintf(m->mode, sizeof(m->mode), "%s", backend ? backend : "auto");
+	snprintf(m->program, sizeof(m->program), "%s", program ? program : "");
+	snprintf(m->cgroup_root, sizeof(m->cgroup_root), "%s", cgroup_root ? cgroup_root : "");
+	if (strcmp(m->mode, "auto") != 0 && strcmp(m->mode, "kernel") != 0 &&
+	    strcmp(m->mode, "userspace") != 0)
+		return errbuf_set(e, -EINVAL, "unknown WireGuard backend '%s': auto, kernel or "
+				  "userspace", m->mode);
 	return 0;
 }
 
-/* Start it again; after a failure the next try waits 1, 2, 4 ... 60 s, forever. */
-static void watchdog_restart(struct driver *d)
+void mesh_fini(struct driver *d)
 {
-	char note[sizeof(d->wg_problem)];
-	struct errbuf e = { 0 };
-	unsigned wait;
+	keys_wipe(&d->mesh.keys);
+}
 
-	snprintf(note, sizeof(note), "%s", d->wg_problem);
-	d->wg_next_try = 0;
-	if (mesh_start(d, &e) == 0) {
-		if (d->wg_failures)
-			log_info("%s is back after %u failed restarts", NAMES_WG_DEVICE,
-				 d->wg_failures);
-		d->wg_failures = 0;
-		snprintf(d->wg_problem, sizeof(d->wg_problem), "%s", note);
-		return;
+int mesh_public_key(struct driver *d, uint8_t pub[KEYS_LEN], struct errbuf *e)
+{
+	int ret = keys_load_or_create(d->mesh.key_path, &d->mesh.keys, e);
+
+	if (ret == 0)
+		memcpy(pub, d->mesh.keys.pub, KEYS_LEN);
+	return ret;
+}
+
+int mesh_device_read(struct driver *d, struct wg_device *out)
+{
+	int ret;
+
+	if (!mesh_usable(d))
+		return -ENODEV;
+	ret = d->mesh.wg.get_device(&d->mesh.wg, NAMES_WG_DEVICE, out);
+	mesh_note_error(d, ret);
+	return ret;
+}
+
+/* One peer's change, the device's other peers as they are. */
+static int peer_set(struct driver *d, struct wg_peer *one)
+{
+	int ret;
+
+	if (!mesh_usable(d))
+		return -ENODEV;
+	ret = d->mesh.wg.set_peers(&d->mesh.wg, NAMES_WG_DEVICE, one, 1);
+	mesh_note_error(d, ret);
+	return ret;
+}
+
+int mesh_peer_endpoint_set(struct driver *d, const struct wg_peer *cur,
+			   const struct sockaddr_storage *endpoint)
+{
+	struct wg_peer one = { .endpoint = *endpoint, .keepalive = cur->keepalive };
+
+	memcpy(one.public_key, cur->public_key, KEYS_LEN);
+	return peer_set(d, &one);
+}
+
+int mesh_peer_remove(struct driver *d, const uint8_t key[KEYS_LEN])
+{
+	struct wg_peer one = { .remove = true };
+
+	memcpy(one.public_key, key, KEYS_LEN);
+	return peer_set(d, &one);
+}
+
+static void endpoint_text(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	out[0] = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(out, size, "%s:%u", a, ntohs(in->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+		snprintf(out, size, "[%s]:%u", a, ntohs(in6->sin6_port));
 	}
-	d->wg_ready = false;
-	d->wg_failures++;
-	wait = d->wg_failures > 6 ? WATCHDOG_BACKOFF_MAX : 1u << (d->wg_failures - 1);
-	if (wait > WATCHDOG_BACKOFF_MAX)
-		wait = WATCHDOG_BACKOFF_MAX;
-	d->wg_next_try = time(NULL) + wait;
-	log_error("restarting %s (attempt %u): %s; next attempt in %u s", NAMES_WG_DEVICE,
-		  d->wg_failures, e.msg, wait);
-	snprintf(d->wg_problem, sizeof(d->wg_problem), "down: restart %u failed (%.120s), next "
-		 "in %u s", d->wg_failures, e.msg, wait);
 }
 
-static void *watchdog_main(void *arg)
+/*
+ * The device's side of `wgnet status`: backend, state, and for each peer of s (those of the
+ * state, in its order) where the device reaches it, its last handshake and traffic.
+ */
+int mesh_status_fill(struct driver *d, struct driver_status *s)
 {
-	struct driver *d = arg;
-	unsigned n = 0;
+	const struct wg_peer **sorted = NULL;
+	struct wg_device have = { 0 };
+	struct link_info li;
 
-	pthread_mutex_lock(&d->lock);
-	for (;;) {
-		unlocked_sleep(d, WATCHDOG_TICK_MS);
-		if (d->stopping)
-			break;
-		if (!d->wg_watch || backend_is_kernel(d))
-			continue;
-		if (d->wg_next_try) {
-			if (time(NULL) >= d->wg_next_try)
-				watchdog_restart(d);
-			continue;
-		}
-		/* every 2 s, and at once when a call found it not answering */
-		if ((++n % WATCHDOG_PROBE_TICKS != 0 && !d->wg_hung) || !d->wg_ready)
-			continue;
-		if (watchdog_probe(d) == 0 && !d->stopping) {
-			d->wg_ready = false;
-			watchdog_restart(d);
-		}
+	s->backend = d->mesh.ready ? d->mesh.wg.name : "none";
+	snprintf(s->wg_problem, sizeof(s->wg_problem), "%s",
+		 d->mesh.hung ? "not answering: being checked" : d->mesh.problem);
+	s->device_up = link_get(d->nl, NAMES_WG_DEVICE, &li) == 0 && li.up;
+	if (mesh_device_read(d, &have) < 0 || !have.npeers)
+		goto out;
+	sorted = calloc(have.npeers, sizeof(*sorted));
+	if (!sorted) {
+		wg_device_release(&have);
+		return -ENOMEM;
 	}
-	pthread_mutex_unlock(&d->lock);
-	return NULL;
-}
+	for (size_t i = 0; i < have.npeers; i++)
+		sorted[i] = &have.peers[i];
+	qsort(sorted, have.npeers, sizeof(*sorted), have_order);
+	for (size_t i = 0; i < s->npeers && i < d->st.npeers; i++) {
+		const struct wg_peer *cur = have_peer(sorted, have.npeers,
+						      d->st.peers[i].public_key);
+		struct status_peer *out = &s->peers[i];
 
-void mesh_watchdog_start(struct driver *d)
-{
-	driver_thread_start(d, watchdog_main, &d->watchdog, &d->watchdog_running,
-			    "WireGuard watchdog");
-}
-
-void mesh_watchdog_stop(struct driver *d)
-{
-	driver_thread_stop(d, NULL, &d->watchdog, &d->watchdog_running);
+		if (!cur)
+			continue;
+		endpoint_text(&cur->endpoint, out->endpoint, sizeof(out->endpoint));
+		out->latest_handshake = cur->last_handshake_sec;
+		out->rx_bytes = cur->rx_bytes;
+		out->tx_bytes = cur->tx_bytes;
+	}
+out:
+	free(sorted);
+	wg_device_release(&have);
+	return 0;
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
 #include "driver/mtu.h"
 #include "netlink/route_mtu.h"
 

@@ -60,3 +60,9 @@ bool names_is_ours(const char *ifname)
 		return hex_exactly(ifname + strlen(NAMES_VETH_CTR_PREFIX), NAMES_VETH_ID_CHARS);
 	return false;
 }
+
+const char *names_short_id(const char *id, char buf[13])
+{
+	snprintf(buf, 13, "%s", id);
+	return buf;
+}

@@ -5,8 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
+#include "driver/endpoint.h"
+#include "driver/firewall.h"
+#include "driver/id_list.h"
 #include "driver/log.h"
+#include "driver/mesh.h"
+#include "driver/persist.h"
 #include "netlink/addr.h"
 #include "netlink/link.h"
 #include "netlink/nl.h"
@@ -109,13 +114,12 @@ fail:
 
 /* Peers' allowed IPs and the pool routes follow the networks; the network itself is made
  * (or gone) either way, and the next change or start retries a failure. */
-static void mesh_sync_logged(struct driver *d, const char *network_id)
+static void network_mesh_sync(struct driver *d, const char *network_id)
 {
-	struct errbuf me = { 0 };
-	char idb[13];
+	char what[32], idb[13];
 
-	if (mesh_sync(d, &me) < 0)
-		log_error("network %s: %s", short_id(network_id, idb), me.msg);
+	snprintf(what, sizeof(what), "network %s", names_short_id(network_id, idb));
+	mesh_sync_logged(d, what);
 }
 
 static int mtu_option(const char *s, unsigned host_mtu, unsigned *out, struct errbuf *e)
@@ -146,7 +150,7 @@ static int network_create_locked(struct driver *d, const struct network_create_r
 	unsigned mtu = 0;
 	int ret;
 
-	p = driver_pool_by_network(d, req->network_id);
+	p = state_pool_by_network(&d->st, req->network_id);
 	if (p) {	/* a retried CreateNetwork: make sure the kernel has it all */
 		ret = network_bridge_ensure(d, p, &created, e);
 		return ret < 0 ? ret : firewall_apply(d, &d->st, e);
@@ -181,7 +185,7 @@ static int network_create_locked(struct driver *d, const struct network_create_r
 				  "the network with --ipam-driver wgnet", req->pool);
 	if (p->network_id[0])
 		return errbuf_set(e, -EBUSY, "pool %s is already used by wgnet network %s",
-				  req->pool, short_id(p->network_id, idb));
+				  req->pool, names_short_id(p->network_id, idb));
 	if (req->gateway && req->gateway[0]) {
 		ret = cidr_parse_host(req->gateway, &gw);
 		if (ret < 0 || !ipam_addr_usable(&p->slice, gw.addr))
@@ -215,7 +219,7 @@ static int network_create_locked(struct driver *d, const struct network_create_r
 	ret = firewall_apply(d, &d->st, e);
 	if (ret < 0)
 		goto undo_bridge;
-	ret = driver_save(d, e);
+	ret = persist_save(d, e);
 	if (ret < 0)
 		goto undo_firewall;
 	ret = sysctl_ipv4_forward_enable();
@@ -224,9 +228,9 @@ static int network_create_locked(struct driver *d, const struct network_create_r
 			 "other hosts until it is on, ignoring", strerror(-ret));
 	firewall_docker_user_sync(d, true);
 	cidr_format(&p->pool, pool_s);
-	log_info("network %s: pool %s, slice %s, bridge created", short_id(p->network_id, idb),
+	log_info("network %s: pool %s, slice %s, bridge created", names_short_id(p->network_id, idb),
 		 pool_s, req->pool);
-	mesh_sync_logged(d, p->network_id);
+	network_mesh_sync(d, p->network_id);
 	return 0;
 
 undo_firewall:
@@ -265,9 +269,9 @@ int driver_network_delete(struct driver *d, const char *network_id, struct errbu
 	int ret = 0;
 
 	pthread_mutex_lock(&d->lock);
-	p = driver_pool_by_network(d, network_id);
+	p = state_pool_by_network(&d->st, network_id);
 	if (!p) {
-		log_debug("DeleteNetwork %s: unknown, already deleted", short_id(network_id, idb));
+		log_debug("DeleteNetwork %s: unknown, already deleted", names_short_id(network_id, idb));
 		goto out;
 	}
 	/*
@@ -291,8 +295,8 @@ int driver_network_delete(struct driver *d, const char *network_id, struct errbu
 	state_pool_remove(&next, (size_t)(p - d->st.pools));
 	ret = firewall_apply(d, &next, e);
 	if (ret < 0)
-		log_error("DeleteNetwork %s: %s, going on", short_id(network_id, idb), e->msg);
-	ret = driver_commit(d, &next, e);
+		log_error("DeleteNetwork %s: %s, going on", names_short_id(network_id, idb), e->msg);
+	ret = persist_commit(d, &next, e);
 	if (ret < 0) {
 		firewall_apply(d, &d->st, NULL);
 		goto out;
@@ -305,11 +309,11 @@ int driver_network_delete(struct driver *d, const char *network_id, struct errbu
 	ret = link_del(d->nl, br);
 	if (ret < 0 && ret != -ENODEV)
 		log_error("DeleteNetwork %s: could not delete bridge %s: %s (it goes at the next "
-			  "start)", short_id(network_id, idb), br, nl_strerror(d->nl, ret));
+			  "start)", names_short_id(network_id, idb), br, nl_strerror(d->nl, ret));
 	ret = 0;
 	firewall_docker_user_sync(d, true);
-	log_info("network %s deleted", short_id(network_id, idb));
-	mesh_sync_logged(d, network_id);
+	log_info("network %s deleted", names_short_id(network_id, idb));
+	network_mesh_sync(d, network_id);
 out:
 	free(gone);
 	pthread_mutex_unlock(&d->lock);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* wgnet join-line, peer add / rm and the mesh part of `wgnet status`. */
+/* Join lines: wgnet join-line, peer add / rm, and the host and peers of `wgnet status`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,11 +8,13 @@
 #include <arpa/inet.h>
 #include <time.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
 #include "driver/ipam.h"
 #include "driver/join_line.h"
 #include "driver/log.h"
-#include "netlink/link.h"
+#include "driver/mesh.h"
+#include "driver/peers.h"
+#include "driver/persist.h"
 
 #define PEER_UP_SECONDS 180	/* WireGuard rekeys every 2 min: older means no traffic */
 
@@ -111,7 +113,7 @@ int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[
 	memcpy(p->public_key, j.key, KEYS_LEN);
 	snprintf(p->endpoint, sizeof(p->endpoint), "%s", j.endpoint);
 	p->keepalive = (uint16_t)(req->keepalive < 0 ? 25 : req->keepalive);
-	ret = driver_save(d, e);
+	ret = persist_save(d, e);
 	if (ret < 0) {
 		state_peer_remove(&d->st, d->st.npeers - 1);
 		goto out;
@@ -149,7 +151,7 @@ int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX
 	gone = d->st.peers[i];
 	memmove(&d->st.peers[i], &d->st.peers[i + 1], (d->st.npeers - i - 1) * sizeof(gone));
 	d->st.npeers--;
-	ret = driver_save(d, e);
+	ret = persist_save(d, e);
 	if (ret < 0) {
 		memmove(&d->st.peers[i + 1], &d->st.peers[i], (d->st.npeers - i) * sizeof(gone));
 		d->st.peers[i] = gone;
@@ -158,53 +160,24 @@ int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX
 	}
 	snprintf(name, DRIVER_NAME_MAX, "%s", gone.name);
 	log_info("peer %s removed", gone.name);
-	if (mesh_usable(d)) {
-		struct wg_peer rm = { .remove = true };
-
-		memcpy(rm.public_key, gone.public_key, KEYS_LEN);
-		ret = d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, &rm, 1);
-		mesh_note_error(d, ret);
-		if (ret < 0)
-			log_error("peer %s: could not remove it from %s: %s (it goes at the next "
-				  "start)", gone.name, NAMES_WG_DEVICE, strerror(-ret));
-		ret = 0;
-	}
+	ret = mesh_peer_remove(d, gone.public_key);
+	if (ret < 0 && ret != -ENODEV)
+		log_error("peer %s: could not remove it from %s: %s (it goes at the next start)",
+			  gone.name, NAMES_WG_DEVICE, strerror(-ret));
+	ret = 0;
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
 
-static void endpoint_text(const struct sockaddr_storage *ss, char *out, size_t size)
+/*
+ * The host and its peers in `wgnet status`, from the state; the mesh adds what the device says
+ * of each (mesh_status_fill).
+ */
+int peers_status_fill(struct driver *d, struct driver_status *s)
 {
-	char a[INET6_ADDRSTRLEN];
-
-	out[0] = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
-		snprintf(out, size, "%s:%u", a, ntohs(in->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-		snprintf(out, size, "[%s]:%u", a, ntohs(in6->sin6_port));
-	}
-}
-
-/* The mesh part of the status, lock held. */
-int mesh_status_fill(struct driver *d, struct driver_status *s)
-{
-	struct wg_device have = { 0 };
-	struct link_info li;
-	bool have_ok;
-
 	snprintf(s->host_name, sizeof(s->host_name), "%s", d->st.host_name);
 	s->listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
-	s->backend = d->wg_ready ? d->wg.name : "none";
-	snprintf(s->wg_problem, sizeof(s->wg_problem), "%s",
-		 d->wg_hung ? "not answering: being checked" : d->wg_problem);
-	s->device_up = link_get(d->nl, NAMES_WG_DEVICE, &li) == 0 && li.up;
 	if (d->st.host_index && d->st.has_host_key) {
 		keys_b64(d->st.host_public_key, s->public_key);
 		self_join_line(d, s->join_line);
@@ -212,17 +185,9 @@ int mesh_status_fill(struct driver *d, struct driver_status *s)
 	s->peers = calloc(d->st.npeers ? d->st.npeers : 1, sizeof(*s->peers));
 	if (!s->peers)
 		return -ENOMEM;
-	have_ok = false;
-	if (mesh_usable(d)) {
-		int ret = d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have);
-
-		mesh_note_error(d, ret);
-		have_ok = ret == 0;
-	}
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
 		struct status_peer *out = &s->peers[i];
-		const struct wg_peer *cur = NULL;
 		size_t k = 0;
 
 		snprintf(out->name, sizeof(out->name), "%s", sp->name);
@@ -231,21 +196,10 @@ int mesh_status_fill(struct driver *d, struct driver_status *s)
 		text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
 			   sp->endpoint);
 		out->keepalive = sp->keepalive;
-		for (size_t j = 0; have_ok && j < have.npeers; j++)
-			if (memcmp(have.peers[j].public_key, sp->public_key, KEYS_LEN) == 0)
-				cur = &have.peers[j];
-		if (cur) {
-			endpoint_text(&cur->endpoint, out->endpoint, sizeof(out->endpoint));
-			out->latest_handshake = cur->last_handshake_sec;
-			out->rx_bytes = cur->rx_bytes;
-			out->tx_bytes = cur->tx_bytes;
-		}
 		out->allowed_ips = calloc(d->st.npools ? d->st.npools : 1, sizeof(*out->allowed_ips));
-		if (!out->allowed_ips) {
-			s->npeers = i + 1;
-			wg_device_release(&have);
+		s->npeers = i + 1;
+		if (!out->allowed_ips)
 			return -ENOMEM;
-		}
 		for (size_t j = 0; j < d->st.npools; j++) {
 			const struct state_pool *p = &d->st.pools[j];
 			struct cidr slice;
@@ -255,10 +209,8 @@ int mesh_status_fill(struct driver *d, struct driver_status *s)
 				cidr_format(&slice, out->allowed_ips[k++]);
 		}
 		out->nallowed_ips = k;
-		s->npeers = i + 1;
 	}
-	wg_device_release(&have);
-	return 0;
+	return mesh_status_fill(d, s);
 }
 
 bool driver_peer_up(const struct status_peer *p)

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
+#include "driver/id_list.h"
 #include "driver/log.h"
+#include "driver/persist.h"
 
 static bool space_ours(const char *space)
 {
@@ -58,9 +60,42 @@ static bool pending_abandoned(struct driver *d, const struct state_pool *p)
 	return false;
 }
 
+/* "<address space>/<slice>": derived, never stored, the same after any restart */
+static void pool_id_format(const struct state_pool *p, char out[DRIVER_POOL_ID_MAX])
+{
+	char slice[CIDR_STR_MAX];
+
+	cidr_format(&p->slice, slice);
+	snprintf(out, DRIVER_POOL_ID_MAX, "%s/%s", p->address_space, slice);
+}
+
+static struct state_pool *pool_by_id(struct driver *d, const char *pool_id)
+{
+	char id[DRIVER_POOL_ID_MAX];
+
+	for (size_t i = 0; i < d->st.npools; i++) {
+		pool_id_format(&d->st.pools[i], id);
+		if (strcmp(id, pool_id) == 0)
+			return &d->st.pools[i];
+	}
+	return NULL;
+}
+
+/* -EINVAL (worded) unless pool_id has the shape "<address space>/<CIDR>". */
+static int pool_id_check(const char *pool_id, struct errbuf *e)
+{
+	const char *slash = strchr(pool_id, '/');
+	struct cidr c;
+
+	if (!slash || slash == pool_id || cidr_parse(slash + 1, &c) < 0)
+		return errbuf_set(e, -EINVAL, "invalid pool ID '%.80s': wgnet's pool IDs look like "
+				  "wgnet-local/10.210.3.0/24", pool_id);
+	return 0;
+}
+
 static void pool_reply(const struct state_pool *p, struct ipam_pool_reply *reply)
 {
-	driver_pool_id(p, reply->pool_id);
+	pool_id_format(p, reply->pool_id);
 	cidr_format(&p->slice, reply->pool);
 }
 
@@ -142,7 +177,7 @@ static int pool_request_locked(struct driver *d, const struct ipam_pool_req *req
 					  "network needs its own non-overlapping --subnet",
 					  pool_s, other_s, p->network_id[0] ? "wgnet network " :
 					  "a wgnet network being created",
-					  p->network_id[0] ? short_id(p->network_id, idb) : "");
+					  p->network_id[0] ? names_short_id(p->network_id, idb) : "");
 		}
 	}
 
@@ -152,16 +187,16 @@ static int pool_request_locked(struct driver *d, const struct ipam_pool_req *req
 				return errbuf_set(e, -EBUSY, "the default pool %s is used by wgnet "
 						  "network %s: give each further wgnet network its "
 						  "own --subnet (the same on every host)", pool_s,
-						  short_id(same->network_id, idb));
+						  names_short_id(same->network_id, idb));
 			return errbuf_set(e, -EBUSY, "pool %s is already used by wgnet network %s on "
 					  "this host: each wgnet network needs its own --subnet",
-					  pool_s, short_id(same->network_id, idb));
+					  pool_s, names_short_id(same->network_id, idb));
 		}
 		/* dockerd restarted and replays its network: same slice, same PoolID. */
 		id_list_del(&d->replay_pools, same->network_id);
 		if (id_list_add(&d->replay_addrs, same->network_id) < 0)
 			return errbuf_set(e, -ENOMEM, "out of memory");
-		log_info("pool %s replayed for network %s", slice_s, short_id(same->network_id, idb));
+		log_info("pool %s replayed for network %s", slice_s, names_short_id(same->network_id, idb));
 		pool_reply(same, reply);
 		return 0;
 	}
@@ -195,7 +230,7 @@ static int pool_request_locked(struct driver *d, const struct ipam_pool_req *req
 	p->sub_pool = sub;
 	p->default_pool = dflt;
 	p->mtu = d->st.mtu;
-	ret = driver_save(d, e);
+	ret = persist_save(d, e);
 	if (ret < 0) {
 		state_pool_remove(&d->st, d->st.npools - 1);
 		return ret;
@@ -224,11 +259,11 @@ int driver_ipam_release_pool(struct driver *d, const char *pool_id, struct errbu
 	size_t i;
 	int ret;
 
-	ret = driver_pool_id_check(pool_id, e);
+	ret = pool_id_check(pool_id, e);
 	if (ret < 0)
 		return ret;
 	pthread_mutex_lock(&d->lock);
-	p = driver_pool_by_id(d, pool_id);
+	p = pool_by_id(d, pool_id);
 	if (!p) {
 		log_debug("ReleasePool %s: unknown, already released", pool_id);
 		goto out;
@@ -241,7 +276,7 @@ int driver_ipam_release_pool(struct driver *d, const char *pool_id, struct errbu
 	saved = *p;
 	memmove(&d->st.pools[i], &d->st.pools[i + 1], (d->st.npools - i - 1) * sizeof(*p));
 	d->st.npools--;
-	ret = driver_save(d, e);
+	ret = persist_save(d, e);
 	if (ret < 0) {
 		memmove(&d->st.pools[i + 1], &d->st.pools[i], (d->st.npools - i) * sizeof(*p));
 		d->st.pools[i] = saved;
@@ -302,7 +337,7 @@ static int address_request_locked(struct driver *d, const struct ipam_addr_req *
 	uint32_t a = 0;
 	int ret;
 
-	p = driver_pool_by_id(d, req->pool_id);
+	p = pool_by_id(d, req->pool_id);
 	if (!p)
 		return errbuf_set(e, -ENOENT, "unknown pool ID '%s': request a pool first",
 				  req->pool_id);
@@ -351,7 +386,7 @@ static int address_request_locked(struct driver *d, const struct ipam_addr_req *
 			p->cursor = a;
 	}
 	if (ret == 0)
-		ret = driver_save(d, e);
+		ret = persist_save(d, e);
 	if (ret < 0) {
 		addr_set_release(&p->addrs);
 		p->addrs = saved.addrs;
@@ -383,14 +418,14 @@ int driver_ipam_release_address(struct driver *d, const char *pool_id, const cha
 	uint32_t a, gw;
 	int ret;
 
-	ret = driver_pool_id_check(pool_id, e);
+	ret = pool_id_check(pool_id, e);
 	if (ret < 0)
 		return ret;
 	ret = addr_parse_any(address, &a);
 	if (ret < 0)
 		return errbuf_set(e, ret, "invalid address '%s'", address);
 	pthread_mutex_lock(&d->lock);
-	p = driver_pool_by_id(d, pool_id);
+	p = pool_by_id(d, pool_id);
 	if (!p) {
 		/* dockerd retries releases and only logs their errors: already gone is done */
 		log_debug("ReleaseAddress %s in %s: unknown pool, already released", address,
@@ -405,7 +440,7 @@ int driver_ipam_release_address(struct driver *d, const char *pool_id, const cha
 	gw = p->gateway;
 	if (a == p->gateway)
 		p->gateway = 0;
-	ret = driver_save(d, e);
+	ret = persist_save(d, e);
 	if (ret < 0) {
 		addr_set_add(&p->addrs, a);
 		p->gateway = gw;

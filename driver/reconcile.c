@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
+#include "driver/endpoint.h"
+#include "driver/id_list.h"
 #include "driver/log.h"
+#include "driver/network.h"
 #include "netlink/link.h"
 #include "netlink/nl.h"
 
@@ -114,7 +117,7 @@ int reconcile_all(struct driver *d, struct errbuf *e)
 			continue;
 		err = network_bridge_ensure(d, p, &created, &step);
 		if (err < 0)
-			log_error("reconcile: network %s: %s", short_id(p->network_id, idb), step.msg);
+			log_error("reconcile: network %s: %s", names_short_id(p->network_id, idb), step.msg);
 		failed += err < 0;
 		made += created;
 		/* every network dockerd knows may be replayed by its next start */
@@ -134,7 +137,7 @@ int reconcile_all(struct driver *d, struct errbuf *e)
 		qsort(links, nlinks, sizeof(*links), link_cmp);
 	for (size_t i = 0; i < d->st.nendpoints; i++) {
 		struct state_endpoint *ep = &d->st.endpoints[i];
-		struct state_pool *p = driver_pool_by_network(d, ep->network_id);
+		struct state_pool *p = state_pool_by_network(&d->st, ep->network_id);
 		char host[IFNAMSIZ];
 
 		if (!p || (dumped && veth_in_place(links, nlinks, p, ep)))
@@ -148,7 +151,7 @@ int reconcile_all(struct driver *d, struct errbuf *e)
 			continue;
 		err = endpoint_veth_ensure(d, p, ep, &created, &step);
 		if (err < 0)
-			log_error("reconcile: endpoint %s: %s", short_id(ep->id, idb), step.msg);
+			log_error("reconcile: endpoint %s: %s", names_short_id(ep->id, idb), step.msg);
 		failed += err < 0;
 		made += created;
 	}

@@ -14,8 +14,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
 #include "driver/log.h"
+#include "driver/resolve.h"
+#include "driver/thread.h"
 
 #define RESOLVE_RETRY 30		/* seconds before a name that failed is tried again */
 #define RESOLVE_REFRESH 600		/* seconds an answer is used before it is looked up again */
@@ -71,9 +73,9 @@ static int lookup(const char *s, bool numeric, struct sockaddr_storage *out)
 
 static struct resolved *find(struct driver *d, const char *endpoint)
 {
-	for (size_t i = 0; i < d->nresolved; i++)
-		if (strcmp(d->resolved[i].endpoint, endpoint) == 0)
-			return &d->resolved[i];
+	for (size_t i = 0; i < d->res.n; i++)
+		if (strcmp(d->res.v[i].endpoint, endpoint) == 0)
+			return &d->res.v[i];
 	return NULL;
 }
 
@@ -91,17 +93,17 @@ int resolve_endpoint(struct driver *d, const char *endpoint, struct sockaddr_sto
 		return 0;		/* an address: no DNS */
 	r = find(d, endpoint);
 	if (!r) {
-		v = realloc(d->resolved, (d->nresolved + 1) * sizeof(*v));
+		v = realloc(d->res.v, (d->res.n + 1) * sizeof(*v));
 		if (!v)
 			return -ENOMEM;
-		d->resolved = v;
-		r = &v[d->nresolved++];
+		d->res.v = v;
+		r = &v[d->res.n++];
 		*r = (struct resolved){ .status = RESOLVED_PENDING };
 		snprintf(r->endpoint, sizeof(r->endpoint), "%s", endpoint);
-		pthread_cond_signal(&d->res_cond);
+		pthread_cond_signal(&d->res.cond);
 	}
 	if (stale(r, time(NULL)))
-		pthread_cond_signal(&d->res_cond);
+		pthread_cond_signal(&d->res.cond);
 	if (r->status == RESOLVED_OK) {
 		*out = r->addr;
 		return 0;
@@ -114,8 +116,8 @@ static bool next_due(struct driver *d, char name[STATE_HOST_ENDPOINT_MAX])
 {
 	time_t now = time(NULL);
 
-	for (size_t i = 0; i < d->nresolved; i++) {
-		struct resolved *r = &d->resolved[i];
+	for (size_t i = 0; i < d->res.n; i++) {
+		struct resolved *r = &d->res.v[i];
 
 		if (r->status == RESOLVED_PENDING || stale(r, now)) {
 			/* not looked at again until this lookup is done */
@@ -134,15 +136,15 @@ static void forget_unused(struct driver *d)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < d->nresolved; i++) {
+	for (size_t i = 0; i < d->res.n; i++) {
 		bool used = false;
 
 		for (size_t j = 0; j < d->st.npeers && !used; j++)
-			used = strcmp(d->st.peers[j].endpoint, d->resolved[i].endpoint) == 0;
+			used = strcmp(d->st.peers[j].endpoint, d->res.v[i].endpoint) == 0;
 		if (used)
-			d->resolved[k++] = d->resolved[i];
+			d->res.v[k++] = d->res.v[i];
 	}
-	d->nresolved = k;
+	d->res.n = k;
 }
 
 static void *resolve_main(void *arg)
@@ -155,7 +157,6 @@ static void *resolve_main(void *arg)
 		char name[STATE_HOST_ENDPOINT_MAX];
 		struct sockaddr_storage addr;
 		struct resolved *r;
-		struct errbuf e = { 0 };
 		bool was_ok;
 		int ret;
 
@@ -164,14 +165,14 @@ static void *resolve_main(void *arg)
 			/* woken by a new name, or in time for the next retry or refresh */
 			clock_gettime(CLOCK_REALTIME, &wake);
 			wake.tv_sec += RESOLVE_RETRY;
-			pthread_cond_timedwait(&d->res_cond, &d->lock, &wake);
+			pthread_cond_timedwait(&d->res.cond, &d->lock, &wake);
 			continue;
 		}
-		d->res_busy = true;
+		d->res.busy = true;
 		pthread_mutex_unlock(&d->lock);
 		ret = lookup(name, false, &addr);
 		pthread_mutex_lock(&d->lock);
-		d->res_busy = false;
+		d->res.busy = false;
 		if (d->stopping)
 			break;		/* d may be half freed: touch nothing more */
 		r = find(d, name);
@@ -191,38 +192,49 @@ static void *resolve_main(void *arg)
 		r->status = RESOLVED_OK;
 		if (!was_ok) {
 			log_info("peer endpoint %s resolved", name);
-			if (mesh_sync(d, &e) < 0)
-				log_error("peer endpoint %s: %s", name, e.msg);
+			if (d->res.answered)
+				d->res.answered(d, name);
 		}
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;
 }
 
-void resolve_start(struct driver *d)
+void resolve_init(struct driver *d)
 {
-	driver_thread_start(d, resolve_main, &d->res_thread, &d->res_running, "resolver");
+	pthread_cond_init(&d->res.cond, NULL);
+}
+
+void resolve_fini(struct driver *d)
+{
+	pthread_cond_destroy(&d->res.cond);
+}
+
+void resolve_start(struct driver *d, void (*answered)(struct driver *d, const char *name))
+{
+	d->res.answered = answered;
+	thread_start(d, resolve_main, &d->res.thread, &d->res.running, "resolver");
 }
 
 bool resolve_stop(struct driver *d)
 {
 	bool busy;
 
-	if (d->res_running) {
+	if (d->res.running) {
 		pthread_mutex_lock(&d->lock);
-		busy = d->res_busy;
+		busy = d->res.busy;
 		d->stopping = true;
-		pthread_cond_broadcast(&d->res_cond);
+		pthread_cond_broadcast(&d->res.cond);
 		pthread_mutex_unlock(&d->lock);
 		if (busy) {
 			/* in getaddrinfo, maybe for 20 s more: stopping must not wait for it */
-			pthread_detach(d->res_thread);
+			pthread_detach(d->res.thread);
 			return false;
 		}
-		driver_thread_stop(d, &d->res_cond, &d->res_thread, &d->res_running);
+		thread_stop(d, &d->res.cond, &d->res.thread, &d->res.running);
 	}
-	free(d->resolved);
-	d->resolved = NULL;
-	d->nresolved = 0;
+	free(d->res.v);
+	d->res.v = NULL;
+	d->res.n = 0;
 	return true;
 }

@@ -1314,3 +1314,19 @@ void state_peer_remove(struct state *s, size_t i)
 	memmove(&s->peers[i], &s->peers[i + 1], (s->npeers - i - 1) * sizeof(*s->peers));
 	s->npeers--;
 }
+
+struct state_pool *state_pool_by_network(struct state *s, const char *network_id)
+{
+	for (size_t i = 0; i < s->npools; i++)
+		if (s->pools[i].network_id[0] && strcmp(s->pools[i].network_id, network_id) == 0)
+			return &s->pools[i];
+	return NULL;
+}
+
+struct state_endpoint *state_endpoint_by_id(struct state *s, const char *endpoint_id)
+{
+	for (size_t i = 0; i < s->nendpoints; i++)
+		if (strcmp(s->endpoints[i].id, endpoint_id) == 0)
+			return &s->endpoints[i];
+	return NULL;
+}

@@ -119,6 +119,9 @@ struct state_endpoint *state_endpoint_add(struct state *s);	/* zeroed, NULL on E
 void state_endpoint_remove(struct state *s, size_t i);
 struct state_peer *state_peer_add(struct state *s);		/* zeroed, NULL on ENOMEM */
 void state_peer_remove(struct state *s, size_t i);
+/* Lookups: the network's pool (not a pending lease), the endpoint; NULL when absent. */
+struct state_pool *state_pool_by_network(struct state *s, const char *network_id);
+struct state_endpoint *state_endpoint_by_id(struct state *s, const char *endpoint_id);
 /* "tcp/53" (tcp, udp or sctp; port 1..65535) <-> struct state_port; -EINVAL if malformed. */
 int state_port_parse(const char *s, struct state_port *out);
 void state_port_format(const struct state_port *p, char out[STATE_PORT_STR_MAX]);

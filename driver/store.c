@@ -30,9 +30,12 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "driver/driver_impl.h"
+#include "driver/instance.h"
 #include "driver/file_write.h"
 #include "driver/log.h"
+#include "driver/mesh.h"
+#include "driver/persist.h"
+#include "driver/resolve.h"
 #include "driver/store.h"
 #include "driver/store_etcd.h"
 #include "driver/store_hosts.h"
@@ -201,13 +204,13 @@ static void endpoints_push(struct driver *d, const struct state_peer *moved, siz
 	struct wg_device have = { 0 };
 	time_t now = time(NULL);
 
-	if (!nmoved || !mesh_usable(d) || d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) < 0)
+	if (!nmoved || mesh_device_read(d, &have) < 0)
 		return;
 	for (size_t i = 0; i < have.npeers; i++) {
 		const struct wg_peer *wp = &have.peers[i];
 		const struct state_peer *p;
 		struct state_peer probe;
-		struct wg_peer set = { 0 };
+		struct sockaddr_storage ep;
 
 		memcpy(probe.public_key, wp->public_key, KEYS_LEN);
 		p = bsearch(&probe, moved, nmoved, sizeof(*moved), peer_key_order);
@@ -218,12 +221,9 @@ static void endpoints_push(struct driver *d, const struct state_peer *moved, siz
 				  p->name, p->endpoint);
 			continue;
 		}
-		if (resolve_endpoint(d, p->endpoint, &set.endpoint) < 0 ||
-		    sockaddr_same(&set.endpoint, &wp->endpoint))
+		if (resolve_endpoint(d, p->endpoint, &ep) < 0 || sockaddr_same(&ep, &wp->endpoint))
 			continue;
-		memcpy(set.public_key, wp->public_key, KEYS_LEN);
-		set.keepalive = wp->keepalive;
-		if (d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, &set, 1) < 0)
+		if (mesh_peer_endpoint_set(d, wp, &ep) < 0)
 			log_warn("store: peer %s: could not set endpoint %s", p->name, p->endpoint);
 		else
 			log_info("store: peer %s: endpoint %s (its record changed)", p->name,
@@ -257,7 +257,7 @@ static void store_apply(struct driver *d)
 	nwas = d->st.npeers;
 	d->st.peers = plan.peers;
 	d->st.npeers = plan.npeers;
-	if (driver_save(d, &e) < 0) {
+	if (persist_save(d, &e) < 0) {
 		/* back to what was saved: the next change tries again */
 		log_error("store: %s", e.msg);
 		d->st.peers = was;
@@ -516,7 +516,7 @@ static void leave_finish(struct driver *d)
 	s->leave_pending = false;
 	s->synced = false;
 	atomic_store(&s->stop, true);
-	if (driver_save(d, &e) < 0 || file_save(s, &e) < 0)
+	if (persist_save(d, &e) < 0 || file_save(s, &e) < 0)
 		log_error("store: leave: %s", e.msg);
 	if (mesh_sync(d, &e) < 0)
 		log_error("store: leave: %s", e.msg);
@@ -608,14 +608,14 @@ static void failover_tick(struct driver *d)
 	time_t now = time(NULL);
 
 	/* the device is read only when needed: once a second on every host, under the lock */
-	if (!d->wg_ready || !s->hosts.nmulti ||	/* no record with several endpoints */
-	    d->wg.get_device(&d->wg, NAMES_WG_DEVICE, &have) < 0)
+	if (!s->hosts.nmulti ||		/* no record with several endpoints */
+	    mesh_device_read(d, &have) < 0)
 		return;
 	for (size_t i = 0; i < have.npeers; i++) {
 		const struct wg_peer *wp = &have.peers[i];
 		struct store_host *h = store_hosts_by_key(&s->hosts, wp->public_key);
 		struct store_failover *f = h ? &h->fo : NULL;
-		struct wg_peer set = { 0 };
+		struct sockaddr_storage ep;
 
 		if (!h || h->rec.nendpoints < 2 || !mine_has(s, wp->public_key))
 			continue;
@@ -630,13 +630,11 @@ static void failover_tick(struct driver *d)
 			continue;
 		f->cur = (f->cur + 1) % h->rec.nendpoints;
 		f->since = now;
-		memcpy(set.public_key, wp->public_key, KEYS_LEN);
-		set.keepalive = wp->keepalive;
-		if (endpoint_numeric(h->rec.endpoints[f->cur], &set.endpoint) < 0)
+		if (endpoint_numeric(h->rec.endpoints[f->cur], &ep) < 0)
 			continue;
 		log_info("store: peer %s: no handshake in %d s, trying endpoint %s", h->rec.name,
 			 STORE_FAILOVER_SECONDS, h->rec.endpoints[f->cur]);
-		if (d->wg.set_peers(&d->wg, NAMES_WG_DEVICE, &set, 1) < 0)
+		if (mesh_peer_endpoint_set(d, wp, &ep) < 0)
 			log_warn("store: peer %s: could not set endpoint %s, ignoring", h->rec.name,
 				 h->rec.endpoints[f->cur]);
 	}
@@ -800,7 +798,7 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 		.name = req->name,
 	};
 	struct store_record r;
-	struct keys k = { 0 };
+	uint8_t pub[KEYS_LEN];
 	struct etcd c;
 	int64_t lease = 0;
 	bool gone = false;
@@ -816,15 +814,14 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 		ret = etcd_check_risks(&c, e);
 	if (ret < 0)
 		return ret;
-	ret = keys_load_or_create(d->key_path, &k, e);
-	if (ret < 0)
-		return ret;
 	/* a host that has an index (its networks use its slice) asks for that one */
 	pthread_mutex_lock(&d->lock);
+	ret = mesh_public_key(d, pub, e);
 	want = req->index ? req->index : d->st.host_index;
 	pthread_mutex_unlock(&d->lock);
-	ret = claim_index(&c, k.pub, want, &hreq.index, e);
-	keys_wipe(&k);
+	if (ret < 0)
+		return ret;
+	ret = claim_index(&c, pub, want, &hreq.index, e);
 	if (ret < 0)
 		return ret;
 	threads_stop(s);

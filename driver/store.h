@@ -2,7 +2,8 @@
 #ifndef WGNET_DRIVER_STORE_H
 #define WGNET_DRIVER_STORE_H
 
-#include "driver/driver.h"
+#include "driver/api.h"
+#include "driver/status.h"
 
 /*
  * Membership through etcd (driver/store.c): `wgnet init --store` claims an index and publishes
@@ -32,5 +33,11 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 int driver_store_leave(struct driver *d, struct errbuf *e);
 /* Removes another host's record, claim and liveness from the store. */
 int driver_store_host_rm(struct driver *d, const char *name, struct errbuf *e);
+
+/* driver.c's: the store's threads start when a store is configured and stop (without the
+ * lock) in driver_free; status fill with the lock held. */
+int store_new(struct driver *d, const char *state_dir, struct errbuf *e);
+void store_free(struct driver *d);
+void store_status_fill(struct driver *d, struct driver_status *s);
 
 #endif

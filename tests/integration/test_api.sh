@@ -51,15 +51,17 @@ slices_in_set()
 			else tostring end'
 }
 
-# port_check VETH ADDRESS: the element of set bridge wgnet ports, then the rules of that table
+# port_check VETH ADDRESS: the element of set bridge wgnet ports (veth . MAC . address, the MAC
+# 02:42 + the address), then the rules of that table
 port_check()
 {
-	local set table
+	local set table mac
 	set=$(ns nft list set bridge wgnet ports 2>&1) ||
 		{ query_failed "nft list set bridge wgnet ports" $?; return; }
 	table=$(ns nft -j list table bridge wgnet 2>&1) ||
 		{ query_failed "nft list table bridge wgnet" $?; return; }
-	echo "$(grep -cF "\"$1\" . $2" <<<"$set") $(jq '[.nftables[] | select(.rule)] | length' <<<"$table")"
+	mac=$(printf '02:42:%02x:%02x:%02x:%02x' ${2//./ })
+	echo "$(grep -cF "\"$1\" . $mac . $2" <<<"$set") $(jq '[.nftables[] | select(.rule)] | length' <<<"$table")"
 }
 
 # endpoint_up N EPID ADDRESS: RequestAddress, CreateEndpoint, Join, Program, OperInfo x2,
@@ -82,7 +84,7 @@ endpoint_up()
 	assert_eq "ep$n: $veth is on $BR" "$BR" "$(jq -r '.master // empty' <<<"$j")"
 	assert_eq "ep$n: $veth MTU" 1420 "$(jq -r '.mtu // empty' <<<"$j")"
 	assert_eq "ep$n: $veth is up" true "$(jq -r '(.flags // []) | index("UP") != null' <<<"$j")"
-	assert_eq "ep$n: $veth . $addr in set bridge wgnet ports, still one rule" "1 1" \
+	assert_eq "ep$n: $veth . MAC . $addr in set bridge wgnet ports, still four rules" "1 4" \
 		"$(port_check "$veth" "$addr")"
 	j=$(link_json "$ctr")
 	assert_eq "ep$n: peer $ctr exists (a veth)" veth "$(jq -r '.linkinfo.info_kind // empty' <<<"$j")"
@@ -112,7 +114,7 @@ endpoint_down()
 	assert_json "ep$n: DeleteEndpoint -> {}" '. == {}'
 	link_exists "$veth" && fail "ep$n: $veth gone after DeleteEndpoint" || pass "ep$n: $veth gone"
 	link_exists "$ctr" && fail "ep$n: $ctr gone after DeleteEndpoint" || pass "ep$n: $ctr gone"
-	assert_eq "ep$n: $veth . $addr gone from set bridge wgnet ports, still one rule" "0 1" \
+	assert_eq "ep$n: $veth . MAC . $addr gone from set bridge wgnet ports, still four rules" "0 4" \
 		"$(port_check "$veth" "$addr")"
 	api NetworkDriver.DeleteEndpoint "{$(ids "$NET" "$ep")}"
 	assert_status "ep$n: DeleteEndpoint again -> 200 (idempotent)" 200

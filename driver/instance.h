@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_DRIVER_INSTANCE_H
+#define WGNET_DRIVER_INSTANCE_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "driver/api.h"
+#include "driver/id_list.h"
+#include "driver/keys.h"
+#include "driver/state.h"
+#include "netlink/wg.h"
+
+/*
+ * Private to driver/: the one driver instance, data only (the functions are in each room's
+ * header). One lock serves every Docker call and every thread, each holding it only for what
+ * it reads or changes, never across slow work (DNS, iptables, a wireguard-go that does not
+ * answer). Each part below has one owner, named on it: the other rooms reach that part through
+ * the owner's functions, never its fields.
+ */
+
+struct nl;
+struct nft_monitor;
+struct resolved;
+struct store;
+
+/* wgnet0, its key and peers, and the watchdog of a userspace WireGuard (driver/mesh.c,
+ * driver/mesh_watchdog.c). */
+struct mesh_part {
+	char key_path[PATH_MAX];
+	struct keys keys;		/* loaded at init/start; wiped by mesh_fini */
+	char mode[16];			/* "auto", "kernel" or "userspace" */
+	char program[PATH_MAX];		/* userspace implementation, "" = wireguard-go */
+	char cgroup_root[PATH_MAX];	/* "" = leave wireguard-go in wgnetd's cgroup */
+	struct wg_backend wg;		/* valid when ready */
+	bool ready;			/* wgnet0 exists and is configured */
+	bool watch;			/* mesh_start ran with the userspace backend */
+	bool hung;			/* a UAPI call under the lock timed out: skip the device
+					 * until the watchdog has checked it */
+	/* the watchdog: a userspace device it keeps alive, restarting it with backoff for as
+	 * long as it takes */
+	time_t next_try;		/* of the next restart, 0 = none due */
+	char problem[200];		/* for wgnet status, "" = none */
+	unsigned failures;		/* restarts that failed in a row */
+	pthread_t watchdog;
+	bool watchdog_running;
+};
+
+/* The firewall watch (driver/firewall_watch.c): another program changed or deleted our
+ * tables. Under the lock, but the monitor, which only its thread reads. */
+struct firewall_watch {
+	struct nft_monitor *monitor;	/* NULL: the periodic check alone */
+	pthread_t thread;
+	char cause[128];		/* what another program last did to them, "" = nothing */
+	char error[200];		/* why the last rebuild failed, "" = it did not */
+	time_t cause_at;		/* when that was seen */
+	time_t rebuilt_at;		/* of the last rebuild that worked, 0 = none */
+	time_t last;			/* of the last rebuild tried */
+	time_t next_try;		/* of the next one while they fail */
+	time_t next_check;		/* of the next look at which tables exist */
+	bool running;
+	bool pending;			/* a rebuild is due */
+	bool closed;			/* failed closed: no peer, DOCKER-USER rules, route_localnet */
+};
+
+/* Our nftables tables and DOCKER-USER rules (driver/firewall.c, driver/firewall_watch.c). */
+struct firewall_part {
+	bool failed;			/* the last rebuild of our tables failed */
+	char iptables[PATH_MAX];	/* the iptables binary of the host's dockerd */
+	bool no_iptables;
+	/* DOCKER-USER, written by a thread of its own without the lock: iptables may wait on
+	 * the xtables lock, and no Docker call may wait with it */
+	time_t docker_user_checked;	/* last check, 0 = never */
+	pthread_cond_t du_cond;
+	pthread_t du_thread;
+	bool du_running, du_pending;
+	struct firewall_watch watch;
+};
+
+/* Peer endpoints given by name, resolved by a thread of its own without the lock and kept
+ * (driver/resolve.c): no Docker call may wait on DNS. */
+struct resolver_part {
+	pthread_cond_t cond;
+	pthread_t thread;
+	struct resolved *v;
+	size_t n;
+	/* called, lock held, when a name got its first answer: the peers are applied again */
+	void (*answered)(struct driver *d, const char *name);
+	bool running, busy;
+};
+
+/* Pool leases: when each one not bound to a network yet was made (memory only). */
+struct pending_age {
+	struct cidr slice;
+	time_t at;
+};
+
+struct driver {
+	pthread_mutex_t lock;
+	bool stopping;			/* every thread ends when it sees this */
+	char state_path[PATH_MAX];
+	struct state st;
+	struct nl *nl;
+	unsigned cfg_mtu;		/* wgnetd --mtu / WGNET_MTU: init takes it over the uplink's */
+	char mtu_from[DRIVER_MTU_FROM_MAX];	/* how the last wgnet init chose st.mtu (memory only) */
+	/* the IPAM's (driver/pool.c, network.c, endpoint.c, reconcile.c) */
+	struct id_list replay_pools;	/* set at start and at Plugin.Activate */
+	struct id_list replay_addrs;	/* pools whose stored addresses dockerd re-requests */
+	struct pending_age *pending_ages;
+	size_t npending_ages;
+	struct mesh_part mesh;
+	struct firewall_part fw;
+	struct resolver_part res;
+	struct store *store;		/* membership through etcd (driver/store*.c) */
+};
+
+/* Seconds after which a pool lease with no CreateNetwork is considered abandoned. */
+#define DRIVER_PENDING_POOL_TTL 120
+/* Seconds between two checks of our DOCKER-USER rules from Join. */
+#define DRIVER_DOCKER_USER_RECHECK 30
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_DRIVER_STATUS_H
+#define WGNET_DRIVER_STATUS_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "driver/api.h"
+
+/* `wgnet status`, filled by each room for its part (driver_status_get, driver/driver.c). */
+
+struct status_network {
+	char network_id[DOCKER_ID_LEN + 1];
+	char pool[CIDR_STR_MAX];
+	char slice[CIDR_STR_MAX];
+	char gateway[ADDR_STR_MAX];
+	char bridge[IFNAMSIZ];
+	unsigned mtu;
+	bool internal;
+	bool bridge_up;			/* the bridge exists in the kernel */
+	size_t endpoints;
+};
+struct status_peer {
+	char name[DRIVER_NAME_MAX];
+	unsigned index;
+	char public_key[DRIVER_KEY_B64_MAX];
+	char endpoint[STATE_HOST_ENDPOINT_MAX];	/* what the device uses now, "" = none */
+	char configured_endpoint[STATE_HOST_ENDPOINT_MAX];
+	unsigned keepalive;
+	int64_t latest_handshake;	/* unix seconds, 0 = never */
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+	char (*allowed_ips)[CIDR_STR_MAX];
+	size_t nallowed_ips;
+	bool from_store;		/* its record is in the store (else: a join line) */
+	int alive;			/* store peers: 1 its liveness key exists, 0 not; -1 n/a */
+};
+struct status_store {
+	bool configured;		/* wgnet init --store */
+	char urls[512];
+	bool reachable;
+	char error[256];		/* why not, "" when reachable */
+	long long revision;		/* the last one seen */
+	bool leave_pending;		/* wgnet leave waits for the store */
+	bool removed;			/* our record was removed (wgnet host rm elsewhere) */
+	size_t hosts;			/* records in the store */
+};
+struct driver_status {
+	unsigned host_index;		/* 0 = not initialised */
+	char host_endpoint[STATE_HOST_ENDPOINT_MAX];
+	char host_name[DRIVER_NAME_MAX];
+	char public_key[DRIVER_KEY_B64_MAX];	/* "" before init */
+	unsigned listen_port;
+	const char *backend;		/* "kernel", "userspace" or "none" */
+	char wg_problem[200];		/* what the watchdog last did or failed to do, "" = none */
+	bool device_up;
+	char join_line[DRIVER_JOIN_LINE_MAX];	/* "" before init */
+	struct status_peer *peers;
+	size_t npeers;
+	unsigned mtu;
+	char mtu_from[DRIVER_MTU_FROM_MAX];	/* "" until wgnet init in this run of wgnetd */
+	bool firewall_ok;		/* tables inet and bridge wgnet present when they should be */
+	bool firewall_failed;		/* its last rebuild failed: no peer is configured */
+	char firewall_note[256];	/* what another program did to it and what came of it */
+	struct driver_host_ports host_allow;
+	struct status_network *networks;
+	size_t nnetworks;
+	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */
+	struct status_store store;
+};
+
+#endif
