@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "driver/driver.h"
-#include "driver/instance.h"
 #include "driver/firewall.h"
 #include "driver/firewall_watch.h"
 #include "driver/id_list.h"
+#include "driver/instance.h"
 #include "driver/join_line.h"
 #include "driver/log.h"
 #include "driver/mesh.h"

@@ -9,9 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "driver/instance.h"
 #include "driver/firewall.h"
 #include "driver/id_list.h"
+#include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/persist.h"
 #include "netlink/link.h"

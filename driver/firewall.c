@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "driver/instance.h"
 #include "driver/firewall.h"
+#include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/thread.h"
 #include "netlink/iptables.h"

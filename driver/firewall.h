@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "driver/status.h"
 #include "driver/errbuf.h"
 #include "driver/state.h"
+#include "driver/status.h"
 
 /*
  * The firewall (driver/firewall.c): the one owner of wgnet's nftables tables (`inet wgnet`,

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "driver/instance.h"
 #include "driver/firewall.h"
 #include "driver/firewall_watch.h"
+#include "driver/instance.h"
 #include "driver/join_line.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
@@ -131,7 +131,8 @@ static void watch_rebuild(struct driver *d, time_t now)
 	if (strncmp(d->fw.watch.error, e.msg, sizeof(d->fw.watch.error) - 1) != 0)	/* once, not each try */
 		log_error("%s: failing closed (no peer on %s), trying again every %d s", e.msg,
 			  NAMES_WG_DEVICE, WATCH_RETRY);
-	snprintf(d->fw.watch.error, sizeof(d->fw.watch.error), "%.*s", (int)sizeof(d->fw.watch.error) - 1, e.msg);
+	snprintf(d->fw.watch.error, sizeof(d->fw.watch.error), "%.*s",
+		 (int)sizeof(d->fw.watch.error) - 1, e.msg);
 }
 
 /* Both tables there? Only while they should be and the last build worked. */

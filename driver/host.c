@@ -6,6 +6,7 @@
 
 #include "driver/instance.h"
 #include "driver/join_line.h"
+#include "driver/firewall.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
 #include "driver/mtu.h"
@@ -94,8 +95,13 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 		 d->st.host_endpoint[0] ? ", endpoint " : "", d->st.host_endpoint, mtu, from);
 	/* kept when the mesh fails: local networks work without it, and init runs again */
 	ret = mesh_start(d, &step);
-	if (ret < 0)
+	if (ret < 0) {
 		errbuf_set(e, ret, "host index %u is saved, but %.440s", req->index, step.msg);
+		/* the host is closed to the mesh from init on (the table's input chain), the
+		 * device up or not; mesh_start builds it only once the device is there */
+		if (firewall_apply(d, &d->st, &step) < 0)
+			log_error("%s", step.msg);
+	}
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;

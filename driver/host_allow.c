@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "driver/instance.h"
 #include "driver/firewall.h"
+#include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/persist.h"
 

@@ -15,8 +15,8 @@
 
 #include <sodium.h>
 
-#include "driver/instance.h"
 #include "driver/firewall.h"
+#include "driver/instance.h"
 #include "driver/ipam.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
@@ -492,7 +492,6 @@ int mesh_sync(struct driver *d, struct errbuf *e)
 		ret = routes_apply(d, e);
 	return ret;
 }
-
 
 void mesh_sync_logged(struct driver *d, const char *what)
 {

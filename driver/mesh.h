@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "driver/status.h"
 #include "driver/errbuf.h"
 #include "driver/keys.h"
+#include "driver/status.h"
 
 /*
  * The mesh (driver/mesh.c): the one owner of wgnet0, its key pair, peers and pool routes.

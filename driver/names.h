@@ -19,8 +19,8 @@ bool names_docker_id_valid(const char *id);	/* exactly 64 lowercase hex digits *
 void names_bridge(const char *network_id, char out[IFNAMSIZ]);
 void names_veth_host(const char *endpoint_id, char out[IFNAMSIZ]);
 void names_veth_ctr(const char *endpoint_id, char out[IFNAMSIZ]);
-bool names_is_ours(const char *ifname);
+bool names_is_ours(const char *ifname);	/* wgb/wgv/wgc prefix + hex tail of the right length */
 /* The first 12 characters of a Docker ID, as Docker shows them: for messages. */
-const char *names_short_id(const char *id, char buf[13]);	/* wgb/wgv/wgc prefix + hex tail of the right length */
+const char *names_short_id(const char *id, char buf[13]);
 
 #endif

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver/instance.h"
 #include "driver/endpoint.h"
 #include "driver/firewall.h"
 #include "driver/id_list.h"
+#include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
 #include "driver/persist.h"

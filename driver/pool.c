@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "driver/instance.h"
 #include "driver/id_list.h"
+#include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/persist.h"
 

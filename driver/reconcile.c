@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver/instance.h"
 #include "driver/endpoint.h"
 #include "driver/id_list.h"
+#include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/network.h"
 #include "netlink/link.h"

@@ -223,14 +223,14 @@ static void test_apply_full(void **state)
 		"iifname \"wgnet0\" drop",
 	};
 	static const char *const post[] = {
-		"ip saddr 10.210.1.0/24 ip daddr != @pools oifname != \"wgb*\" "
-		"oifname != \"wgnet0\" masquerade",
+		("ip saddr 10.210.1.0/24 ip daddr != @pools oifname != \"wgb*\" "
+		 "oifname != \"wgnet0\" masquerade"),
 		"oifname \"wgb*\" ip saddr 127.0.0.0/8 masquerade",
 	};
 	static const char *const dnat[] = {
 		"fib daddr type local tcp dport 8080 dnat ip to 10.210.1.5:80",
-		"fib daddr type local ip daddr 192.0.2.1 udp dport 5000-5010 dnat ip to "
-		"10.210.1.6:5000",
+		("fib daddr type local ip daddr 192.0.2.1 udp dport 5000-5010 dnat ip to "
+		 "10.210.1.6:5000"),
 		"fib daddr type local ip daddr 127.0.0.1 tcp dport 8081 dnat ip to 10.210.1.5:81",
 	};
 	static const char *const bridge[] = {

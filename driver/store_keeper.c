@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The keeper: this host's side of the store. It keeps the lease alive, publishes this host's
+ * record when the store's differs, applies a pending leave, and fails over between a silent
+ * peer's endpoints.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "driver/instance.h"
+#include "driver/log.h"
+#include "driver/mesh.h"
+#include "driver/persist.h"
+#include "driver/store_impl.h"
+
+static bool ifname_ours_or_docker(const char *n)
+{
+	static const char *const skip[] = { "docker", "br-", "veth", "wgb", "wgv", "wgc", "wgnet",
+					    "virbr", "cni", "flannel", NULL };
+
+	for (size_t i = 0; skip[i]; i++)
+		if (strncmp(n, skip[i], strlen(skip[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Every routable IPv4 address of the host, but Docker's, wgnet's and loopback. */
+static void endpoints_discover(uint16_t port, struct store_record *r)
+{
+	struct ifaddrs *ifa = NULL;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (const struct ifaddrs *i = ifa; i && r->nendpoints < STORE_ENDPOINTS_MAX;
+	     i = i->ifa_next) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)i->ifa_addr;
+		char a[INET_ADDRSTRLEN];
+		uint32_t h;
+
+		if (!in || in->sin_family != AF_INET || !(i->ifa_flags & IFF_UP) ||
+		    (i->ifa_flags & IFF_LOOPBACK) || ifname_ours_or_docker(i->ifa_name))
+			continue;
+		h = ntohl(in->sin_addr.s_addr);
+		if ((h >> 24) == 127 || (h >> 16) == 0xa9fe || h == 0)
+			continue;
+		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+		snprintf(r->endpoints[r->nendpoints++], STATE_HOST_ENDPOINT_MAX, "%s:%u", a, port);
+	}
+	freeifaddrs(ifa);
+}
+
+/* This host's record, lock held. */
+void store_keeper_record(const struct driver *d, struct store_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", d->st.host_name);
+	r->index = d->st.host_index;
+	memcpy(r->key, d->st.host_public_key, KEYS_LEN);
+	r->listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
+	r->mtu = d->st.mtu;
+	if (d->st.host_endpoint[0])
+		snprintf(r->endpoints[r->nendpoints++], STATE_HOST_ENDPOINT_MAX, "%s",
+			 d->st.host_endpoint);
+	else
+		endpoints_discover(r->listen_port, r);
+}
+
+/*
+ * The lease kept alive (a new one when it lapsed), and, guarded by our claim, the record (when
+ * record is set) and the liveness key (with the record, or under a new lease). *gone: our
+ * claim is not there.
+ */
+int store_keeper_publish(struct etcd *c, const struct store_record *r, bool record,
+			 int64_t *lease, bool *gone, struct errbuf *e)
+{
+	char ikey[STORE_KEY_MAX], hkey[STORE_KEY_MAX], akey[STORE_KEY_MAX], key[KEYS_B64_LEN];
+	char *text = store_record_format(r);
+	struct etcd_op ops[2];
+	bool done = false, fresh = false;
+	int64_t ttl = 0;
+	size_t n = 0;
+	int ret;
+
+	if (!text)
+		return errbuf_set(e, -ENOMEM, "out of memory");
+	keys_b64(r->key, key);
+	store_key_format(STORE_INDEX_PREFIX, r->index, ikey);
+	store_key_format(STORE_HOSTS_PREFIX, r->index, hkey);
+	store_key_format(STORE_ALIVE_PREFIX, r->index, akey);
+	ret = *lease ? etcd_lease_keepalive(c, *lease, &ttl, e) : 0;
+	if (ret == 0 && ttl <= 0) {
+		*lease = 0;
+		ret = etcd_lease_grant(c, STORE_LEASE_TTL, lease, e);
+		fresh = true;
+	}
+	if (record)
+		ops[n++] = (struct etcd_op){ .key = hkey, .value = text };
+	ops[n++] = (struct etcd_op){ .key = akey, .value = r->name, .lease = *lease };
+	if (ret == 0 && (record || fresh))
+		ret = etcd_txn_if_value(c, ikey, key, ops, n, &done, e);
+	else
+		done = true;
+	free(text);
+	if (ret == 0)
+		*gone = !done;
+	return ret;
+}
+
+int store_keeper_leave_txn(struct etcd *c, unsigned index, const uint8_t claim[KEYS_LEN],
+			   bool *done, struct errbuf *e)
+{
+	char ikey[STORE_KEY_MAX], hkey[STORE_KEY_MAX], akey[STORE_KEY_MAX], key[KEYS_B64_LEN];
+	struct etcd_op ops[3] = { { .key = hkey }, { .key = akey }, { .key = ikey } };
+
+	keys_b64(claim, key);
+	store_key_format(STORE_INDEX_PREFIX, index, ikey);
+	store_key_format(STORE_HOSTS_PREFIX, index, hkey);
+	store_key_format(STORE_ALIVE_PREFIX, index, akey);
+	return etcd_txn_if_value(c, ikey, key, ops, 3, done, e);
+}
+
+/* Out of the store: its peers go, the threads end. Lock held. */
+void store_keeper_leave_finish(struct driver *d)
+{
+	struct store *s = d->store;
+	struct errbuf e = { 0 };
+	size_t n = 0;
+
+	for (size_t j = 0; j < d->st.npeers; j++)	/* in place: one pass, not a move per peer */
+		if (!store_mine_has(s, d->st.peers[j].public_key))
+			d->st.peers[n++] = d->st.peers[j];
+	d->st.npeers = n;
+	store_hosts_keys_release(&s->mine);
+	s->configured = false;
+	s->leave_pending = false;
+	s->synced = false;
+	atomic_store(&s->stop, true);
+	if (persist_save(d, &e) < 0 || store_file_save(s, &e) < 0)
+		log_error("store: leave: %s", e.msg);
+	if (mesh_sync(d, &e) < 0)
+		log_error("store: leave: %s", e.msg);
+	log_info("store: this host left the mesh");
+}
+
+static void keeper_tick(struct driver *d)
+{
+	struct store *s = d->store;
+	const struct store_host *h;
+	struct store_record r;
+	struct errbuf e = { 0 };
+	bool leave, due, record, gone = false, done = false;
+	int64_t lease;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	leave = s->leave_pending;
+	store_keeper_record(d, &r);
+	/* the record only when the store's differs (new endpoints, or overwritten): every put
+	 * is an event for every host */
+	h = store_hosts_get(&s->hosts, r.index, false);
+	record = s->publish || (s->synced && (!h || !h->has_record ||
+					      memcmp(&h->rec, &r, sizeof(r)) != 0));
+	due = !s->removed && (record || !s->lease ||
+			      time(NULL) - s->renewed >= STORE_RENEW_SECONDS);
+	lease = s->lease;
+	pthread_mutex_unlock(&d->lock);
+	if (leave) {
+		ret = store_keeper_leave_txn(&s->etcd, r.index, r.key, &done, &e);
+		pthread_mutex_lock(&d->lock);
+		store_reachable_note(s, ret, &e);
+		if (ret == 0)
+			store_keeper_leave_finish(d);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	if (!due)
+		return;
+	ret = store_keeper_publish(&s->etcd, &r, record, &lease, &gone, &e);
+	pthread_mutex_lock(&d->lock);
+	store_reachable_note(s, ret, &e);
+	if (ret == 0) {
+		s->lease = lease;
+		s->renewed = time(NULL);
+		s->publish = false;
+		if (gone && !s->removed)
+			log_warn("store: this host's claim of index %u is gone (wgnet host rm?): "
+				 "not publishing; wgnet init --store joins again", r.index);
+		s->removed = gone;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* "a.b.c.d:port" or "[v6]:port" without DNS (the lock is held). */
+static int endpoint_numeric(const char *ep, struct sockaddr_storage *out)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST };
+	struct addrinfo *res = NULL;
+	char host[STATE_HOST_ENDPOINT_MAX];
+	const char *colon = strrchr(ep, ':');
+	size_t hl = colon ? (size_t)(colon - ep) : 0;
+
+	if (!colon || hl >= sizeof(host))
+		return -EINVAL;
+	if (ep[0] == '[' && hl >= 2) {
+		ep++;
+		hl -= 2;
+	}
+	memcpy(host, ep, hl);
+	host[hl] = 0;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/*
+ * A store peer with several endpoints and no handshake within STORE_FAILOVER_SECONDS of
+ * trying one is tried at the next; once a handshake came, the device keeps what it learnt.
+ * Lock held.
+ */
+static void failover_tick(struct driver *d)
+{
+	struct store *s = d->store;
+	struct wg_device have = { 0 };
+	time_t now = time(NULL);
+
+	/* the device is read only when needed: once a second on every host, under the lock */
+	if (!s->hosts.nmulti ||		/* no record with several endpoints */
+	    mesh_device_read(d, &have) < 0)
+		return;
+	for (size_t i = 0; i < have.npeers; i++) {
+		const struct wg_peer *wp = &have.peers[i];
+		struct store_host *h = store_hosts_by_key(&s->hosts, wp->public_key);
+		struct store_failover *f = h ? &h->fo : NULL;
+		struct sockaddr_storage ep;
+
+		if (!h || h->rec.nendpoints < 2 || !store_mine_has(s, wp->public_key))
+			continue;
+		if (!f->active)
+			*f = (struct store_failover){ .active = true, .since = now };
+		/* a handshake since trying, or a session that outlived a restart of wgnetd: the
+		 * device's endpoint, maybe learnt from the peer's packets (NAT), is kept */
+		if (wp->last_handshake_sec && (wp->last_handshake_sec >= f->since - 1 ||
+					       now - wp->last_handshake_sec < STORE_SESSION_SECONDS))
+			f->settled = true;
+		if (f->settled || now - f->since < STORE_FAILOVER_SECONDS)
+			continue;
+		f->cur = (f->cur + 1) % h->rec.nendpoints;
+		f->since = now;
+		if (endpoint_numeric(h->rec.endpoints[f->cur], &ep) < 0)
+			continue;
+		log_info("store: peer %s: no handshake in %d s, trying endpoint %s", h->rec.name,
+			 STORE_FAILOVER_SECONDS, h->rec.endpoints[f->cur]);
+		if (mesh_peer_endpoint_set(d, wp, &ep) < 0)
+			log_warn("store: peer %s: could not set endpoint %s, ignoring", h->rec.name,
+				 h->rec.endpoints[f->cur]);
+	}
+	wg_device_release(&have);
+}
+
+void *store_keeper_main(void *arg)
+{
+	struct driver *d = arg;
+	struct store *s = d->store;
+
+	while (!atomic_load(&s->stop)) {
+		keeper_tick(d);
+		pthread_mutex_lock(&d->lock);
+		if (s->configured)
+			failover_tick(d);
+		pthread_mutex_unlock(&d->lock);
+		store_sleep(&s->stop, 1000);
+	}
+	return NULL;
+}
