@@ -4,6 +4,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -12,6 +13,8 @@
 #include "driver/id_list.h"
 #include "driver/keys.h"
 #include "driver/state.h"
+#include "driver/store_etcd.h"
+#include "driver/store_hosts.h"
 #include "netlink/wg.h"
 
 /*
@@ -25,7 +28,6 @@
 struct nl;
 struct nft_monitor;
 struct resolved;
-struct store;
 
 /* wgnet0, its key and peers, and the watchdog of a userspace WireGuard (driver/mesh.c,
  * driver/mesh_watchdog.c). */
@@ -90,6 +92,33 @@ struct resolver_part {
 	/* called, lock held, when a name got its first answer: the peers are applied again */
 	void (*answered)(struct driver *d, const char *name);
 	bool running, busy;
+};
+
+/* Membership through etcd (driver/store.c, store_watch.c, store_keeper.c, store_file.c).
+ * Under the driver lock, but etcd (fixed while the threads run) and stop. */
+#define STORE_RENEW_SECONDS 10		/* keepalive period, a third of the lease */
+#define STORE_FAILOVER_SECONDS 15	/* no handshake on an endpoint for this long: next */
+#define STORE_SESSION_SECONDS 180	/* WireGuard's reject-after time: a session this young lives */
+
+struct store {
+	char path[PATH_MAX];
+	struct etcd etcd;
+	bool configured;
+	bool refused;			/* store.json takes a risk the user did not: not used */
+	bool leave_pending;
+	bool removed;
+	atomic_bool stop;
+	pthread_t watcher, keeper;
+	bool running;
+	struct store_hosts hosts;
+	int64_t rev;
+	bool synced;			/* hosts reflect the store at rev */
+	bool reachable;
+	char error[256];
+	struct store_keys mine;		/* peers that came from the store, sorted */
+	int64_t lease;
+	time_t renewed;
+	bool publish;
 };
 
 /* Pool leases: when each one not bound to a network yet was made (memory only). */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "driver/state.h"
-#include "driver/state_codec.h"
 
 #define FIELD_MSG_MAX 200
 

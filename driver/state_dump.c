@@ -10,7 +10,6 @@
 
 #include "driver/file_write.h"
 #include "driver/state.h"
-#include "driver/state_codec.h"
 
 static json_t *dump_host_allow(const struct state *s, int *err)
 {

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "driver/state.h"
-#include "driver/state_codec.h"
 
 static int get_int(const struct parse_ctx *c, const char *where, const char *key,
 		   const json_t *v, long long min, long long max, long long *out)

@@ -19,7 +19,9 @@
 #include "driver/log.h"
 #include "driver/mesh.h"
 #include "driver/store.h"
-#include "driver/store_impl.h"
+#include "driver/store_file.h"
+#include "driver/store_keeper.h"
+#include "driver/store_watch.h"
 
 #define STORE_CLAIM_TRIES 256
 

@@ -11,7 +11,7 @@
 #include <sodium.h>
 
 #include "driver/store_etcd.h"
-#include "driver/store_etcd_impl.h"
+#include "driver/store_etcd_http.h"
 
 int etcd_config(struct etcd *c, const char *urls, const char *ca, const char *cert,
 		const char *key, unsigned allow, struct errbuf *e)

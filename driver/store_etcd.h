@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "driver/errbuf.h"
+#include "driver/store_etcd_http.h"
 
 /*
  * A small client of etcd v3's JSON gateway (/v3/kv/..., /v3/lease/..., /v3/watch) over
@@ -18,20 +19,6 @@
  * the configuration, so any thread may call it. Errors: -ENOTCONN when no member answered
  * (the message says why), -EPROTO for an answer we cannot read, -EIO for an etcd error.
  */
-
-#define ETCD_URLS_MAX 8
-#define ETCD_URL_MAX 256
-#define ETCD_TIMEOUT_MS 3000		/* one request to one member */
-
-struct etcd {
-	char urls[ETCD_URLS_MAX][ETCD_URL_MAX];	/* "https://10.0.0.5:2379", no trailing / */
-	size_t nurls;
-	atomic_size_t cur;		/* the member that answered last */
-	char ca[PATH_MAX];		/* "" = the system's CAs */
-	char cert[PATH_MAX];		/* client certificate and key, "" = none */
-	char key[PATH_MAX];
-	unsigned allow;			/* ETCD_ALLOW_*: risks the user took explicitly */
-};
 
 struct etcd_kv {
 	char *key;			/* NUL-terminated (keys are ours: text) */
@@ -47,16 +34,6 @@ struct etcd_kvs {
 	size_t n;
 	int64_t revision;		/* the store's revision when it answered */
 };
-
-/*
- * Risks taken only when the user says so (wgnet init --store-insecure-http,
- * --store-no-client-cert): a plain http:// URL (no encryption, no client certificate: whoever is
- * on the path reads and changes the membership), and no client certificate (whoever reaches the
- * store joins the mesh or removes hosts). Without its flag, etcd_check_risks refuses each and
- * requests never use http.
- */
-#define ETCD_ALLOW_HTTP 1u
-#define ETCD_ALLOW_NO_CERT 2u
 
 /* "URL[,URL...]", the TLS files and allow (ETCD_ALLOW_*); -EINVAL worded. */
 int etcd_config(struct etcd *c, const char *urls, const char *ca, const char *cert,
@@ -108,5 +85,14 @@ struct etcd_event {
 typedef int (*etcd_watch_cb)(void *arg, const struct etcd_event *ev, size_t n, int64_t rev);
 int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_watch_cb cb,
 		      void *arg, const atomic_bool *stop, struct errbuf *e);
+
+/* For the client's own files (store_etcd_watch.c): the first key after every key that starts with prefix (range_end); int64
+ * fields as proto3 JSON sends them (strings); a key or value as base64; one kv. */
+char *etcd_prefix_end(const char *prefix);
+int64_t etcd_json_int64(const json_t *o, const char *key);
+json_t *etcd_json_b64(const char *s);
+json_t *etcd_json_int64_str(int64_t v);
+int etcd_kv_parse(const json_t *o, struct etcd_kv *kv);
+void etcd_kv_release(struct etcd_kv *kv);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +12,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "driver/store_etcd.h"
-#include "driver/store_etcd_impl.h"
+#include "driver/store_etcd_http.h"
 
 size_t etcd_http_body_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {

@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #include "driver/store_etcd.h"
-#include "driver/store_etcd_impl.h"
+#include "driver/store_etcd_http.h"
 
 #define ETCD_LINE_MAX (4 << 20)		/* one watch message */
 

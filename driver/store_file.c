@@ -11,7 +11,7 @@
 
 #include "driver/file_write.h"
 #include "driver/log.h"
-#include "driver/store_impl.h"
+#include "driver/store_file.h"
 
 int store_file_save(const struct store *s, struct errbuf *e)
 {

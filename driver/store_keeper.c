@@ -19,7 +19,8 @@
 #include "driver/log.h"
 #include "driver/mesh.h"
 #include "driver/persist.h"
-#include "driver/store_impl.h"
+#include "driver/store_file.h"
+#include "driver/store_keeper.h"
 
 static bool ifname_ours_or_docker(const char *n)
 {

@@ -18,7 +18,8 @@
 #include "driver/mesh.h"
 #include "driver/persist.h"
 #include "driver/resolve.h"
-#include "driver/store_impl.h"
+#include "driver/store_file.h"
+#include "driver/store_watch.h"
 
 static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
