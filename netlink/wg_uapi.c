@@ -5,39 +5,28 @@
  * "set=1" or "get=1" with its lines and a blank line; the reply's last line before the blank one
  * is "errno=N". Each call opens one connection and sends one operation, so all of set_peers'
  * peers go in one message. Every wait on the socket is bounded: a wireguard-go that hangs must
- * not hang the driver.
+ * not hang the driver. Starting and watching wireguard-go is wg_userspace.c's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "netlink/wg.h"
-#include "netlink/wg_userspace.h"
-#include "process/child.h"
+#include "netlink/wg_uapi.h"
 
 #define UAPI_LINE_MAX 256		/* longest reply line: keys are 64 hex digits */
-/* per send or receive on the socket: callers hold the driver lock, and a wireguard-go that
- * does not answer in this time is left to the watchdog (wg_userspace_check) */
-#define UAPI_TIMEOUT_MS 1500
-#define START_TIMEOUT_MS 5000
-#define START_POLL_MS 2		/* a failed connect is cheap; wireguard-go is up in ~20 ms */
 #define BIND_WAIT_MS 1000		/* for wireguard-go to see its TUN up and open its socket */
+#define BIND_POLL_MS 2
 #define KEY_HEX_LEN (2 * WG_KEY_LEN)
-
-extern char **environ;
 
 struct uapi_conn {
 	int fd;
@@ -62,7 +51,7 @@ static bool ifname_valid(const char *name)
 	return len > 0 && len < IFNAMSIZ && !strchr(name, '/');
 }
 
-static int uapi_addr(const char *dir, const char *ifname, struct sockaddr_un *sun)
+int wg_uapi_addr(const char *dir, const char *ifname, struct sockaddr_un *sun)
 {
 	int n;
 
@@ -80,7 +69,7 @@ static int uapi_addr(const char *dir, const char *ifname, struct sockaddr_un *su
 	return 0;
 }
 
-static int uapi_connect(const struct sockaddr_un *sun, struct uapi_conn *c, unsigned timeout_ms)
+int wg_uapi_connect(const struct sockaddr_un *sun, unsigned timeout_ms)
 {
 	struct timeval tv = { .tv_sec = timeout_ms / 1000,
 			      .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
@@ -97,10 +86,7 @@ static int uapi_connect(const struct sockaddr_un *sun, struct uapi_conn *c, unsi
 		close(fd);
 		return ret;
 	}
-	c->fd = fd;
-	c->off = 0;
-	c->len = 0;
-	return 0;
+	return fd;
 }
 
 static void uapi_close(struct uapi_conn *c)
@@ -228,12 +214,12 @@ static int uapi_call(const char *dir, const char *ifname, const char *req, size_
 	struct sockaddr_un sun;
 	int ret, sent;
 
-	ret = uapi_addr(dir, ifname, &sun);
+	ret = wg_uapi_addr(dir, ifname, &sun);
 	if (ret < 0)
 		return ret;
-	ret = uapi_connect(&sun, &c, UAPI_TIMEOUT_MS);
-	if (ret < 0)
-		return ret;
+	c.fd = wg_uapi_connect(&sun, WG_UAPI_TIMEOUT_MS);
+	if (c.fd < 0)
+		return c.fd;
 	sent = uapi_send(&c, req, len);
 	if (sent < 0 && sent != -EPIPE && sent != -ECONNRESET) {
 		ret = sent;
@@ -245,6 +231,19 @@ static int uapi_call(const char *dir, const char *ifname, const char *req, size_
 		ret = sent;
 out:
 	uapi_close(&c);
+	return ret;
+}
+
+int wg_uapi_ping(int fd)
+{
+	static const char req[] = "get=1\n\n";
+	struct uapi_conn c = { .fd = fd };
+	int ret;
+
+	ret = uapi_send(&c, req, sizeof(req) - 1);
+	if (ret == 0)
+		ret = uapi_read_reply(&c, NULL, NULL);
+	explicit_bzero(c.buf, sizeof(c.buf));	/* the reply names the private key */
 	return ret;
 }
 
@@ -571,10 +570,10 @@ static int bound_line(void *data, const char *key, const char *value)
 static int wait_bound(const char *dir, const char *ifname)
 {
 	static const char req[] = "get=1\n\n";
-	struct timespec ts = { .tv_nsec = START_POLL_MS * 1000000L };
+	struct timespec ts = { .tv_nsec = BIND_POLL_MS * 1000000L };
 	int waited, ret;
 
-	for (waited = 0; waited < BIND_WAIT_MS; waited += START_POLL_MS) {
+	for (waited = 0; waited < BIND_WAIT_MS; waited += BIND_POLL_MS) {
 		bool bound = false;
 
 		ret = uapi_call(dir, ifname, req, sizeof(req) - 1, bound_line, &bound);
@@ -675,264 +674,4 @@ void wg_backend_userspace(struct wg_backend *out, const char *dir)
 	/* too long to keep: left empty, so that every call fails with -ENAMETOOLONG */
 	if (strlen(dir) < sizeof(out->uapi_dir))
 		memcpy(out->uapi_dir, dir, strlen(dir) + 1);
-}
-
-/* ----- wireguard-go itself ----- */
-
-/*
- * remove_stale: unlink a socket nobody listens on (never while one may be starting to).
- * *pid (when given): the process listening, once connected.
- */
-static int probe(const char *dir, const char *ifname, bool remove_stale, unsigned timeout_ms,
-		 pid_t *pid)
-{
-	static const char req[] = "get=1\n\n";
-	struct uapi_conn c = { .fd = -1 };
-	struct sockaddr_un sun;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	struct stat st;
-	int ret;
-
-	ret = uapi_addr(dir, ifname, &sun);
-	if (ret < 0)
-		return ret;
-	ret = uapi_connect(&sun, &c, timeout_ms);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret == -ECONNREFUSED) {
-		/* only a socket: a file of that name that is not one is someone else's */
-		if (!remove_stale || lstat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-			return 0;
-		if (unlink(sun.sun_path) < 0 && errno != ENOENT)
-			return -errno;
-		return 0;
-	}
-	if (ret < 0)
-		return ret;
-	if (pid && getsockopt(c.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		*pid = cred.pid;
-	ret = uapi_send(&c, req, sizeof(req) - 1);
-	if (ret == 0)
-		ret = uapi_read_reply(&c, NULL, NULL);
-	uapi_close(&c);
-	return ret < 0 ? ret : 1;
-}
-
-int wg_userspace_probe(const char *dir, const char *ifname)
-{
-	return probe(dir, ifname, true, UAPI_TIMEOUT_MS, NULL);
-}
-
-int wg_userspace_check(const char *dir, const char *ifname, unsigned timeout_ms, pid_t *pid)
-{
-	*pid = 0;
-	return probe(dir, ifname, true, timeout_ms, pid);
-}
-
-/* Running, not a zombie: a process that is not our child is reaped by someone else. */
-static bool process_alive(pid_t pid)
-{
-	char path[64], buf[512], *paren;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno != ENOENT && errno != ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');	/* the command name may hold anything */
-	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
-}
-
-/* environ with WG_PROCESS_FOREGROUND=1: built before fork, where malloc is still safe. */
-static char **env_foreground(void)
-{
-	static const char fg[] = "WG_PROCESS_FOREGROUND=";
-	size_t i, n = 0;
-	char **env;
-
-	while (environ && environ[n])
-		n++;
-	env = calloc(n + 2, sizeof(*env));
-	if (!env)
-		return NULL;
-	for (i = 0, n = 0; environ && environ[i]; i++)
-		if (strncmp(environ[i], fg, sizeof(fg) - 1) != 0)
-			env[n++] = environ[i];
-	env[n] = (char *)"WG_PROCESS_FOREGROUND=1";
-	return env;
-}
-
-static void write_int(int fd, int v)
-{
-	ssize_t n;
-
-	do
-		n = write(fd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-}
-
-/*
- * The grandchild: async-signal-safe calls only, as the caller may have threads. It starts with
- * no blocked or ignored signals (a daemon's mask would make it deaf to SIGTERM) and no fds but
- * stdio; exec's errno goes back through exec_fd, which exec closes on success.
- */
-static void __attribute__((noreturn)) exec_program(const char *program, const char *ifname,
-						   char **env, int devnull, int exec_fd)
-{
-	char *argv[] = { (char *)program, (char *)"-f", (char *)ifname, NULL };
-
-	child_reset_signals();
-	if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
-	    dup2(devnull, STDERR_FILENO) < 0) {
-		write_int(exec_fd, errno);
-		_exit(127);
-	}
-	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	execvpe(program, argv, env);
-	write_int(exec_fd, errno);
-	_exit(127);
-}
-
-/*
- * The child: a process group of its own (a Ctrl-C or hang-up meant for wgnetd's group does not
- * reach wireguard-go), then the grandchild, whose pid goes back through pid_fd. Not a session of
- * its own: with the scheduler's autogroups (CONFIG_SCHED_AUTOGROUP, on by default) every session
- * is a scheduling group, and wireguard-go alone in one got ~20% less CPU than in its starter's
- * (bench/README.md, "What each change bought").
- */
-static void __attribute__((noreturn)) start_child(const char *program, const char *ifname,
-						  char **env, int devnull, int pid_fd, int exec_fd)
-{
-	pid_t pid;
-
-	if (setpgid(0, 0) < 0) {
-		write_int(pid_fd, -errno);
-		_exit(1);
-	}
-	pid = fork();
-	if (pid < 0) {
-		write_int(pid_fd, -errno);
-		_exit(1);
-	}
-	if (pid == 0)
-		exec_program(program, ifname, env, devnull, exec_fd);
-	write_int(pid_fd, (int)pid);
-	_exit(0);
-}
-
-static int read_int(int fd, int *v)
-{
-	ssize_t n;
-
-	do
-		n = read(fd, v, sizeof(*v));
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == sizeof(*v) ? 1 : 0;		/* 0: EOF (a short write cannot happen) */
-}
-
-/* Forks the detached process: its pid, or -errno if it could not be started. */
-static int spawn(const char *program, const char *ifname)
-{
-	int pid_pipe[2] = { -1, -1 }, exec_pipe[2] = { -1, -1 };
-	int devnull = -1, status, v, ret;
-	char **env = NULL;
-	pid_t child;
-
-	env = env_foreground();
-	if (!env)
-		return -ENOMEM;
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0 || pipe2(pid_pipe, O_CLOEXEC) < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	child = fork();
-	if (child < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (child == 0)
-		start_child(program, ifname, env, devnull, pid_pipe[1], exec_pipe[1]);
-	close(pid_pipe[1]);
-	close(exec_pipe[1]);
-	pid_pipe[1] = exec_pipe[1] = -1;
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	ret = read_int(pid_pipe[0], &v);
-	if (ret == 0)
-		ret = -ECHILD;			/* the child died without a word */
-	if (ret < 0)
-		goto out;
-	if (v < 0) {
-		ret = v;
-		goto out;
-	}
-	/* EOF once exec succeeded; an errno if it did not */
-	ret = read_int(exec_pipe[0], &status);
-	if (ret == 1)
-		ret = -status;
-	else if (ret == 0)
-		ret = v;
-out:
-	for (v = 0; v < 2; v++) {
-		if (pid_pipe[v] >= 0)
-			close(pid_pipe[v]);
-		if (exec_pipe[v] >= 0)
-			close(exec_pipe[v]);
-	}
-	if (devnull >= 0)
-		close(devnull);
-	free(env);
-	return ret;
-}
-
-int wg_userspace_start(const char *program, const char *dir, const char *ifname, pid_t *pid)
-{
-	struct timespec ts = { .tv_nsec = START_POLL_MS * 1000000L };
-	struct sockaddr_un sun;
-	int ret, waited, child;
-
-	ret = uapi_addr(dir, ifname, &sun);
-	if (ret < 0)
-		return ret;
-	ret = probe(dir, ifname, true, UAPI_TIMEOUT_MS, NULL);	/* not over a live one */
-	if (ret < 0)
-		return ret;
-	if (ret == 1)
-		return -EEXIST;
-	child = spawn(program ? program : "wireguard-go", ifname);
-	if (child < 0)
-		return child;
-	for (waited = 0;; waited += START_POLL_MS) {
-		/* never unlink here: between bind() and listen() its socket refuses connections */
-		ret = probe(dir, ifname, false, UAPI_TIMEOUT_MS, NULL);
-		if (ret == 1)
-			break;
-		if (ret < 0 && ret != -ETIMEDOUT)
-			goto fail;
-		if (!process_alive(child)) {
-			ret = -ESRCH;		/* it exited: the device or socket was refused */
-			goto fail;
-		}
-		if (waited >= START_TIMEOUT_MS) {
-			ret = -ETIMEDOUT;
-			goto fail;
-		}
-		nanosleep(&ts, NULL);
-	}
-	*pid = child;
-	return 0;
-fail:
-	if (process_alive(child))
-		kill(child, SIGKILL);
-	return ret;
 }
