@@ -78,6 +78,8 @@ int cli_opt_socket(int argc, char **argv, int *i, struct cli_socket *sock, const
 bool cli_is_help(const char *arg);
 int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 		   const char *usage, const char *cmd, bool *json, bool *help);
+int cli_group_args(int argc, char **argv, int *i, struct cli_socket *sock, const char *usage,
+		   const char *group, bool *help);
 
 /* cli_request.c: the HTTP client */
 int cli_request(const struct cli_socket *sock, const char *path, const char *body, json_t **out);

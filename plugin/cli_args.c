@@ -205,3 +205,29 @@ int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 	}
 	return CLI_EXIT_OK;
 }
+
+/*
+ * The options of a command group (peer, host) before its sub-command: --socket and --help, which
+ * it prints. Leaves *i at the sub-command; returns an exit code, CLI_EXIT_OK to go on (unless
+ * *help is set).
+ */
+int cli_group_args(int argc, char **argv, int *i, struct cli_socket *sock, const char *usage,
+		   const char *group, bool *help)
+{
+	int r;
+
+	for (; *i < argc && argv[*i][0] == '-'; (*i)++) {
+		r = cli_opt_socket(argc, argv, i, sock, usage);
+		if (r < 0)
+			return -r;
+		if (r > 0)
+			continue;
+		if (cli_is_help(argv[*i])) {
+			fputs(cli_help, stdout);	/* main checks the write */
+			*help = true;
+			return CLI_EXIT_OK;
+		}
+		return cli_usage_error(usage, "unknown option '%s' for %s", argv[*i], group);
+	}
+	return CLI_EXIT_OK;
+}

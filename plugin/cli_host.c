@@ -18,6 +18,10 @@ static int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock
 			return -r;
 		if (r > 0)
 			continue;
+		if (cli_is_help(argv[i])) {
+			fputs(cli_help, stdout);	/* main checks the write */
+			return CLI_EXIT_OK;
+		}
 		if (argv[i][0] == '-' || name)
 			return cli_usage_error(CLI_USAGE_HOST_RM, "unexpected argument '%s'", argv[i]);
 		name = argv[i];
@@ -99,20 +103,18 @@ static int cli_host_port_req(int argc, char **argv, int i, struct cli_socket *so
 	return cli_json_set_new(req, "port", json_string(port));
 }
 
-/* wgnet host allow|deny PROTO/PORT, wgnet host allowed [--json], wgnet host rm NAME */
+/* wgnet host [--socket PATH] allow|deny PROTO/PORT, allowed [--json], rm NAME */
 int cli_cmd_host(int argc, char **argv, int i, struct cli_socket *sock)
 {
 	bool as_json = false, help = false;
 	json_t *root = NULL;
 	int ret;
 
-	if (i >= argc || cli_is_help(argv[i])) {
-		if (i < argc) {
-			fputs(cli_help, stdout);	/* main checks the write */
-			return CLI_EXIT_OK;
-		}
+	ret = cli_group_args(argc, argv, &i, sock, CLI_USAGE_HOST, "host", &help);
+	if (ret != CLI_EXIT_OK || help)
+		return ret;
+	if (i >= argc)
 		return cli_usage_error(CLI_USAGE_HOST, "host needs allow, deny, allowed or rm");
-	}
 	if (strcmp(argv[i], "rm") == 0)
 		return cli_cmd_host_rm(argc, argv, i + 1, sock);
 	if (strcmp(argv[i], "allowed") == 0) {

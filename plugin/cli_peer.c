@@ -264,20 +264,12 @@ out:
 /* wgnet peer [--socket PATH] add|rm|ls ... */
 int cli_cmd_peer(int argc, char **argv, int i, struct cli_socket *sock)
 {
+	bool help = false;
 	int r;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		r = cli_opt_socket(argc, argv, &i, sock, CLI_USAGE_PEER);
-		if (r < 0)
-			return -r;
-		if (r > 0)
-			continue;
-		if (cli_is_help(argv[i])) {
-			fputs(cli_help, stdout);	/* main checks the write */
-			return CLI_EXIT_OK;
-		}
-		return cli_usage_error(CLI_USAGE_PEER, "unknown option '%s' for peer", argv[i]);
-	}
+	r = cli_group_args(argc, argv, &i, sock, CLI_USAGE_PEER, "peer", &help);
+	if (r != CLI_EXIT_OK || help)
+		return r;
 	if (i >= argc)
 		return cli_usage_error(CLI_USAGE_PEER, "peer needs add, rm or ls");
 	if (strcmp(argv[i], "add") == 0)
