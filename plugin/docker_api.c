@@ -195,12 +195,12 @@ static int delete_endpoint(struct driver *d, const json_t *req, json_t **reply, 
 /* The published ports as Docker writes them (PortBinding), the host ports chosen for -P. */
 static json_t *portmap_json(const struct port_binding *v, size_t n)
 {
-	char ip[ADDR_STR_MAX];
+	char ip[CIDR_ADDR_STR_MAX];
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < n; i++) {
 		if (v[i].host_ip)
-			addr_format(v[i].host_ip, ip);
+			cidr_addr_format(v[i].host_ip, ip);
 		else
 			ip[0] = 0;
 		if (json_array_append_new(a, json_pack("{s:i, s:s, s:i, s:s, s:i, s:i}",
