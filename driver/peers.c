@@ -23,7 +23,7 @@ static void self_join_line(const struct driver *d, char out[DRIVER_JOIN_LINE_MAX
 	struct join_line j = { .index = d->st.host_index };
 
 	memcpy(j.key, d->st.host_public_key, KEYS_LEN);
-	text_clean(j.endpoint, sizeof(j.endpoint), d->st.host_endpoint);
+	join_line_text_clean(j.endpoint, sizeof(j.endpoint), d->st.host_endpoint);
 	if (d->st.host_name[0])
 		snprintf(j.name, sizeof(j.name), "%s", d->st.host_name);
 	else
@@ -84,7 +84,7 @@ int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[
 	if (ret < 0)
 		return ret;
 	if (req->endpoint && req->endpoint[0]) {
-		ret = endpoint_check(req->endpoint, e);
+		ret = join_line_endpoint_check(req->endpoint, e);
 		if (ret < 0)
 			return ret;
 		snprintf(j.endpoint, sizeof(j.endpoint), "%s", req->endpoint);
@@ -193,8 +193,8 @@ int peers_status_fill(struct driver *d, struct driver_status *s)
 		snprintf(out->name, sizeof(out->name), "%s", sp->name);
 		out->index = sp->index;
 		keys_b64(sp->public_key, out->public_key);
-		text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
-			   sp->endpoint);
+		join_line_text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
+				     sp->endpoint);
 		out->keepalive = sp->keepalive;
 		out->allowed_ips = calloc(d->st.npools ? d->st.npools : 1, sizeof(*out->allowed_ips));
 		s->npeers = i + 1;
