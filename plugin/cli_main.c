@@ -35,13 +35,6 @@ struct cli_verb {
 	const char *synopsis;	/* its lines under "usage:" (NULL: usage, "": none); a line that
 				   does not start with "wgnet" goes on after the command's name */
 	const char *help;	/* its lines under "Commands:" (NULL: none) */
-	/*
-	 * Where the help written by hand before this table put it, kept: its place under
-	 * "usage:" and in the list of commands of a bad line's usage. A command without one
-	 * comes after those, in the table's order: a new one needs none.
-	 */
-	unsigned char usage_place;
-	unsigned char list_place;
 };
 
 static const struct cli_verb cli_verbs[] = {
@@ -69,13 +62,13 @@ static const struct cli_verb cli_verbs[] = {
 		  "an http:// URL is refused without --store-insecure-http (no\n"
 		  "encryption: whoever is on the path reads and changes the mesh),\n"
 		  "and no --store-cert without --store-no-client-cert (whoever\n"
-		  "reaches the store joins the mesh or removes hosts)",
-	  .usage_place = 1, .list_place = 1 },
-	{ .name = "leave", .run = cli_cmd_leave, .usage = CLI_USAGE_LEAVE,
-	  .help = "remove this host from the store (its peers drop it)", .usage_place = 2 },
+		  "reaches the store joins the mesh or removes hosts)" },
+	{ .name = "status", .run = cli_cmd_status, .usage = CLI_USAGE_STATUS,
+	  .help = "show this host, its peers and its networks; --json prints\n"
+		  "wgnetd's reply" },
 	{ .name = "join-line", .run = cli_cmd_join_line, .usage = CLI_USAGE_JOIN,
-	  .help = "print this host's join line, for `wgnet peer add` elsewhere", .list_place = 3 },
-	{ .name = "peer", .usage = CLI_USAGE_PEER, .list_place = 4 },
+	  .help = "print this host's join line, for `wgnet peer add` elsewhere" },
+	{ .name = "peer", .usage = CLI_USAGE_PEER },
 	{ .name = "peer add", .run = cli_cmd_peer_add, .usage = CLI_USAGE_PEER_ADD,
 	  .synopsis = "wgnet [--socket PATH] peer add [--endpoint HOST:PORT | --no-endpoint]\n"
 		      "[--keepalive N] JOIN-LINE...",
@@ -87,10 +80,6 @@ static const struct cli_verb cli_verbs[] = {
 	  .help = "remove a peer by name or public key" },
 	{ .name = "peer ls", .run = cli_cmd_peer_ls, .usage = CLI_USAGE_PEER_LS,
 	  .help = "show the peers; --json prints wgnetd's reply" },
-	{ .name = "status", .run = cli_cmd_status, .usage = CLI_USAGE_STATUS,
-	  .help = "show this host, its peers and its networks; --json prints\n"
-		  "wgnetd's reply",
-	  .usage_place = 4, .list_place = 2 },
 	{ .name = "host", .usage = CLI_USAGE_HOST },
 	{ .name = "host allow", .run = cli_cmd_host_allow, .usage = CLI_USAGE_HOST,
 	  .synopsis = "wgnet [--socket PATH] host allow|deny PROTO/PORT",
@@ -103,7 +92,9 @@ static const struct cli_verb cli_verbs[] = {
 	  .synopsis = "wgnet [--socket PATH] host allowed [--json]",
 	  .help = "show the ports open to the mesh; --json prints wgnetd's reply" },
 	{ .name = "host rm", .run = cli_cmd_host_rm, .usage = CLI_USAGE_HOST_RM,
-	  .help = "remove another host from the store", .usage_place = 3 },
+	  .help = "remove another host from the store" },
+	{ .name = "leave", .run = cli_cmd_leave, .usage = CLI_USAGE_LEAVE,
+	  .help = "remove this host from the store (its peers drop it)" },
 };
 #define CLI_NVERBS (sizeof(cli_verbs) / sizeof(cli_verbs[0]))
 
@@ -137,15 +128,6 @@ static void cli_append(char *buf, size_t size, const char *s)
 	snprintf(buf + n, size - n, "%s", s);
 }
 
-/*
- * Whether a command with this place comes at step pos (1..CLI_NVERBS + 1) of a walk in the
- * order of the places: 1, 2, ... first, then those without one (0), in the table's order.
- */
-static bool cli_place_at(unsigned place, unsigned pos)
-{
-	return place == (pos <= CLI_NVERBS ? pos : 0);
-}
-
 /* "wgnet [--socket PATH] init|status|... [OPTIONS], wgnet --help": the usage of a bad line */
 static const char *cli_usage_any(void)
 {
@@ -153,14 +135,12 @@ static const char *cli_usage_any(void)
 	const char *sep = "";
 
 	snprintf(buf, sizeof(buf), CLI_PREFIX);
-	for (unsigned pos = 1; pos <= CLI_NVERBS + 1; pos++)
-		for (size_t k = 0; k < CLI_NVERBS; k++)
-			if (!strchr(cli_verbs[k].name, ' ') &&
-			    cli_place_at(cli_verbs[k].list_place, pos)) {
-				cli_append(buf, sizeof(buf), sep);
-				cli_append(buf, sizeof(buf), cli_verbs[k].name);
-				sep = "|";
-			}
+	for (size_t k = 0; k < CLI_NVERBS; k++)
+		if (!strchr(cli_verbs[k].name, ' ')) {
+			cli_append(buf, sizeof(buf), sep);
+			cli_append(buf, sizeof(buf), cli_verbs[k].name);
+			sep = "|";
+		}
 	cli_append(buf, sizeof(buf), " [OPTIONS], wgnet --help");
 	return buf;
 }
@@ -199,10 +179,9 @@ void cli_print_help(void)
 {
 	const char *lead = "usage: ";
 
-	for (unsigned pos = 1; pos <= CLI_NVERBS + 1; pos++)
-		for (size_t k = 0; k < CLI_NVERBS; k++)
-			if (cli_verbs[k].run && cli_place_at(cli_verbs[k].usage_place, pos))
-				cli_print_synopsis(&cli_verbs[k], &lead);
+	for (size_t k = 0; k < CLI_NVERBS; k++)
+		if (cli_verbs[k].run)
+			cli_print_synopsis(&cli_verbs[k], &lead);
 	fputs(CLI_MARGIN "wgnet --help | -h\n" CLI_MARGIN "wgnet --version\n\nCommands:\n", stdout);
 	for (size_t k = 0; k < CLI_NVERBS; k++)
 		if (cli_verbs[k].help)
