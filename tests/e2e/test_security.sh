@@ -3,6 +3,8 @@
 # (from a container, a LAN neighbour and a peer of the mesh) on two simulated hosts with a real
 # dockerd 20.10, and a mutation check: each rule of `inet wgnet`, `bridge wgnet` and wgnet's
 # DOCKER-USER is deleted in turn and the probes run again: a rule no probe needs is a failure.
+# test_security_d29_nft.sh runs it against dockerd 29.7.2 with the nftables firewall backend,
+# where there is no DOCKER-USER (that part of the mutation check says so and is skipped).
 #
 #   host 1: c1 c3 (app 10.210.0.0/16; c1 publishes 8080:80/tcp and 127.0.0.1:8081:81/udp),
 #           ci ci3 (int 10.211.0.0/16, --internal), cd (docker0), cb (a br-* network),
@@ -332,18 +334,18 @@ probe_report
 [ -z "$(probes_changed)" ] || die "the mutation check needs every probe as expected first"
 wgnetd_stop 1
 SAVED=$E2E_RUN/tables.nft
-host_exec 1 nft list table inet wgnet >"$SAVED.inet" || die "save inet wgnet"
-host_exec 1 nft list table bridge wgnet >"$SAVED.bridge" || die "save bridge wgnet"
+nft_on 1 list table inet wgnet >"$SAVED.inet" || die "save inet wgnet"
+nft_on 1 list table bridge wgnet >"$SAVED.bridge" || die "save bridge wgnet"
 tables_restore()
 {
-	host_exec 1 nft delete table inet wgnet 2>/dev/null
-	host_exec 1 nft delete table bridge wgnet 2>/dev/null
-	host_exec 1 nft -f "$SAVED.inet" && host_exec 1 nft -f "$SAVED.bridge"
+	nft_on 1 delete table inet wgnet 2>/dev/null
+	nft_on 1 delete table bridge wgnet 2>/dev/null
+	nft_on 1 -f - <"$SAVED.inet" && nft_on 1 -f - <"$SAVED.bridge"
 }
 # the rules of a table as "family chain handle<TAB>text"
 rules_of()
 {
-	host_exec 1 nft -j list table "$1" wgnet | jq -r '.nftables[] | .rule? // empty |
+	nft_on 1 -j list table "$1" wgnet | jq -r '.nftables[] | .rule? // empty |
 		"\(.family) \(.chain) \(.handle)"'
 }
 mutate()	# DESC DELETE-CMD... : run the probes without it; a rule no probe needs fails
@@ -361,24 +363,56 @@ mutate()	# DESC DELETE-CMD... : run the probes without it; a rule no probe needs
 	fi
 }
 UNNEEDED=()
-# our tables must stand alone (Docker 29's nftables backend has no FORWARD drop): Docker's
-# FORWARD chain is bypassed while they are mutated
-iptables_on 1 -I FORWARD 1 -m comment --comment wgnet-test -j ACCEPT || die "bypass FORWARD"
+# our tables must stand alone (a host's own firewall may accept everything): Docker's filters
+# are bypassed while they are mutated: its iptables FORWARD chain and, from 28.0 on, its raw
+# PREROUTING drops of packets for its containers that come from elsewhere; on its nftables
+# backend the forward and raw-PREROUTING chains of `ip docker-bridges`
+docker_forward_bypass()	# on|off
+{
+	local h op chain
+	if [ "$E2E_FIREWALL" = iptables ]; then
+		[ "$1" = on ] && op=-I || op=-D
+		iptables_on 1 "$op" FORWARD -m comment --comment wgnet-test -j ACCEPT &&
+			iptables_on 1 -t raw "$op" PREROUTING -m comment --comment wgnet-test \
+				-j ACCEPT
+		return
+	fi
+	for chain in filter-FORWARD raw-PREROUTING; do
+		if [ "$1" = on ]; then
+			nft_on 1 insert rule ip docker-bridges "$chain" accept \
+				comment '"wgnet-test"' || return 1
+			continue
+		fi
+		h=$(nft_on 1 -a list chain ip docker-bridges "$chain" |
+			sed -nE 's/.*comment "wgnet-test" # handle ([0-9]+)$/\1/p')
+		[ -n "$h" ] || return 1
+		nft_on 1 delete rule ip docker-bridges "$chain" handle "$h" || return 1
+	done
+}
+docker_forward_bypass on || die "bypass Docker's forward filter"
 for fam in inet bridge; do
 	n=$(rules_of "$fam" | wc -l)
 	for ((k = 1; k <= n; k++)); do
 		tables_restore || die "restore the tables"
 		read -r f chain handle < <(rules_of "$fam" | sed -n "${k}p")
-		text=$(host_exec 1 nft -a list chain "$f" wgnet "$chain" | grep -E "# handle $handle\$" |
+		text=$(nft_on 1 -a list chain "$f" wgnet "$chain" | grep -E "# handle $handle\$" |
 			sed -E 's/^\s+//; s/ # handle [0-9]+$//')
-		mutate "$f $chain: $text" host_exec 1 nft delete rule "$f" wgnet "$chain" handle "$handle"
+		mutate "$f $chain: $text" nft_on 1 delete rule "$f" wgnet "$chain" handle "$handle"
 	done
 done
 tables_restore || die "restore the tables"
-iptables_on 1 -D FORWARD -m comment --comment wgnet-test -j ACCEPT
-# wgnet's DOCKER-USER accepts, with Docker's FORWARD chain as dockerd made it
-mapfile -t DU < <(iptables_on 1 -S DOCKER-USER | grep -- '--comment wgnet')
-assert_ok "wgnet's DOCKER-USER rules are there (${#DU[@]})" test "${#DU[@]}" -ge 4
+docker_forward_bypass off || die "put Docker's forward filter back"
+DU=()
+if [ "$E2E_FIREWALL" = iptables ]; then
+	# wgnet's DOCKER-USER accepts, with Docker's FORWARD chain as dockerd made it
+	mapfile -t DU < <(iptables_on 1 -S DOCKER-USER | grep -- '--comment wgnet')
+	assert_ok "wgnet's DOCKER-USER rules are there (${#DU[@]})" test "${#DU[@]}" -ge 4
+else
+	assert_fails "nftables backend: there is no DOCKER-USER chain" iptables_on 1 -S DOCKER-USER
+	assert_match "iptables says there is no such chain" 'No chain' "$ASSERT_OUT"
+	e2e_log "mutation check: no DOCKER-USER on Docker's nftables backend: its part is" \
+		"skipped, wgnet's tables above were the whole firewall"
+fi
 for rule in "${DU[@]}"; do
 	spec=${rule#-A DOCKER-USER }
 	pos=$(iptables_on 1 -S DOCKER-USER | grep -v '^-N' | grep -nxF -- "$rule" | cut -d: -f1)
