@@ -16,6 +16,7 @@
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/thread.h"
+#include "netlink/conntrack.h"
 #include "netlink/iptables.h"
 #include "netlink/nft.h"
 #include "netlink/route.h"
@@ -79,8 +80,9 @@ static size_t uplinks_read(struct driver *d, char (*out)[IFNAMSIZ])
 
 /* Published ports on 127.0.0.1 leave through the bridge with that source after the output
  * DNAT; the kernel routes them only with route_localnet (Docker sets it the same way): on for
- * the bridges that publish ports. Off on all of ours when failing closed: without the table's
- * localnet chain it would let containers reach the host's loopback services. */
+ * the bridges that publish ports, off again on those whose last port went. Off on all of ours
+ * when failing closed: without the table's localnet chain it would let containers reach the
+ * host's loopback services. */
 void firewall_localnet(const struct state *st, bool on)
 {
 	char br[IFNAMSIZ];
@@ -94,14 +96,12 @@ void firewall_localnet(const struct state *st, bool on)
 		for (size_t j = 0; j < st->nendpoints && !ports; j++)
 			ports = st->endpoints[j].nports &&
 				strcmp(st->endpoints[j].network_id, st->pools[i].network_id) == 0;
-		if (!ports && on)
-			continue;
 		names_bridge(st->pools[i].network_id, br);
-		if (on)
+		if (on && ports)
 			ret = sysctl_route_localnet_enable(br);
 		else
 			ret = sysctl_route_localnet_disable(br);
-		if (ret < 0 && on)
+		if (ret < 0 && on && ports)
 			log_warn("could not set route_localnet on %s (%s): published ports will not "
 				 "answer on 127.0.0.1, ignoring", br, strerror(-ret));
 		else if (ret < 0 && ret != -ENOENT)
@@ -120,6 +120,81 @@ void firewall_link_no_ipv6(const char *ifname)
 			  strerror(-ret));
 	else if (ret < 0)
 		log_warn("could not turn IPv6 off on %s (%s), ignoring", ifname, strerror(-ret));
+}
+
+static int dnat_cmp(const void *a, const void *b)
+{
+	const struct nft_dnat *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->host_port != y->host_port)
+		return x->host_port < y->host_port ? -1 : 1;
+	if (x->host_ip != y->host_ip)
+		return x->host_ip < y->host_ip ? -1 : 1;
+	if (x->host_port_end != y->host_port_end)
+		return x->host_port_end < y->host_port_end ? -1 : 1;
+	if (x->ctr_ip != y->ctr_ip)
+		return x->ctr_ip < y->ctr_ip ? -1 : 1;
+	return x->ctr_port < y->ctr_port ? -1 : x->ctr_port > y->ctr_port;
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == 6 ? "tcp" : proto == 17 ? "udp" : "sctp";
+}
+
+static void dnat_flows_forget(const struct nft_dnat *x, enum conntrack_which which)
+{
+	for (unsigned port = x->host_port; port <= x->host_port_end; port++) {
+		struct conntrack_port p = { x->proto, x->host_ip, (uint16_t)port, x->ctr_ip,
+					    x->ctr_port };
+		int ret = conntrack_delete_port(&p, which);
+
+		if (ret > 0)
+			log_debug("host port %s/%u: %d conntrack entr%s of flows %s deleted",
+				  proto_name(x->proto), port, ret, ret == 1 ? "y" : "ies",
+				  which == CONNTRACK_TO_CTR ? "it no longer leads" :
+							       "it now leads");
+		else if (ret < 0)
+			log_warn("host port %s/%u: could not delete conntrack entries (%s): its "
+				 "flows keep their old way until they are idle",
+				 proto_name(x->proto), port, strerror(-ret));
+	}
+}
+
+/*
+ * A flow's conntrack entry keeps the NAT of its first packet, and a UDP client that keeps
+ * sending keeps it forever. So when the table's DNATs change, the entries they no longer
+ * decide go: those of the flows a port that went DNATed to its container (the gateway moved
+ * to another network, the endpoint left), and those of the flows to a new UDP port that went
+ * elsewhere meanwhile (to the host, or to the Docker bridge that published it before), as
+ * Docker's bridge driver does for its own ports. now becomes the list kept (freed later).
+ */
+static void dnats_settle(struct driver *d, struct nft_dnat *now, size_t n)
+{
+	struct nft_dnat *old = d->fw.dnats;
+	size_t nold = d->fw.ndnats, i = 0, j = 0;
+
+	if (n)
+		qsort(now, n, sizeof(*now), dnat_cmp);
+	while (i < nold || j < n) {
+		int c = i == nold ? 1 : j == n ? -1 : dnat_cmp(&old[i], &now[j]);
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		if (c < 0)
+			dnat_flows_forget(&old[i - 1], CONNTRACK_TO_CTR);
+		else if (c > 0 && now[j - 1].proto == 17)
+			dnat_flows_forget(&now[j - 1], CONNTRACK_ELSEWHERE);
+	}
+	free(old);
+	d->fw.dnats = n ? now : NULL;
+	d->fw.ndnats = n;
+	if (!n)
+		free(now);
 }
 
 bool firewall_wanted(const struct driver *d, const struct state *st)
@@ -150,6 +225,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 		if (ret < 0)
 			return errbuf_set(e, ret, "could not delete table inet %s: %s",
 					  NFT_TABLE_NAME, strerror(-ret));
+		dnats_settle(d, NULL, 0);
 		return 0;
 	}
 	br = calloc(nbr ? nbr : 1, sizeof(*br));
@@ -213,8 +289,11 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	pol.ports = cp;
 	pol.nports = st->nendpoints;
 	ret = nft_apply(&pol);
-	if (ret == 0 && k)
+	if (ret == 0) {
 		firewall_localnet(st, true);	/* after the table: its localnet chain guards 127/8 */
+		dnats_settle(d, dn, k);
+		dn = NULL;			/* kept: the ports now in the table */
+	}
 	if (ret < 0)
 		errbuf_set(e, ret, "could not program table inet %s: %s", NFT_TABLE_NAME,
 			   strerror(-ret));
@@ -235,6 +314,8 @@ void firewall_init(struct driver *d, const char *iptables, bool no_iptables)
 void firewall_fini(struct driver *d)
 {
 	pthread_cond_destroy(&d->fw.du_cond);
+	free(d->fw.dnats);
+	d->fw.dnats = NULL;
 }
 
 bool firewall_failed(const struct driver *d)

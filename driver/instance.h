@@ -26,6 +26,7 @@
  */
 
 struct nl;
+struct nft_dnat;
 struct nft_monitor;
 struct resolved;
 
@@ -71,6 +72,8 @@ struct firewall_watch {
 /* Our nftables tables and DOCKER-USER rules (driver/firewall.c, driver/firewall_watch.c). */
 struct firewall_part {
 	bool failed;			/* the last rebuild of our tables failed */
+	struct nft_dnat *dnats;		/* the published ports in the table, sorted */
+	size_t ndnats;
 	char iptables[PATH_MAX];	/* the iptables binary of the host's dockerd */
 	bool no_iptables;
 	/* DOCKER-USER, written by a thread of its own without the lock: iptables may wait on
