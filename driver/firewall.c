@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "driver/firewall.h"
+#include "driver/firewall_docker.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/thread.h"
@@ -306,7 +307,12 @@ out:
 
 void firewall_init(struct driver *d, const char *iptables, bool no_iptables)
 {
-	pthread_cond_init(&d->fw.du_cond, NULL);
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);	/* du_next: immune to clock steps */
+	pthread_cond_init(&d->fw.du_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	snprintf(d->fw.iptables, sizeof(d->fw.iptables), "%s", iptables ? iptables : "iptables");
 	d->fw.no_iptables = no_iptables;
 }
@@ -327,6 +333,8 @@ void firewall_status_fill(struct driver *d, struct driver_status *s)
 {
 	s->firewall_failed = d->fw.failed;
 	s->firewall_ok = !d->fw.failed && (!firewall_wanted(d, &d->st) || nft_exists() == 1);
+	firewall_docker_status(d, s);
+	firewall_docker_user_sync(d, true);	/* and a look at iptables for the next one */
 }
 
 /* Remembered for `wgnet status` and for the mesh, which configures no peer without it. */
@@ -389,18 +397,43 @@ static time_t docker_user_apply(const char *iptables, bool want, const char *wg_
 	return time(NULL);
 }
 
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Lock held: until there is work, or the next look at Docker's firewall is due. */
+static void docker_user_wait(struct driver *d)
+{
+	struct timespec at = { .tv_sec = d->fw.du_next };
+
+	while (!d->fw.du_pending && !d->stopping) {
+		if (pthread_cond_timedwait(&d->fw.du_cond, &d->lock, &at) == ETIMEDOUT)
+			d->fw.du_pending = true;
+	}
+}
+
+/*
+ * DOCKER-USER and Docker's FORWARD chain, when a Docker call or the firewall asks and every
+ * DOCKER_CHECK seconds (firewall_docker.c): our accepts come back after a firewall reload, and
+ * a FORWARD chain that drops our traffic is seen even when dockerd calls nothing.
+ */
 static void *docker_user_main(void *arg)
 {
 	struct driver *d = arg;
 
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		bool want;
+		struct iptables_forward fwd;
 		const char *wg_ifname;
 		time_t checked;
+		bool want;
+		int ret;
 
-		while (!d->fw.du_pending && !d->stopping)
-			pthread_cond_wait(&d->fw.du_cond, &d->lock);
+		docker_user_wait(d);
 		if (d->stopping)
 			break;
 		d->fw.du_pending = false;
@@ -408,8 +441,10 @@ static void *docker_user_main(void *arg)
 		wg_ifname = firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL;
 		pthread_mutex_unlock(&d->lock);
 		checked = docker_user_apply(d->fw.iptables, want, wg_ifname);
+		ret = iptables_forward_read(d->fw.iptables, &fwd);
 		pthread_mutex_lock(&d->lock);
 		d->fw.docker_user_checked = checked;
+		d->fw.du_next = firewall_docker_seen(d, ret, &fwd, mono_now());
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;

@@ -15,6 +15,7 @@
 #include "driver/state.h"
 #include "driver/store_etcd.h"
 #include "driver/store_hosts.h"
+#include "netlink/iptables.h"
 #include "netlink/wg.h"
 
 /*
@@ -69,6 +70,15 @@ struct firewall_watch {
 	bool closed;			/* failed closed: no peer, DOCKER-USER rules, route_localnet */
 };
 
+/* Docker's firewall as the DOCKER-USER thread last read it (driver/firewall_docker.c). */
+struct docker_firewall {
+	struct iptables_forward fwd;	/* iptables' FORWARD chain */
+	bool read;			/* fwd was read at least once */
+	time_t bad_since;		/* CLOCK_MONOTONIC: DROP and no jump to DOCKER-USER
+					 * since, 0 = not */
+	bool warned;			/* and for long enough: logged, in wgnet status */
+};
+
 /* Our nftables tables and DOCKER-USER rules (driver/firewall.c, driver/firewall_watch.c). */
 struct firewall_part {
 	bool failed;			/* the last rebuild of our tables failed */
@@ -79,7 +89,9 @@ struct firewall_part {
 	/* DOCKER-USER, written by a thread of its own without the lock: iptables may wait on
 	 * the xtables lock, and no Docker call may wait with it */
 	time_t docker_user_checked;	/* last check, 0 = never */
-	pthread_cond_t du_cond;
+	time_t du_next;			/* CLOCK_MONOTONIC: the thread's next look, done or not */
+	struct docker_firewall docker;
+	pthread_cond_t du_cond;		/* on CLOCK_MONOTONIC */
 	pthread_t du_thread;
 	bool du_running, du_pending;
 	struct firewall_watch watch;

@@ -64,6 +64,9 @@ struct driver_status {
 	bool firewall_ok;		/* tables inet and bridge wgnet present when they should be */
 	bool firewall_failed;		/* its last rebuild failed: no peer is configured */
 	char firewall_note[256];	/* what another program did to it and what came of it */
+	char docker_firewall[16];	/* the host dockerd's backend: "iptables", "nftables", "" */
+	char docker_firewall_seen[128];	/* what says so, or what was looked for */
+	char docker_forward_warning[300];	/* "" = none (driver/firewall_docker.c) */
 	struct driver_host_ports host_allow;
 	struct status_network *networks;
 	size_t nnetworks;

@@ -550,6 +550,20 @@ out:
 	return ret;
 }
 
+int nft_table_exists(const char *family, const char *name)
+{
+	static const struct {
+		const char *name;
+		uint16_t nfproto;
+	} families[] = { { "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },
+			 { "inet", NFPROTO_INET }, { "bridge", NFPROTO_BRIDGE } };
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (strcmp(families[i].name, family) == 0)
+			return nft_batch_table_exists(name, families[i].nfproto);
+	return -EINVAL;
+}
+
 int nft_exists(void)
 {
 	int ret = nft_batch_table_exists(NFT_TABLE_NAME, NFPROTO_INET);

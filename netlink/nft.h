@@ -76,5 +76,8 @@ int nft_port_update(const struct nft_ctr_port *port, bool add);
 int nft_delete(void);
 /* 1 if both tables exist, 0 if not, -errno on failure. */
 int nft_exists(void);
+/* Another program's table: 1 if family ("ip", "ip6", "inet", "bridge") has one of that
+ * name, 0 if not, -errno (-EINVAL: another family). */
+int nft_table_exists(const char *family, const char *name);
 
 #endif

@@ -37,6 +37,9 @@ struct cli_status {
 	struct cli_network *nets;	/* strings borrowed from the reply */
 	size_t n_nets;
 	json_t *store;			/* borrowed, NULL without a store */
+	const char *docker_backend;	/* the host dockerd's firewall; NULL from an older wgnetd */
+	const char *docker_seen;
+	const char *docker_warning;	/* "" = none */
 };
 
 static int cli_parse_network(json_t *j, size_t i, struct cli_network *net)
@@ -91,6 +94,27 @@ static int cli_parse_host_mesh(json_t *root, struct cli_status *s)
 	return 0;
 }
 
+/* "docker_firewall": {"backend", "seen", "warning"}, optional for an older wgnetd. */
+static int cli_parse_docker(json_t *root, struct cli_status *s)
+{
+	json_t *o = json_object_get(root, "docker_firewall");
+	json_error_t jerr;
+
+	if (!o)
+		return 0;
+	if (json_unpack_ex(o, &jerr, 0, "{s:s, s:s, s:s}", "backend", &s->docker_backend, "seen",
+			   &s->docker_seen, "warning", &s->docker_warning) < 0) {
+		cli_malformed(&jerr);
+		return -EBADMSG;
+	}
+	if (!cli_text_len_ok(s->docker_backend, CLI_NAME_MAX, false) ||
+	    !cli_text_ok(s->docker_seen, true) || !cli_text_ok(s->docker_warning, true)) {
+		cli_fail("malformed reply from wgnetd: bad docker_firewall value", NULL);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static void cli_status_release(struct cli_status *s)
 {
 	free(s->nets);
@@ -120,6 +144,8 @@ static int cli_parse_status(json_t *root, struct cli_status *st)
 		return -EBADMSG;
 	}
 	ret = cli_parse_host_mesh(root, &s);
+	if (ret == 0)
+		ret = cli_parse_docker(root, &s);
 	if (ret < 0)
 		return ret;
 	s.store = json_object_get(root, "store");
@@ -227,7 +253,9 @@ static int cli_print_status(const struct cli_status *s)
 		       "program?); wgnetd rebuilds it within seconds\n", s->firewall);
 	if (!ok && note)
 		printf("          %s\n", s->firewall_note);
-	if (!ok)
+	if (s->docker_warning && s->docker_warning[0])
+		printf("WARNING   %s\n", s->docker_warning);
+	if (!ok || (s->docker_warning && s->docker_warning[0]))
 		putchar('\n');
 	if (s->index == 0)
 		printf("host      (not initialised: run wgnet init --index N)   firewall %s\n",
@@ -239,6 +267,10 @@ static int cli_print_status(const struct cli_status *s)
 	cli_print_host_mesh(s);
 	if (ok && note)
 		printf("firewall  ok (%s)\n", s->firewall_note);
+	if (s->docker_backend)
+		printf("docker    firewall backend %s (%s)\n",
+		       strcmp(s->docker_backend, "none") == 0 ? "none seen" : s->docker_backend,
+		       s->docker_seen);
 	if (s->store)
 		cli_print_store(s->store);
 	if (s->has_peers) {

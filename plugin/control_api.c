@@ -186,6 +186,11 @@ static int status(struct driver *d, const json_t *req, json_t **reply, struct er
 			out = NULL;
 		}
 	}
+	if (out)
+		json_object_set_new(out, "docker_firewall", json_pack(
+			"{s:s, s:s, s:s}", "backend", st.docker_firewall[0] ? st.docker_firewall :
+			"none", "seen", st.docker_firewall_seen, "warning",
+			st.docker_forward_warning));
 	if (out && st.store.configured | st.store.leave_pending)
 		json_object_set_new(out, "store", json_pack(
 			"{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "urls", st.store.urls, "state",
