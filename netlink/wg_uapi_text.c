@@ -80,7 +80,8 @@ static int key_from_hex(uint8_t key[WG_KEY_LEN], const char *hex)
 		hi = hex_digit((unsigned char)hex[2 * i]);
 		lo = hex_digit((unsigned char)hex[2 * i + 1]);
 		bad |= hi | lo;
-		key[i] = (uint8_t)((hi << 4) | lo);
+		/* unsigned: a bad digit is -1, and a negative int shifted left is undefined */
+		key[i] = (uint8_t)(((unsigned)hi << 4) | (unsigned)lo);
 	}
 	return bad < 0 ? -EBADMSG : 0;
 }
