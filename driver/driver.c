@@ -145,7 +145,7 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 	s.host_index = d->st.host_index;
 	s.mtu = d->st.mtu;
 	memcpy(s.mtu_from, d->mtu_from, sizeof(s.mtu_from));
-	text_clean(s.host_endpoint, sizeof(s.host_endpoint), d->st.host_endpoint);
+	join_line_text_clean(s.host_endpoint, sizeof(s.host_endpoint), d->st.host_endpoint);
 	s.networks = calloc(d->st.npools ? d->st.npools : 1, sizeof(*s.networks));
 	if (!s.networks) {
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
@@ -162,7 +162,7 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 		memcpy(sn->network_id, p->network_id, sizeof(sn->network_id));
 		cidr_format(&p->pool, sn->pool);
 		cidr_format(&p->slice, sn->slice);
-		addr_format(p->gateway, sn->gateway);
+		cidr_addr_format(p->gateway, sn->gateway);
 		names_bridge(p->network_id, sn->bridge);
 		sn->mtu = p->mtu;
 		sn->internal = p->internal;

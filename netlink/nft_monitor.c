@@ -20,12 +20,13 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "netlink/nft.h"
+#include "netlink/nft_batch.h"
 #include "netlink/nft_monitor.h"
 
 #define EVENT_BUF (128 * 1024)		/* one datagram; nf_tables messages reach 64 KiB */
 #define EVENT_RCVBUF (4 << 20)		/* a rebuild with 1,000 containers queues ~400 KiB */
 #define EVENT_RCVBUF_MAX (64 << 20)	/* doubled at each loss up to this */
-#define PORTID_ASIDE 0x40000000u	/* above any pid: our nft.c sockets keep getpid() */
+#define PORTID_ASIDE 0x40000000u	/* above any pid: nft_batch.c sockets keep getpid() */
 
 /* Every object's message names its table in attribute 1. */
 _Static_assert(NFTA_TABLE_NAME == 1 && NFTA_CHAIN_TABLE == 1 && NFTA_RULE_TABLE == 1 &&
@@ -172,15 +173,6 @@ int nft_monitor_parse(struct nft_monitor_parser *p, const void *buf, size_t len,
 	return found ? 1 : 0;
 }
 
-static void sock_rcvbuf(struct mnl_socket *nl, int size)
-{
-	int fd = mnl_socket_get_fd(nl);
-
-	/* FORCE needs CAP_NET_ADMIN, which we have; without it net.core.rmem_max caps us */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-}
-
 int nft_monitor_open(struct nft_monitor **out)
 {
 	unsigned group = NFNLGRP_NFTABLES;
@@ -198,7 +190,7 @@ int nft_monitor_open(struct nft_monitor **out)
 		goto fail;
 	}
 	/* Not our pid: the kernel gives a process's first netlink socket its pid as its port,
-	 * and every transaction nft.c sends then names that port. */
+	 * and every transaction nft_batch.c sends then names that port. */
 	if (mnl_socket_bind(m->nl, 0, self | PORTID_ASIDE) < 0 &&
 	    mnl_socket_bind(m->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
@@ -210,7 +202,7 @@ int nft_monitor_open(struct nft_monitor **out)
 		goto fail;
 	}
 	m->rcvbuf = EVENT_RCVBUF;
-	sock_rcvbuf(m->nl, m->rcvbuf);
+	nft_batch_sock_size(m->nl, SO_RCVBUFFORCE, SO_RCVBUF, m->rcvbuf);
 	*out = m;
 	return 0;
 fail:
@@ -251,7 +243,7 @@ int nft_monitor_read(struct nft_monitor *m, int timeout_ms, struct nft_change *o
 			m->p.tx = (struct nft_change){ 0 };
 			if (ret == -ENOBUFS && m->rcvbuf < EVENT_RCVBUF_MAX) {
 				m->rcvbuf *= 2;
-				sock_rcvbuf(m->nl, m->rcvbuf);
+				nft_batch_sock_size(m->nl, SO_RCVBUFFORCE, SO_RCVBUF, m->rcvbuf);
 			}
 			if (ret == -ENOBUFS && found)
 				break;	/* the caller rebuilds anyway */

@@ -49,7 +49,7 @@ int nft_monitor_read(struct nft_monitor *m, int timeout_ms, struct nft_change *o
 /*
  * The parser of nft_monitor_read, apart from the socket so that it can be tested without one.
  * Start zeroed, self_portid set: a transaction is ours when its NEWGEN comes from that netlink
- * port (the one nft.c's sockets get, our pid, unless another socket holds it) or names a
+ * port (the one nft_batch.c's sockets get, our pid, unless another socket holds it) or names a
  * thread of this process. A transaction may span several buffers.
  */
 struct nft_monitor_parser {

@@ -5,51 +5,32 @@
  * "set=1" or "get=1" with its lines and a blank line; the reply's last line before the blank one
  * is "errno=N". Each call opens one connection and sends one operation, so all of set_peers'
  * peers go in one message. Every wait on the socket is bounded: a wireguard-go that hangs must
- * not hang the driver.
+ * not hang the driver. What the lines say is wg_uapi_text.c's (pure); starting and watching
+ * wireguard-go is wg_userspace.c's.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "netlink/wg.h"
-#include "netlink/wg_userspace.h"
-#include "process/child.h"
+#include "netlink/wg_uapi.h"
+#include "netlink/wg_uapi_text.h"
 
 #define UAPI_LINE_MAX 256		/* longest reply line: keys are 64 hex digits */
-/* per send or receive on the socket: callers hold the driver lock, and a wireguard-go that
- * does not answer in this time is left to the watchdog (wg_userspace_check) */
-#define UAPI_TIMEOUT_MS 1500
-#define START_TIMEOUT_MS 5000
-#define START_POLL_MS 2		/* a failed connect is cheap; wireguard-go is up in ~20 ms */
 #define BIND_WAIT_MS 1000		/* for wireguard-go to see its TUN up and open its socket */
-#define KEY_HEX_LEN (2 * WG_KEY_LEN)
-
-extern char **environ;
+#define BIND_POLL_MS 2
 
 struct uapi_conn {
 	int fd;
 	size_t off, len;
 	char buf[4096];			/* may hold a private key: wiped by uapi_close */
-};
-
-/* A growing request; holds no secret (set_device uses a fixed buffer instead). */
-struct uapi_msg {
-	char *p;
-	size_t len, cap;
-	bool oom;
 };
 
 /* Called per reply line before errno=; a negative return fails the operation. */
@@ -62,7 +43,7 @@ static bool ifname_valid(const char *name)
 	return len > 0 && len < IFNAMSIZ && !strchr(name, '/');
 }
 
-static int uapi_addr(const char *dir, const char *ifname, struct sockaddr_un *sun)
+int wg_uapi_addr(const char *dir, const char *ifname, struct sockaddr_un *sun)
 {
 	int n;
 
@@ -80,7 +61,7 @@ static int uapi_addr(const char *dir, const char *ifname, struct sockaddr_un *su
 	return 0;
 }
 
-static int uapi_connect(const struct sockaddr_un *sun, struct uapi_conn *c, unsigned timeout_ms)
+int wg_uapi_connect(const struct sockaddr_un *sun, unsigned timeout_ms)
 {
 	struct timeval tv = { .tv_sec = timeout_ms / 1000,
 			      .tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000 };
@@ -97,10 +78,7 @@ static int uapi_connect(const struct sockaddr_un *sun, struct uapi_conn *c, unsi
 		close(fd);
 		return ret;
 	}
-	c->fd = fd;
-	c->off = 0;
-	c->len = 0;
-	return 0;
+	return fd;
 }
 
 static void uapi_close(struct uapi_conn *c)
@@ -157,22 +135,6 @@ static int uapi_read_line(struct uapi_conn *c, char *line, size_t size)
 	}
 }
 
-/* Decimal digits only (no sign, no space), at most max. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EBADMSG;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -EBADMSG;
-	*out = v;
-	return 0;
-}
-
 /*
  * Reads a reply up to its blank line, giving the lines before errno= to cb (may be NULL).
  * The status errno=N becomes -N; wireguard-go writes it negative, wireguard-tools' own
@@ -201,7 +163,7 @@ static int uapi_read_reply(struct uapi_conn *c, uapi_line_cb cb, void *data)
 		if (have_status)
 			continue;		/* nothing is meant to follow errno= */
 		if (strcmp(line, "errno") == 0) {
-			ret = parse_u64(eq[1] == '-' ? eq + 2 : eq + 1, 4095, &status);
+			ret = wg_uapi_text_parse_u64(eq[1] == '-' ? eq + 2 : eq + 1, 4095, &status);
 			if (ret < 0)
 				goto out;
 			have_status = true;
@@ -228,12 +190,12 @@ static int uapi_call(const char *dir, const char *ifname, const char *req, size_
 	struct sockaddr_un sun;
 	int ret, sent;
 
-	ret = uapi_addr(dir, ifname, &sun);
+	ret = wg_uapi_addr(dir, ifname, &sun);
 	if (ret < 0)
 		return ret;
-	ret = uapi_connect(&sun, &c, UAPI_TIMEOUT_MS);
-	if (ret < 0)
-		return ret;
+	c.fd = wg_uapi_connect(&sun, WG_UAPI_TIMEOUT_MS);
+	if (c.fd < 0)
+		return c.fd;
 	sent = uapi_send(&c, req, len);
 	if (sent < 0 && sent != -EPIPE && sent != -ECONNRESET) {
 		ret = sent;
@@ -248,306 +210,17 @@ out:
 	return ret;
 }
 
-/* ----- keys and addresses as text ----- */
-
-static void key_to_hex(char hex[KEY_HEX_LEN + 1], const uint8_t key[WG_KEY_LEN])
+int wg_uapi_ping(int fd)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < WG_KEY_LEN; i++) {
-		hex[2 * i] = digits[key[i] >> 4];
-		hex[2 * i + 1] = digits[key[i] & 0xf];
-	}
-	hex[KEY_HEX_LEN] = '\0';
-}
-
-/* 0..15, or -1; no branch on the digit, which may be a private key's. */
-static int hex_digit(unsigned char c)
-{
-	int num = c ^ '0';				/* 0..9 for '0'..'9' */
-	int alpha = (c | 0x20) - ('a' - 10);		/* 10..15 for 'a'..'f', 'A'..'F' */
-	int num_ok = (num - 10) >> 8;			/* -1 if num < 10 */
-	int alpha_ok = ((alpha - 10) ^ (alpha - 16)) >> 8;	/* -1 if 10 <= alpha < 16 */
-
-	return (num & num_ok) | (alpha & alpha_ok) | ~(num_ok | alpha_ok);
-}
-
-static int key_from_hex(uint8_t key[WG_KEY_LEN], const char *hex)
-{
-	int bad = 0, hi, lo;
-	size_t i;
-
-	if (strnlen(hex, KEY_HEX_LEN + 1) != KEY_HEX_LEN)
-		return -EBADMSG;
-	for (i = 0; i < WG_KEY_LEN; i++) {
-		hi = hex_digit((unsigned char)hex[2 * i]);
-		lo = hex_digit((unsigned char)hex[2 * i + 1]);
-		bad |= hi | lo;
-		key[i] = (uint8_t)((hi << 4) | lo);
-	}
-	return bad < 0 ? -EBADMSG : 0;
-}
-
-/* "a.b.c.d:port" or "[v6%scope]:port" */
-static int endpoint_format(char *out, size_t size, const struct sockaddr_storage *ss)
-{
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-	char addr[INET6_ADDRSTRLEN];
-	int n;
-
-	if (ss->ss_family == AF_INET) {
-		inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
-		n = snprintf(out, size, "%s:%u", addr, ntohs(s4->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
-		if (s6->sin6_scope_id)
-			n = snprintf(out, size, "[%s%%%u]:%u", addr, s6->sin6_scope_id,
-				     ntohs(s6->sin6_port));
-		else
-			n = snprintf(out, size, "[%s]:%u", addr, ntohs(s6->sin6_port));
-	} else {
-		return -EAFNOSUPPORT;
-	}
-	return n < 0 || (size_t)n >= size ? -EINVAL : 0;
-}
-
-static int endpoint_parse(const char *s, struct sockaddr_storage *out)
-{
-	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	char addr[INET6_ADDRSTRLEN + 16];
-	const char *port, *end;
-	uint64_t v, scope = 0;
-	char *pct;
-	size_t len;
-
-	if (s[0] == '[') {
-		end = strstr(s, "]:");
-		if (!end)
-			return -EBADMSG;
-		port = end + 2;
-		s++;
-	} else {
-		end = strrchr(s, ':');
-		if (!end)
-			return -EBADMSG;
-		port = end + 1;
-	}
-	len = (size_t)(end - s);
-	if (len >= sizeof(addr) || parse_u64(port, UINT16_MAX, &v) < 0)
-		return -EBADMSG;
-	memcpy(addr, s, len);
-	addr[len] = '\0';
-	pct = strchr(addr, '%');
-	if (pct) {
-		*pct = '\0';
-		/* a zone by name means this namespace's device of that name: not ours to look up */
-		if (parse_u64(pct + 1, UINT32_MAX, &scope) < 0)
-			scope = 0;
-	}
-	if (inet_pton(AF_INET, addr, &s4->sin_addr) == 1 && !pct) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)v);
-	} else if (inet_pton(AF_INET6, addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)v);
-		s6->sin6_scope_id = (uint32_t)scope;
-	} else {
-		return -EBADMSG;
-	}
-	*out = ss;
-	return 0;
-}
-
-/* ----- requests ----- */
-
-static void msg_printf(struct uapi_msg *m, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void msg_printf(struct uapi_msg *m, const char *fmt, ...)
-{
-	size_t cap;
-	va_list ap;
-	char *p;
-	int n;
-
-	if (m->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(m->p ? m->p + m->len : NULL, m->p ? m->cap - m->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			m->oom = true;
-			return;
-		}
-		if (m->p && (size_t)n < m->cap - m->len) {
-			m->len += (size_t)n;
-			return;
-		}
-		cap = m->cap ? m->cap * 2 : 4096;
-		while (cap - m->len <= (size_t)n)
-			cap *= 2;
-		p = realloc(m->p, cap);
-		if (!p) {
-			m->oom = true;
-			return;
-		}
-		m->p = p;
-		m->cap = cap;
-	}
-}
-
-static int put_peer(struct uapi_msg *m, const struct wg_peer *p)
-{
-	char hex[KEY_HEX_LEN + 1], ep[INET6_ADDRSTRLEN + 32], ip[INET_ADDRSTRLEN];
-	struct in_addr a;
-	size_t i;
+	static const char req[] = "get=1\n\n";
+	struct uapi_conn c = { .fd = fd };
 	int ret;
 
-	key_to_hex(hex, p->public_key);
-	msg_printf(m, "public_key=%s\n", hex);
-	if (p->remove) {
-		msg_printf(m, "remove=true\n");
-		return 0;
-	}
-	if (p->replace_allowed_ips)
-		msg_printf(m, "replace_allowed_ips=true\n");
-	/* none given: the peer keeps the endpoint it has, maybe one it roamed to */
-	if (p->endpoint.ss_family != AF_UNSPEC) {
-		ret = endpoint_format(ep, sizeof(ep), &p->endpoint);
-		if (ret < 0)
-			return ret;
-		msg_printf(m, "endpoint=%s\n", ep);
-	}
-	msg_printf(m, "persistent_keepalive_interval=%u\n", p->keepalive);
-	for (i = 0; i < p->nallowed_ips; i++) {
-		a.s_addr = htonl(p->allowed_ips[i].addr);
-		inet_ntop(AF_INET, &a, ip, sizeof(ip));
-		msg_printf(m, "allowed_ip=%s/%u\n", ip, p->allowed_ips[i].len);
-	}
-	return 0;
-}
-
-/* ----- get ----- */
-
-struct uapi_get {
-	struct wg_device dev;
-	size_t peers_cap;
-	size_t ips_cap;			/* of the last peer's allowed_ips */
-};
-
-static int get_add_peer(struct uapi_get *g, const char *hex)
-{
-	struct wg_peer *peers, *p;
-	size_t cap;
-
-	if (g->dev.npeers == g->peers_cap) {
-		cap = g->peers_cap ? 2 * g->peers_cap : 8;
-		peers = reallocarray(g->dev.peers, cap, sizeof(*peers));
-		if (!peers)
-			return -ENOMEM;
-		g->dev.peers = peers;
-		g->peers_cap = cap;
-	}
-	p = &g->dev.peers[g->dev.npeers];
-	*p = (struct wg_peer){ .endpoint.ss_family = AF_UNSPEC };
-	if (key_from_hex(p->public_key, hex) < 0)
-		return -EBADMSG;
-	g->dev.npeers++;
-	g->ips_cap = 0;
-	return 0;
-}
-
-static int get_add_ip(struct uapi_get *g, struct wg_peer *p, const char *value)
-{
-	char addr[INET_ADDRSTRLEN];
-	struct wg_allowed_ip *ips;
-	const char *slash;
-	struct in_addr a;
-	uint64_t len;
-	size_t cap;
-
-	if (strchr(value, ':'))
-		return 0;			/* IPv6 is not ours */
-	slash = strchr(value, '/');
-	if (!slash || (size_t)(slash - value) >= sizeof(addr))
-		return -EBADMSG;
-	memcpy(addr, value, (size_t)(slash - value));
-	addr[slash - value] = '\0';
-	if (inet_pton(AF_INET, addr, &a) != 1 || parse_u64(slash + 1, 32, &len) < 0)
-		return -EBADMSG;
-	if (p->nallowed_ips == g->ips_cap) {
-		cap = g->ips_cap ? 2 * g->ips_cap : 4;
-		ips = reallocarray(p->allowed_ips, cap, sizeof(*ips));
-		if (!ips)
-			return -ENOMEM;
-		p->allowed_ips = ips;
-		g->ips_cap = cap;
-	}
-	p->allowed_ips[p->nallowed_ips++] = (struct wg_allowed_ip){
-		.addr = ntohl(a.s_addr),
-		.len = (uint8_t)len,
-	};
-	return 0;
-}
-
-static int get_peer_line(struct uapi_get *g, const char *key, const char *value)
-{
-	struct wg_peer *p;
-	uint64_t v;
-	int ret = 0;
-
-	if (g->dev.npeers == 0)
-		return -EBADMSG;		/* a peer's key before any public_key= */
-	p = &g->dev.peers[g->dev.npeers - 1];
-	if (strcmp(key, "endpoint") == 0) {
-		ret = endpoint_parse(value, &p->endpoint);
-	} else if (strcmp(key, "last_handshake_time_sec") == 0) {
-		ret = parse_u64(value, INT64_MAX, &v);
-		if (ret == 0)
-			p->last_handshake_sec = (int64_t)v;
-	} else if (strcmp(key, "rx_bytes") == 0) {
-		ret = parse_u64(value, UINT64_MAX, &p->rx_bytes);
-	} else if (strcmp(key, "tx_bytes") == 0) {
-		ret = parse_u64(value, UINT64_MAX, &p->tx_bytes);
-	} else if (strcmp(key, "persistent_keepalive_interval") == 0) {
-		ret = parse_u64(value, UINT16_MAX, &v);
-		if (ret == 0)
-			p->keepalive = (uint16_t)v;
-	} else if (strcmp(key, "allowed_ip") == 0) {
-		ret = get_add_ip(g, p, value);
-	}
+	ret = uapi_send(&c, req, sizeof(req) - 1);
+	if (ret == 0)
+		ret = uapi_read_reply(&c, NULL, NULL);
+	explicit_bzero(c.buf, sizeof(c.buf));	/* the reply names the private key */
 	return ret;
-}
-
-static int get_line(void *data, const char *key, const char *value)
-{
-	struct uapi_get *g = data;
-	uint64_t v;
-	int ret;
-
-	if (strcmp(key, "private_key") == 0) {
-		ret = key_from_hex(g->dev.private_key, value);
-		g->dev.has_private_key = ret == 0;
-		return ret;
-	}
-	if (strcmp(key, "listen_port") == 0) {
-		ret = parse_u64(value, UINT16_MAX, &v);
-		if (ret == 0)
-			g->dev.listen_port = (uint16_t)v;
-		return ret;
-	}
-	if (strcmp(key, "public_key") == 0)
-		return get_add_peer(g, value);
-	if (strcmp(key, "endpoint") == 0 || strcmp(key, "last_handshake_time_sec") == 0 ||
-	    strcmp(key, "rx_bytes") == 0 || strcmp(key, "tx_bytes") == 0 ||
-	    strcmp(key, "persistent_keepalive_interval") == 0 || strcmp(key, "allowed_ip") == 0)
-		return get_peer_line(g, key, value);
-	return 0;				/* fwmark, protocol_version, ... */
 }
 
 /* ----- the backend ----- */
@@ -571,10 +244,10 @@ static int bound_line(void *data, const char *key, const char *value)
 static int wait_bound(const char *dir, const char *ifname)
 {
 	static const char req[] = "get=1\n\n";
-	struct timespec ts = { .tv_nsec = START_POLL_MS * 1000000L };
+	struct timespec ts = { .tv_nsec = BIND_POLL_MS * 1000000L };
 	int waited, ret;
 
-	for (waited = 0; waited < BIND_WAIT_MS; waited += START_POLL_MS) {
+	for (waited = 0; waited < BIND_WAIT_MS; waited += BIND_POLL_MS) {
 		bool bound = false;
 
 		ret = uapi_call(dir, ifname, req, sizeof(req) - 1, bound_line, &bound);
@@ -589,26 +262,16 @@ static int wait_bound(const char *dir, const char *ifname)
 
 static int uapi_set_device(const struct wg_backend *b, const struct wg_device *dev)
 {
-	char req[32 + KEY_HEX_LEN + 32], hex[KEY_HEX_LEN + 1];
-	size_t len;
-	int ret;
+	char req[WG_UAPI_TEXT_DEVICE_MAX];
+	int len, ret;
 
 	if (dev->listen_port) {
 		ret = wait_bound(b->uapi_dir, dev->ifname);
 		if (ret < 0)
 			return ret;
 	}
-	len = (size_t)snprintf(req, sizeof(req), "set=1\n");
-	if (dev->has_private_key) {
-		key_to_hex(hex, dev->private_key);
-		len += (size_t)snprintf(req + len, sizeof(req) - len, "private_key=%s\n", hex);
-	}
-	if (dev->listen_port)
-		len += (size_t)snprintf(req + len, sizeof(req) - len, "listen_port=%u\n",
-					dev->listen_port);
-	len += (size_t)snprintf(req + len, sizeof(req) - len, "\n");
-	ret = uapi_call(b->uapi_dir, dev->ifname, req, len, NULL, NULL);
-	explicit_bzero(hex, sizeof(hex));
+	len = wg_uapi_text_format_device(req, sizeof(req), dev);
+	ret = len < 0 ? len : uapi_call(b->uapi_dir, dev->ifname, req, (size_t)len, NULL, NULL);
 	explicit_bzero(req, sizeof(req));
 	return ret;
 }
@@ -616,8 +279,8 @@ static int uapi_set_device(const struct wg_backend *b, const struct wg_device *d
 static int uapi_set_peers(const struct wg_backend *b, const char *ifname,
 			  const struct wg_peer *peers, size_t n)
 {
-	struct uapi_msg m = { 0 };
-	size_t i;
+	char *req = NULL;
+	size_t len;
 	int ret;
 
 	if (!ifname_valid(ifname))
@@ -627,31 +290,22 @@ static int uapi_set_peers(const struct wg_backend *b, const char *ifname,
 		return ret;
 	if (n == 0)
 		return 0;
-	msg_printf(&m, "set=1\n");
-	for (i = 0; i < n; i++) {
-		ret = put_peer(&m, &peers[i]);
-		if (ret < 0)
-			goto out;
-	}
-	msg_printf(&m, "\n");
-	ret = -ENOMEM;
-	if (m.oom)
-		goto out;
-	ret = uapi_call(b->uapi_dir, ifname, m.p, m.len, NULL, NULL);
-out:
-	free(m.p);
+	ret = wg_uapi_text_format_peers(peers, n, &req, &len);
+	if (ret == 0)
+		ret = uapi_call(b->uapi_dir, ifname, req, len, NULL, NULL);
+	free(req);
 	return ret;
 }
 
 static int uapi_get_device(const struct wg_backend *b, const char *ifname, struct wg_device *out)
 {
 	static const char req[] = "get=1\n\n";
-	struct uapi_get g = { 0 };
+	struct wg_uapi_text_get g = { 0 };
 	int ret;
 
 	if (!ifname_valid(ifname))
 		return -EINVAL;
-	ret = uapi_call(b->uapi_dir, ifname, req, sizeof(req) - 1, get_line, &g);
+	ret = uapi_call(b->uapi_dir, ifname, req, sizeof(req) - 1, wg_uapi_text_parse_line, &g);
 	if (ret < 0)
 		goto out;
 	memcpy(g.dev.ifname, ifname, strlen(ifname) + 1);
@@ -675,264 +329,4 @@ void wg_backend_userspace(struct wg_backend *out, const char *dir)
 	/* too long to keep: left empty, so that every call fails with -ENAMETOOLONG */
 	if (strlen(dir) < sizeof(out->uapi_dir))
 		memcpy(out->uapi_dir, dir, strlen(dir) + 1);
-}
-
-/* ----- wireguard-go itself ----- */
-
-/*
- * remove_stale: unlink a socket nobody listens on (never while one may be starting to).
- * *pid (when given): the process listening, once connected.
- */
-static int probe(const char *dir, const char *ifname, bool remove_stale, unsigned timeout_ms,
-		 pid_t *pid)
-{
-	static const char req[] = "get=1\n\n";
-	struct uapi_conn c = { .fd = -1 };
-	struct sockaddr_un sun;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	struct stat st;
-	int ret;
-
-	ret = uapi_addr(dir, ifname, &sun);
-	if (ret < 0)
-		return ret;
-	ret = uapi_connect(&sun, &c, timeout_ms);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret == -ECONNREFUSED) {
-		/* only a socket: a file of that name that is not one is someone else's */
-		if (!remove_stale || lstat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-			return 0;
-		if (unlink(sun.sun_path) < 0 && errno != ENOENT)
-			return -errno;
-		return 0;
-	}
-	if (ret < 0)
-		return ret;
-	if (pid && getsockopt(c.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-		*pid = cred.pid;
-	ret = uapi_send(&c, req, sizeof(req) - 1);
-	if (ret == 0)
-		ret = uapi_read_reply(&c, NULL, NULL);
-	uapi_close(&c);
-	return ret < 0 ? ret : 1;
-}
-
-int wg_userspace_probe(const char *dir, const char *ifname)
-{
-	return probe(dir, ifname, true, UAPI_TIMEOUT_MS, NULL);
-}
-
-int wg_userspace_check(const char *dir, const char *ifname, unsigned timeout_ms, pid_t *pid)
-{
-	*pid = 0;
-	return probe(dir, ifname, true, timeout_ms, pid);
-}
-
-/* Running, not a zombie: a process that is not our child is reaped by someone else. */
-static bool process_alive(pid_t pid)
-{
-	char path[64], buf[512], *paren;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno != ENOENT && errno != ESRCH;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	paren = strrchr(buf, ')');	/* the command name may hold anything */
-	return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
-}
-
-/* environ with WG_PROCESS_FOREGROUND=1: built before fork, where malloc is still safe. */
-static char **env_foreground(void)
-{
-	static const char fg[] = "WG_PROCESS_FOREGROUND=";
-	size_t i, n = 0;
-	char **env;
-
-	while (environ && environ[n])
-		n++;
-	env = calloc(n + 2, sizeof(*env));
-	if (!env)
-		return NULL;
-	for (i = 0, n = 0; environ && environ[i]; i++)
-		if (strncmp(environ[i], fg, sizeof(fg) - 1) != 0)
-			env[n++] = environ[i];
-	env[n] = (char *)"WG_PROCESS_FOREGROUND=1";
-	return env;
-}
-
-static void write_int(int fd, int v)
-{
-	ssize_t n;
-
-	do
-		n = write(fd, &v, sizeof(v));
-	while (n < 0 && errno == EINTR);
-}
-
-/*
- * The grandchild: async-signal-safe calls only, as the caller may have threads. It starts with
- * no blocked or ignored signals (a daemon's mask would make it deaf to SIGTERM) and no fds but
- * stdio; exec's errno goes back through exec_fd, which exec closes on success.
- */
-static void __attribute__((noreturn)) exec_program(const char *program, const char *ifname,
-						   char **env, int devnull, int exec_fd)
-{
-	char *argv[] = { (char *)program, (char *)"-f", (char *)ifname, NULL };
-
-	child_reset_signals();
-	if (dup2(devnull, STDIN_FILENO) < 0 || dup2(devnull, STDOUT_FILENO) < 0 ||
-	    dup2(devnull, STDERR_FILENO) < 0) {
-		write_int(exec_fd, errno);
-		_exit(127);
-	}
-	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-	execvpe(program, argv, env);
-	write_int(exec_fd, errno);
-	_exit(127);
-}
-
-/*
- * The child: a process group of its own (a Ctrl-C or hang-up meant for wgnetd's group does not
- * reach wireguard-go), then the grandchild, whose pid goes back through pid_fd. Not a session of
- * its own: with the scheduler's autogroups (CONFIG_SCHED_AUTOGROUP, on by default) every session
- * is a scheduling group, and wireguard-go alone in one got ~20% less CPU than in its starter's
- * (bench/README.md, "What each change bought").
- */
-static void __attribute__((noreturn)) start_child(const char *program, const char *ifname,
-						  char **env, int devnull, int pid_fd, int exec_fd)
-{
-	pid_t pid;
-
-	if (setpgid(0, 0) < 0) {
-		write_int(pid_fd, -errno);
-		_exit(1);
-	}
-	pid = fork();
-	if (pid < 0) {
-		write_int(pid_fd, -errno);
-		_exit(1);
-	}
-	if (pid == 0)
-		exec_program(program, ifname, env, devnull, exec_fd);
-	write_int(pid_fd, (int)pid);
-	_exit(0);
-}
-
-static int read_int(int fd, int *v)
-{
-	ssize_t n;
-
-	do
-		n = read(fd, v, sizeof(*v));
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == sizeof(*v) ? 1 : 0;		/* 0: EOF (a short write cannot happen) */
-}
-
-/* Forks the detached process: its pid, or -errno if it could not be started. */
-static int spawn(const char *program, const char *ifname)
-{
-	int pid_pipe[2] = { -1, -1 }, exec_pipe[2] = { -1, -1 };
-	int devnull = -1, status, v, ret;
-	char **env = NULL;
-	pid_t child;
-
-	env = env_foreground();
-	if (!env)
-		return -ENOMEM;
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0 || pipe2(pid_pipe, O_CLOEXEC) < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	child = fork();
-	if (child < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (child == 0)
-		start_child(program, ifname, env, devnull, pid_pipe[1], exec_pipe[1]);
-	close(pid_pipe[1]);
-	close(exec_pipe[1]);
-	pid_pipe[1] = exec_pipe[1] = -1;
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	ret = read_int(pid_pipe[0], &v);
-	if (ret == 0)
-		ret = -ECHILD;			/* the child died without a word */
-	if (ret < 0)
-		goto out;
-	if (v < 0) {
-		ret = v;
-		goto out;
-	}
-	/* EOF once exec succeeded; an errno if it did not */
-	ret = read_int(exec_pipe[0], &status);
-	if (ret == 1)
-		ret = -status;
-	else if (ret == 0)
-		ret = v;
-out:
-	for (v = 0; v < 2; v++) {
-		if (pid_pipe[v] >= 0)
-			close(pid_pipe[v]);
-		if (exec_pipe[v] >= 0)
-			close(exec_pipe[v]);
-	}
-	if (devnull >= 0)
-		close(devnull);
-	free(env);
-	return ret;
-}
-
-int wg_userspace_start(const char *program, const char *dir, const char *ifname, pid_t *pid)
-{
-	struct timespec ts = { .tv_nsec = START_POLL_MS * 1000000L };
-	struct sockaddr_un sun;
-	int ret, waited, child;
-
-	ret = uapi_addr(dir, ifname, &sun);
-	if (ret < 0)
-		return ret;
-	ret = probe(dir, ifname, true, UAPI_TIMEOUT_MS, NULL);	/* not over a live one */
-	if (ret < 0)
-		return ret;
-	if (ret == 1)
-		return -EEXIST;
-	child = spawn(program ? program : "wireguard-go", ifname);
-	if (child < 0)
-		return child;
-	for (waited = 0;; waited += START_POLL_MS) {
-		/* never unlink here: between bind() and listen() its socket refuses connections */
-		ret = probe(dir, ifname, false, UAPI_TIMEOUT_MS, NULL);
-		if (ret == 1)
-			break;
-		if (ret < 0 && ret != -ETIMEDOUT)
-			goto fail;
-		if (!process_alive(child)) {
-			ret = -ESRCH;		/* it exited: the device or socket was refused */
-			goto fail;
-		}
-		if (waited >= START_TIMEOUT_MS) {
-			ret = -ETIMEDOUT;
-			goto fail;
-		}
-		nanosleep(&ts, NULL);
-	}
-	*pid = child;
-	return 0;
-fail:
-	if (process_alive(child))
-		kill(child, SIGKILL);
-	return ret;
 }

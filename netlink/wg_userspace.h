@@ -21,8 +21,9 @@ int wg_userspace_check(const char *dir, const char *ifname, unsigned timeout_ms,
 
 /*
  * Starts `program -f ifname` (program NULL = "wireguard-go", looked up in PATH) with
- * WG_PROCESS_FOREGROUND=1, detached from us: a session of its own, not our child (double fork),
- * stdio on /dev/null, no blocked signals, so it outlives us. A stale socket is removed first.
+ * WG_PROCESS_FOREGROUND=1, detached from us: a process group of its own (in our session, see
+ * wg_userspace.c), not our child (double fork), stdio on /dev/null, no blocked signals, so it
+ * outlives us. A stale socket is removed first.
  * Waits up to 5 s for its socket in dir to answer. -EEXIST if one already answers there,
  * exec's error (-ENOENT, -EACCES) if program cannot be run, -ESRCH if it exited before its
  * socket answered, -ETIMEDOUT if it did not answer in time (it is killed then). *pid is its

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netlink/nft.c against the kernel, in a network namespace of its own: the table is read back
- * with the nft binary (JSON for sets and chains, text for the rules).
+ * netlink/nft.c (with the batches of nft_batch.c and the rules of nft_rule.c) against the
+ * kernel, in a network namespace of its own: the table is read back with the nft binary (JSON
+ * for sets and chains, text for the rules).
  */
 #include <errno.h>
 #include <sched.h>

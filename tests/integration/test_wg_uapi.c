@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netlink/wg_uapi.c against a real wireguard-go, in a network namespace and a mount namespace
- * of its own: a tmpfs on /run hides the machine's /run/wireguard, so only our own sockets are
- * seen. We are a child subreaper, so the detached wireguard-go processes become our children
- * again when their starter exits, and are killed and reaped by pid at the end, also on failure.
+ * netlink/wg_uapi.c and wg_userspace.c against a real wireguard-go, in a network namespace and
+ * a mount namespace of its own: a tmpfs on /run hides the machine's /run/wireguard, so only our
+ * own sockets are seen. We are a child subreaper, so the detached wireguard-go processes become
+ * our children again when their starter exits, and are killed and reaped by pid at the end, also
+ * on failure.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -177,7 +178,7 @@ static void test_probe_and_start(void **state)
 	/* one already answers: not a second one */
 	assert_int_equal(wg_userspace_start(NULL, DIR, "wgA", &again), -EEXIST);
 	assert_int_equal(again, 0);
-	/* our session (the scheduler's autogroup is per session: netlink/wg_uapi.c), a process
+	/* our session (the scheduler's autogroup is per session: netlink/wg_userspace.c), a process
 	 * group of its own that it does not lead: a Ctrl-C or hang-up meant for ours misses it */
 	assert_int_equal(getsid(pid), getsid(0));
 	assert_int_not_equal(getpgid(pid), getpgid(0));

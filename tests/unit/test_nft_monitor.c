@@ -98,7 +98,7 @@ static void test_flush_by_another(void **state)
 	assert_string_equal(c.comm, "nft");
 }
 
-/* Ours: the port of our nft.c sockets, or a task of this process. */
+/* Ours: the port of our nft_batch.c sockets, or a task of this process. */
 static void test_own_transactions(void **state)
 {
 	struct nft_monitor_parser p = { .self_portid = SELF_PORT };
