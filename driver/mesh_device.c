@@ -12,7 +12,6 @@
 
 #include "driver/instance.h"
 #include "driver/log.h"
-#include "driver/mesh.h"
 #include "driver/mesh_device.h"
 #include "netlink/link.h"
 
