@@ -5,7 +5,6 @@
  * has, and one route per pool through wgnet0. Converges by difference: peers the state does not
  * name are removed one by one, never by replacing the whole list, so live peers never drop.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,9 +132,20 @@ static int have_order(const void *a, const void *b)
 		      (*(const struct wg_peer *const *)b)->public_key, KEYS_LEN);
 }
 
-/* The device's peer with this key in have sorted by key (have_order), NULL if none. */
-static const struct wg_peer *have_peer(const struct wg_peer *const *sorted, size_t n,
-				       const uint8_t key[KEYS_LEN])
+const struct wg_peer **mesh_peers_sort(const struct wg_device *have)
+{
+	const struct wg_peer **sorted = calloc(have->npeers + 1, sizeof(*sorted));
+
+	if (!sorted)
+		return NULL;
+	for (size_t i = 0; i < have->npeers; i++)
+		sorted[i] = &have->peers[i];
+	qsort(sorted, have->npeers, sizeof(*sorted), have_order);
+	return sorted;
+}
+
+const struct wg_peer *mesh_peer_find(const struct wg_peer *const *sorted, size_t n,
+				     const uint8_t key[KEYS_LEN])
 {
 	struct wg_peer probe;
 	const struct wg_peer *p = &probe, *const *f;
@@ -199,7 +209,7 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 {
 	/* sorted by key, and which ones the state names: no scan of the device per peer (65,535
 	 * peers from a store) */
-	const struct wg_peer **sorted = calloc(have->npeers + 1, sizeof(*sorted));
+	const struct wg_peer **sorted = mesh_peers_sort(have);
 	bool *named = calloc(have->npeers + 1, sizeof(*named));
 	struct wg_peer *v = calloc(d->st.npeers + have->npeers + 1, sizeof(*v));
 	size_t n = 0;
@@ -209,12 +219,9 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < have->npeers; i++)
-		sorted[i] = &have->peers[i];
-	qsort(sorted, have->npeers, sizeof(*sorted), have_order);
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
-		const struct wg_peer *cur = have_peer(sorted, have->npeers, sp->public_key);
+		const struct wg_peer *cur = mesh_peer_find(sorted, have->npeers, sp->public_key);
 		struct wg_peer *p = &v[n++];
 
 		memcpy(p->public_key, sp->public_key, KEYS_LEN);
@@ -579,64 +586,4 @@ int mesh_peer_remove(struct driver *d, const uint8_t key[KEYS_LEN])
 
 	memcpy(one.public_key, key, KEYS_LEN);
 	return peer_set(d, &one);
-}
-
-static void endpoint_text(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	out[0] = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
-		snprintf(out, size, "%s:%u", a, ntohs(in->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-		snprintf(out, size, "[%s]:%u", a, ntohs(in6->sin6_port));
-	}
-}
-
-/*
- * The device's side of `wgnet status`: backend, state, and for each peer of s (those of the
- * state, in its order) where the device reaches it, its last handshake and traffic.
- */
-int mesh_status_fill(struct driver *d, struct driver_status *s)
-{
-	const struct wg_peer **sorted = NULL;
-	struct wg_device have = { 0 };
-	struct link_info li;
-
-	s->backend = d->mesh.ready ? d->mesh.wg.name : "none";
-	snprintf(s->wg_problem, sizeof(s->wg_problem), "%s",
-		 d->mesh.hung ? "not answering: being checked" : d->mesh.problem);
-	s->device_up = link_get(d->nl, NAMES_WG_DEVICE, &li) == 0 && li.up;
-	if (mesh_device_read(d, &have) < 0 || !have.npeers)
-		goto out;
-	sorted = calloc(have.npeers, sizeof(*sorted));
-	if (!sorted) {
-		wg_device_release(&have);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < have.npeers; i++)
-		sorted[i] = &have.peers[i];
-	qsort(sorted, have.npeers, sizeof(*sorted), have_order);
-	for (size_t i = 0; i < s->npeers && i < d->st.npeers; i++) {
-		const struct wg_peer *cur = have_peer(sorted, have.npeers,
-						      d->st.peers[i].public_key);
-		struct status_peer *out = &s->peers[i];
-
-		if (!cur)
-			continue;
-		endpoint_text(&cur->endpoint, out->endpoint, sizeof(out->endpoint));
-		out->latest_handshake = cur->last_handshake_sec;
-		out->rx_bytes = cur->rx_bytes;
-		out->tx_bytes = cur->tx_bytes;
-	}
-out:
-	free(sorted);
-	wg_device_release(&have);
-	return 0;
 }

@@ -56,7 +56,10 @@ int mesh_device_read(struct driver *d, struct wg_device *out);
 int mesh_peer_endpoint_set(struct driver *d, const struct wg_peer *cur,
 			   const struct sockaddr_storage *endpoint);
 int mesh_peer_remove(struct driver *d, const uint8_t key[KEYS_LEN]);
-/* Host key, backend, join line and peers of `wgnet status`. */
-int mesh_status_fill(struct driver *d, struct driver_status *s);
+/* The device's peers (from a read) sorted by key, and one found by key in them (NULL if it
+ * has none): lookups without a scan per peer. The caller frees the array (NULL: ENOMEM). */
+const struct wg_peer **mesh_peers_sort(const struct wg_device *have);
+const struct wg_peer *mesh_peer_find(const struct wg_peer *const *sorted, size_t n,
+				     const uint8_t key[KEYS_LEN]);
 
 #endif
