@@ -30,6 +30,7 @@ const char cli_help[] =
 	"       " CLI_USAGE_LEAVE "\n"
 	"       " CLI_USAGE_HOST_RM "\n"
 	"       " CLI_USAGE_STATUS "\n"
+	"       " CLI_USAGE_EVENTS "\n"
 	"       " CLI_USAGE_JOIN "\n"
 	"       wgnet [--socket PATH] peer add [--endpoint HOST:PORT | --no-endpoint]\n"
 	"                                      [--keepalive N] JOIN-LINE...\n"
@@ -68,6 +69,11 @@ const char cli_help[] =
 	"  peer ls    show the peers; --json prints wgnetd's reply\n"
 	"  status     show this host, its peers and its networks; --json prints\n"
 	"             wgnetd's reply\n"
+	"  events     print what changes as it happens, one line each, until\n"
+	"             interrupted: peer up/down, endpoint moved, failover, firewall\n"
+	"             rebuilt/failed, store lost/back, watchdog restarts; --json: one\n"
+	"             JSON object per line; --since N: first the events after number\n"
+	"             N that wgnetd still holds (0: all of them)\n"
 	"  host allow open a port of this host to the mesh (tcp/53, udp/5353,\n"
 	"             sctp/N): every other new connection that arrives through\n"
 	"             the tunnel for this host's own addresses is dropped\n"
@@ -124,6 +130,8 @@ int main(int argc, char **argv)
 		r = cli_cmd_init(argc, argv, i + 1, &sock);
 	else if (strcmp(argv[i], "status") == 0)
 		r = cli_cmd_status(argc, argv, i + 1, &sock);
+	else if (strcmp(argv[i], "events") == 0)
+		r = cli_cmd_events(argc, argv, i + 1, &sock);
 	else if (strcmp(argv[i], "join-line") == 0)
 		r = cli_cmd_join_line(argc, argv, i + 1, &sock);
 	else if (strcmp(argv[i], "peer") == 0)
