@@ -61,10 +61,11 @@ static int print_event(json_t *o, bool as_json)
 	if (as_json) {
 		json_t *line = json_pack("{s:I, s:I, s:s, s:s, s:s}", "seq", seq, "time", at,
 					 "event", event, "subject", subject, "detail", detail);
+		int ret = line && json_dumpf(line, stdout, JSON_COMPACT) == 0 ? 0 : -ENOMEM;
 
-		cli_print_json(line);
 		json_decref(line);
-		return 0;
+		putchar('\n');
+		return ret;
 	}
 	t = (time_t)at;
 	if (localtime_r(&t, &tm))

@@ -85,7 +85,7 @@ int cli_request(const struct cli_socket *sock, const char *path, const char *bod
 	struct curl_slist *headers = NULL;
 	json_t *root = NULL, *err;
 	json_error_t jerr;
-	char url[64];
+	char url[256];
 	long status = 0;
 	CURLcode res;
 	CURL *c;

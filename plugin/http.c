@@ -133,18 +133,23 @@ static const char *too_big_text(const struct http_server *s)
 	return s->body_max ? "request body over 1 MiB" : "no request body is taken here";
 }
 
-/* reply.later: held until the next http_server_wake; while stopping, answered at once. */
+/* reply.later: held until the next http_server_wake. While the server stops, the connection
+ * is closed instead: the client sees the server go, as it does. */
 static enum MHD_Result hold(struct http_server *s, struct MHD_Connection *conn)
 {
 	struct MHD_Connection **v;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->stopping)
-		goto busy;
+	if (s->stopping) {
+		pthread_mutex_unlock(&s->mu);
+		return MHD_NO;
+	}
 	if (s->nheld == s->capheld) {
 		v = realloc(s->held, (s->capheld ? 2 * s->capheld : 16) * sizeof(*v));
-		if (!v)
-			goto busy;
+		if (!v) {
+			pthread_mutex_unlock(&s->mu);
+			return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory");
+		}
 		s->held = v;
 		s->capheld = s->capheld ? 2 * s->capheld : 16;
 	}
@@ -152,9 +157,6 @@ static enum MHD_Result hold(struct http_server *s, struct MHD_Connection *conn)
 	MHD_suspend_connection(conn);
 	pthread_mutex_unlock(&s->mu);
 	return MHD_YES;
-busy:
-	pthread_mutex_unlock(&s->mu);
-	return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "wgnetd is stopping");
 }
 
 void http_server_wake(struct http_server *s)
@@ -501,7 +503,7 @@ void http_server_stop(struct http_server *s)
 
 	if (!s)
 		return;
-	/* MHD must hold no suspended connection when it stops: those put off answer 503 */
+	/* MHD must hold no suspended connection when it stops: those put off are closed */
 	pthread_mutex_lock(&s->mu);
 	s->stopping = true;
 	pthread_mutex_unlock(&s->mu);
