@@ -57,7 +57,7 @@ static json_t *events_json(const struct driver_events *ev)
 void events_api_serve(struct driver *d, const struct http_request *req, struct http_reply *reply)
 {
 	struct driver_events *ev = calloc(1, sizeof(*ev));
-	uint64_t since, epoch, wait;
+	uint64_t since = 0, epoch = 0, wait = 0;
 	struct errbuf e = { 0 };
 	json_t *out;
 
