@@ -104,7 +104,7 @@ struct join_req {
 };
 struct join_reply {
 	char src_name[IFNAMSIZ];	/* container-side veth; DstPrefix is always "eth" */
-	char gateway[ADDR_STR_MAX];	/* "" for --internal networks */
+	char gateway[CIDR_ADDR_STR_MAX];	/* "" for --internal networks */
 };
 int driver_join(struct driver *d, const struct join_req *req, struct join_reply *reply,
 		struct errbuf *e);

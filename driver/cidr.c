@@ -68,7 +68,7 @@ int cidr_parse(const char *s, struct cidr *out)
 	return 0;
 }
 
-int addr_parse(const char *s, uint32_t *out)
+int cidr_addr_parse(const char *s, uint32_t *out)
 {
 	uint32_t a;
 
@@ -78,11 +78,11 @@ int addr_parse(const char *s, uint32_t *out)
 	return 0;
 }
 
-int addr_parse_any(const char *s, uint32_t *out)
+int cidr_addr_parse_any(const char *s, uint32_t *out)
 {
 	struct cidr c;
 
-	if (addr_parse(s, out) == 0)
+	if (cidr_addr_parse(s, out) == 0)
 		return 0;
 	if (cidr_parse_host(s, &c) < 0)
 		return -EINVAL;
@@ -90,17 +90,17 @@ int addr_parse_any(const char *s, uint32_t *out)
 	return 0;
 }
 
-void addr_format(uint32_t addr, char out[ADDR_STR_MAX])
+void cidr_addr_format(uint32_t addr, char out[CIDR_ADDR_STR_MAX])
 {
-	snprintf(out, ADDR_STR_MAX, "%u.%u.%u.%u", (unsigned char)(addr >> 24),
+	snprintf(out, CIDR_ADDR_STR_MAX, "%u.%u.%u.%u", (unsigned char)(addr >> 24),
 		 (unsigned char)(addr >> 16), (unsigned char)(addr >> 8), (unsigned char)addr);
 }
 
 void cidr_format(const struct cidr *c, char out[CIDR_STR_MAX])
 {
-	char a[ADDR_STR_MAX];
+	char a[CIDR_ADDR_STR_MAX];
 
-	addr_format(c->addr, a);
+	cidr_addr_format(c->addr, a);
 	snprintf(out, CIDR_STR_MAX, "%s/%u", a, c->len > 32 ? 32u : c->len);
 }
 

@@ -7,7 +7,7 @@
 
 /* IPv4 only for now. Addresses are in host byte order everywhere above netlink/. */
 #define CIDR_STR_MAX 19		/* "255.255.255.255/32" + NUL */
-#define ADDR_STR_MAX 16		/* "255.255.255.255" + NUL */
+#define CIDR_ADDR_STR_MAX 16	/* "255.255.255.255" + NUL */
 
 struct cidr {
 	uint32_t addr;
@@ -19,12 +19,12 @@ int cidr_parse(const char *s, struct cidr *out);
 /* "a.b.c.d/n" keeping host bits (an interface address such as a gateway "10.1.3.1/24"). */
 int cidr_parse_host(const char *s, struct cidr *out);
 /* "a.b.c.d" only. */
-int addr_parse(const char *s, uint32_t *out);
+int cidr_addr_parse(const char *s, uint32_t *out);
 /* "a.b.c.d" or "a.b.c.d/n" (prefix ignored), as dockerd sends addresses in different calls. */
-int addr_parse_any(const char *s, uint32_t *out);
+int cidr_addr_parse_any(const char *s, uint32_t *out);
 
 void cidr_format(const struct cidr *c, char out[CIDR_STR_MAX]);
-void addr_format(uint32_t addr, char out[ADDR_STR_MAX]);
+void cidr_addr_format(uint32_t addr, char out[CIDR_ADDR_STR_MAX]);
 
 uint32_t cidr_mask(uint8_t len);		/* 24 -> 0xffffff00, 0 -> 0 */
 uint32_t cidr_first(const struct cidr *c);	/* network address */

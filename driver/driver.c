@@ -16,7 +16,7 @@
 #include "driver/join_line.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
-#include "driver/mesh_look.h"
+#include "driver/mesh_device.h"
 #include "driver/mesh_watchdog.h"
 #include "driver/metrics.h"
 #include "driver/network.h"
@@ -145,7 +145,7 @@ static void host_fill(const struct driver *d, struct driver_status *s)
 	s->host_index = d->st.host_index;
 	s->mtu = d->st.mtu;
 	memcpy(s->mtu_from, d->mtu_from, sizeof(s->mtu_from));
-	text_clean(s->host_endpoint, sizeof(s->host_endpoint), d->st.host_endpoint);
+	join_line_text_clean(s->host_endpoint, sizeof(s->host_endpoint), d->st.host_endpoint);
 	for (size_t i = 0; i < d->st.nhost_allow; i++)
 		state_port_format(&d->st.host_allow[i], s->host_allow.v[i]);
 	s->host_allow.n = d->st.nhost_allow;
@@ -200,7 +200,7 @@ int driver_metrics_get(struct driver *d, struct driver_metrics *out, struct errb
 {
 	struct driver_metrics m = { 0 };
 	struct wg_device have = { 0 };
-	struct mesh_reader r;
+	struct mesh_device_reader r;
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
@@ -211,20 +211,20 @@ int driver_metrics_get(struct driver *d, struct driver_metrics *out, struct errb
 	if (ret == 0)
 		store_status_fill(d, &m.st);
 	firewall_metrics_fill(d, &m);
-	mesh_metrics_fill(d, &m, &r);
+	mesh_device_metrics_fill(d, &m, &r);
 	m.events = events_last(d);
 	pthread_mutex_unlock(&d->lock);
 	if (ret < 0) {
 		driver_metrics_release(&m);
 		return errbuf_set(e, ret, "out of memory");
 	}
-	ret = mesh_reader_read(&r, &have);
+	ret = mesh_device_reader_read(&r, &have);
 	if (ret == 0)
-		m.device_read = mesh_status_merge(&have, &m.st) == 0;
+		m.device_read = mesh_device_status_merge(&have, &m.st) == 0;
 	wg_device_release(&have);
 	if (ret == -ETIMEDOUT) {	/* the watchdog checks it at once */
 		pthread_mutex_lock(&d->lock);
-		mesh_note_error(d, ret);
+		mesh_device_note_error(d, ret);
 		pthread_mutex_unlock(&d->lock);
 	}
 	*out = m;

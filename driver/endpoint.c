@@ -393,7 +393,7 @@ int driver_join(struct driver *d, const struct join_req *req, struct join_reply 
 		goto out;
 	}
 	names_veth_ctr(ep->id, reply->src_name);
-	addr_format(p->gateway, reply->gateway);
+	cidr_addr_format(p->gateway, reply->gateway);
 	firewall_docker_user_sync(d, false);
 out:
 	pthread_mutex_unlock(&d->lock);

@@ -66,7 +66,7 @@ static void cause_text(const struct nft_change *c, char *out, size_t size)
 {
 	char inet[64] = "", bridge[64] = "", who[48], comm[sizeof(c->comm)];
 
-	text_clean(comm, sizeof(comm), c->comm);	/* any program names itself */
+	join_line_text_clean(comm, sizeof(comm), c->comm);	/* any program names itself */
 	if (c->pid)
 		snprintf(who, sizeof(who), "%s[%u]", comm[0] ? comm : "?", c->pid);
 	else

@@ -34,11 +34,11 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 		return errbuf_set(e, -EINVAL, "MTU %u out of range %u..%u", req->mtu, MTU_MIN,
 				  MTU_MAX_JUMBO);
 	if (req->endpoint && req->endpoint[0]) {
-		ret = endpoint_check(req->endpoint, e);
+		ret = join_line_endpoint_check(req->endpoint, e);
 		if (ret < 0)
 			return ret;
 	}
-	if (req->name && !host_name_valid(req->name))
+	if (req->name && !join_line_name_valid(req->name))
 		return errbuf_set(e, -EINVAL, "host name '%.64s' is not 1..63 of A-Z a-z 0-9 . _ -",
 				  req->name);
 	if (req->listen_port > 65535)

@@ -7,11 +7,11 @@
 
 #include "driver/join_line.h"
 
-bool host_name_valid(const char *s)
+bool join_line_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n < 1 || n > HOST_NAME_MAX_LEN)
+	if (n < 1 || n > JOIN_LINE_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -23,7 +23,7 @@ bool host_name_valid(const char *s)
 	return true;
 }
 
-int endpoint_check(const char *s, struct errbuf *e)
+int join_line_endpoint_check(const char *s, struct errbuf *e)
 {
 	const char *colon = strrchr(s, ':');
 	const char *host_end = colon;
@@ -53,7 +53,7 @@ int endpoint_check(const char *s, struct errbuf *e)
 	return 0;
 }
 
-void text_clean(char *out, size_t size, const char *s)
+void join_line_text_clean(char *out, size_t size, const char *s)
 {
 	size_t i;
 
@@ -126,7 +126,7 @@ int join_line_parse(const char *s, struct join_line *out, struct errbuf *e)
 
 			if (have_ep)
 				return errbuf_set(e, -EINVAL, "join line: endpoint given twice");
-			ret = endpoint_check(v, e);
+			ret = join_line_endpoint_check(v, e);
 			if (ret < 0)
 				return ret;
 			snprintf(j.endpoint, sizeof(j.endpoint), "%s", v);
@@ -134,7 +134,7 @@ int join_line_parse(const char *s, struct join_line *out, struct errbuf *e)
 		} else if (field(tok, "name", &v)) {
 			if (have_name)
 				return errbuf_set(e, -EINVAL, "join line: name given twice");
-			if (!host_name_valid(v))
+			if (!join_line_name_valid(v))
 				return errbuf_set(e, -EINVAL, "join line: name '%.64s' is not 1..63 of "
 						  "A-Z a-z 0-9 . _ -", v);
 			snprintf(j.name, sizeof(j.name), "%s", v);

@@ -5,6 +5,7 @@
  * has, and one route per pool through wgnet0. Converges by difference: peers the state does not
  * name are removed one by one, never by replacing the whole list, so live peers never drop.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "driver/ipam.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
+#include "driver/mesh_device.h"
 #include "driver/persist.h"
 #include "driver/resolve.h"
 #include "netlink/link.h"
@@ -126,35 +128,6 @@ static int peer_allowed_ips(const struct driver *d, const struct state_peer *sp,
 	return 0;
 }
 
-static int have_order(const void *a, const void *b)
-{
-	return memcmp((*(const struct wg_peer *const *)a)->public_key,
-		      (*(const struct wg_peer *const *)b)->public_key, KEYS_LEN);
-}
-
-const struct wg_peer **mesh_peers_sort(const struct wg_device *have)
-{
-	const struct wg_peer **sorted = calloc(have->npeers + 1, sizeof(*sorted));
-
-	if (!sorted)
-		return NULL;
-	for (size_t i = 0; i < have->npeers; i++)
-		sorted[i] = &have->peers[i];
-	qsort(sorted, have->npeers, sizeof(*sorted), have_order);
-	return sorted;
-}
-
-const struct wg_peer *mesh_peer_find(const struct wg_peer *const *sorted, size_t n,
-				     const uint8_t key[KEYS_LEN])
-{
-	struct wg_peer probe;
-	const struct wg_peer *p = &probe, *const *f;
-
-	memcpy(probe.public_key, key, KEYS_LEN);
-	f = n ? bsearch(&p, sorted, n, sizeof(*sorted), have_order) : NULL;
-	return f ? *f : NULL;
-}
-
 static void peers_free(struct wg_peer *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -209,7 +182,7 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 {
 	/* sorted by key, and which ones the state names: no scan of the device per peer (65,535
 	 * peers from a store) */
-	const struct wg_peer **sorted = mesh_peers_sort(have);
+	const struct wg_peer **sorted = calloc(have->npeers + 1, sizeof(*sorted));
 	bool *named = calloc(have->npeers + 1, sizeof(*named));
 	struct wg_peer *v = calloc(d->st.npeers + have->npeers + 1, sizeof(*v));
 	size_t n = 0;
@@ -219,9 +192,12 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; i < have->npeers; i++)
+		sorted[i] = &have->peers[i];
+	qsort(sorted, have->npeers, sizeof(*sorted), mesh_device_peer_order);
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
-		const struct wg_peer *cur = mesh_peer_find(sorted, have->npeers, sp->public_key);
+		const struct wg_peer *cur = mesh_device_peer_find(sorted, have->npeers, sp->public_key);
 		struct wg_peer *p = &v[n++];
 
 		memcpy(p->public_key, sp->public_key, KEYS_LEN);
@@ -316,7 +292,7 @@ static int routes_apply(struct driver *d, struct errbuf *e)
 }
 
 /* MTU and up first: a port in use then fails when it is set (device_configure). */
-static int device_up(struct driver *d, struct errbuf *e)
+static int device_set_up(struct driver *d, struct errbuf *e)
 {
 	struct link_info li;
 	int ret;
@@ -380,7 +356,7 @@ static void peers_clear(struct driver *d, const struct wg_device *have)
 		v[i].remove = true;
 	}
 	ret = d->mesh.wg.set_peers(&d->mesh.wg, NAMES_WG_DEVICE, v, have->npeers);
-	mesh_note_error(d, ret);
+	mesh_device_note_error(d, ret);
 	if (ret < 0)
 		log_error("could not remove the peers of %s after the firewall failed: %s",
 			  NAMES_WG_DEVICE, strerror(-ret));
@@ -406,11 +382,11 @@ void mesh_fail_closed(struct driver *d)
 	struct errbuf e = { 0 };
 	int ret;
 
-	if (!mesh_usable(d))
+	if (!mesh_device_usable(d))
 		return;		/* mesh_start builds the table first when the device is back */
 	ret = device_read(d, &have, &e);
 	if (ret < 0) {
-		mesh_note_error(d, ret);
+		mesh_device_note_error(d, ret);
 		log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, e.msg);
 		return;
 	}
@@ -443,7 +419,7 @@ int mesh_start(struct driver *d, struct errbuf *e)
 	d->mesh.hung = false;
 	ret = backend_is_kernel(d) ? device_kernel_ensure(d, e) : device_userspace_ensure(d, e);
 	if (ret == 0)
-		ret = device_up(d, e);
+		ret = device_set_up(d, e);
 	if (ret == 0)
 		ret = device_read(d, &have, e);
 	if (ret == 0)
@@ -467,26 +443,12 @@ out:
 	return ret;
 }
 
-bool mesh_usable(const struct driver *d)
-{
-	return d->mesh.ready && !d->mesh.hung;
-}
-
-void mesh_note_error(struct driver *d, int ret)
-{
-	if (ret == -ETIMEDOUT && d->mesh.watch && !d->mesh.hung) {
-		d->mesh.hung = true;
-		log_warn("the userspace WireGuard of %s did not answer in time: leaving it to the "
-			 "watchdog", NAMES_WG_DEVICE);
-	}
-}
-
 int mesh_sync(struct driver *d, struct errbuf *e)
 {
 	struct wg_device have = { 0 };
 	int ret;
 
-	if (!mesh_usable(d))
+	if (!mesh_device_usable(d))
 		return 0;	/* mesh_start applies everything when it comes back */
 	ret = device_read(d, &have, e);
 	if (ret == 0 && firewall_failed(d))
@@ -494,7 +456,7 @@ int mesh_sync(struct driver *d, struct errbuf *e)
 	if (ret == 0)
 		ret = peers_apply(d, &have, e);
 	wg_device_release(&have);
-	mesh_note_error(d, ret);
+	mesh_device_note_error(d, ret);
 	if (ret == 0)
 		ret = routes_apply(d, e);
 	return ret;
@@ -546,44 +508,4 @@ int mesh_public_key(struct driver *d, uint8_t pub[KEYS_LEN], struct errbuf *e)
 	if (ret == 0)
 		memcpy(pub, d->mesh.keys.pub, KEYS_LEN);
 	return ret;
-}
-
-int mesh_device_read(struct driver *d, struct wg_device *out)
-{
-	int ret;
-
-	if (!mesh_usable(d))
-		return -ENODEV;
-	ret = d->mesh.wg.get_device(&d->mesh.wg, NAMES_WG_DEVICE, out);
-	mesh_note_error(d, ret);
-	return ret;
-}
-
-/* One peer's change, the device's other peers as they are. */
-static int peer_set(struct driver *d, struct wg_peer *one)
-{
-	int ret;
-
-	if (!mesh_usable(d))
-		return -ENODEV;
-	ret = d->mesh.wg.set_peers(&d->mesh.wg, NAMES_WG_DEVICE, one, 1);
-	mesh_note_error(d, ret);
-	return ret;
-}
-
-int mesh_peer_endpoint_set(struct driver *d, const struct wg_peer *cur,
-			   const struct sockaddr_storage *endpoint)
-{
-	struct wg_peer one = { .endpoint = *endpoint, .keepalive = cur->keepalive };
-
-	memcpy(one.public_key, cur->public_key, KEYS_LEN);
-	return peer_set(d, &one);
-}
-
-int mesh_peer_remove(struct driver *d, const uint8_t key[KEYS_LEN])
-{
-	struct wg_peer one = { .remove = true };
-
-	memcpy(one.public_key, key, KEYS_LEN);
-	return peer_set(d, &one);
 }

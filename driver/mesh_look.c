@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * wgnet0 as observers see it: `wgnet status` reads the device under the lock, the metrics and
- * the look every few seconds read it without (a userspace WireGuard may take its time to
- * answer). The look compares each peer with what it saw last and tells what changed: up (a
- * handshake within STATUS_PEER_UP_SECONDS), down, or reached at another endpoint.
+ * The look at wgnet0 every few seconds, the device read without the lock (a userspace
+ * WireGuard may take its time to answer): each peer against what the last look saw, and an
+ * event for what changed: up (a handshake within STATUS_PEER_UP_SECONDS), down, or reached at
+ * another endpoint.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +14,8 @@
 #include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
-#include "driver/mesh.h"
+#include "driver/mesh_device.h"
 #include "driver/mesh_look.h"
-#include "netlink/link.h"
 
 /* A peer as the last look saw it. */
 struct mesh_seen {
@@ -25,91 +23,6 @@ struct mesh_seen {
 	bool up;
 	char endpoint[64];		/* "" = none */
 };
-
-static void endpoint_text(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	out[0] = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
-		snprintf(out, size, "%s:%u", a, ntohs(in->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-		snprintf(out, size, "[%s]:%u", a, ntohs(in6->sin6_port));
-	}
-}
-
-void mesh_reader_take(const struct driver *d, struct mesh_reader *r)
-{
-	r->wg = d->mesh.wg;
-	r->usable = mesh_usable(d);
-}
-
-int mesh_reader_read(const struct mesh_reader *r, struct wg_device *out)
-{
-	if (!r->usable)
-		return -ENODEV;
-	return r->wg.get_device(&r->wg, NAMES_WG_DEVICE, out);
-}
-
-int mesh_status_merge(const struct wg_device *have, struct driver_status *s)
-{
-	const struct wg_peer **sorted;
-
-	if (!have->npeers)
-		return 0;
-	sorted = mesh_peers_sort(have);
-	if (!sorted)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->npeers; i++) {
-		struct status_peer *out = &s->peers[i];
-		const struct wg_peer *cur = mesh_peer_find(sorted, have->npeers, out->key);
-
-		if (!cur)
-			continue;
-		out->on_device = true;
-		endpoint_text(&cur->endpoint, out->endpoint, sizeof(out->endpoint));
-		out->latest_handshake = cur->last_handshake_sec;
-		out->rx_bytes = cur->rx_bytes;
-		out->tx_bytes = cur->tx_bytes;
-	}
-	free(sorted);
-	return 0;
-}
-
-static void problem_fill(const struct driver *d, struct driver_status *s)
-{
-	s->backend = d->mesh.ready ? d->mesh.wg.name : "none";
-	snprintf(s->wg_problem, sizeof(s->wg_problem), "%s",
-		 d->mesh.hung ? "not answering: being checked" : d->mesh.problem);
-}
-
-int mesh_status_fill(struct driver *d, struct driver_status *s)
-{
-	struct wg_device have = { 0 };
-	struct link_info li;
-	int ret = 0;
-
-	problem_fill(d, s);
-	s->device_up = link_get(d->nl, NAMES_WG_DEVICE, &li) == 0 && li.up;
-	if (mesh_device_read(d, &have) == 0)
-		ret = mesh_status_merge(&have, s);
-	wg_device_release(&have);
-	return ret;
-}
-
-void mesh_metrics_fill(const struct driver *d, struct driver_metrics *m, struct mesh_reader *r)
-{
-	problem_fill(d, &m->st);
-	m->watchdog_restarts = d->mesh.restarts;
-	m->watchdog_restart_failures = d->mesh.restart_failures;
-	mesh_reader_take(d, r);
-}
 
 static int seen_order(const void *a, const void *b)
 {
@@ -136,7 +49,8 @@ static void peer_compare(struct driver *d, const struct state_peer *sp, const st
 	memcpy(now_seen->key, sp->public_key, KEYS_LEN);
 	now_seen->up = hs && now - hs < STATUS_PEER_UP_SECONDS;
 	if (cur)
-		endpoint_text(&cur->endpoint, now_seen->endpoint, sizeof(now_seen->endpoint));
+		mesh_device_endpoint_text(&cur->endpoint, now_seen->endpoint,
+					  sizeof(now_seen->endpoint));
 	if (now_seen->up && (!before || !before->up)) {
 		log_info("peer %s up: handshake %llds ago%s%s", sp->name, (long long)(now - hs),
 			 now_seen->endpoint[0] ? ", endpoint " : "", now_seen->endpoint);
@@ -166,21 +80,21 @@ void mesh_look(struct driver *d)
 	const struct wg_peer **sorted = NULL;
 	struct mesh_seen *now_seen = NULL;
 	struct wg_device have = { 0 };
-	struct mesh_reader r;
+	struct mesh_device_reader r;
 	time_t now;
 	int ret;
 
-	mesh_reader_take(d, &r);
+	mesh_device_reader_take(d, &r);
 	if (!r.usable)
 		return;		/* no event about a device being restarted or rebuilt */
 	pthread_mutex_unlock(&d->lock);
-	ret = mesh_reader_read(&r, &have);
+	ret = mesh_device_reader_read(&r, &have);
 	pthread_mutex_lock(&d->lock);
 	if (ret < 0) {
-		mesh_note_error(d, ret);
+		mesh_device_note_error(d, ret);
 		goto out;
 	}
-	sorted = mesh_peers_sort(&have);
+	sorted = mesh_device_peers_sort(&have);
 	now_seen = calloc(d->st.npeers + 1, sizeof(*now_seen));
 	if (!sorted || !now_seen || d->stopping)
 		goto out;
@@ -189,7 +103,7 @@ void mesh_look(struct driver *d)
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
 
-		peer_compare(d, sp, mesh_peer_find(sorted, have.npeers, sp->public_key),
+		peer_compare(d, sp, mesh_device_peer_find(sorted, have.npeers, sp->public_key),
 			     seen_find(d, sp->public_key), &now_seen[i], now);
 	}
 	qsort(now_seen, d->st.npeers, sizeof(*now_seen), seen_order);

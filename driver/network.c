@@ -339,7 +339,7 @@ int network_status_fill(struct driver *d, struct driver_status *s, bool links)
 		memcpy(sn->network_id, p->network_id, sizeof(sn->network_id));
 		cidr_format(&p->pool, sn->pool);
 		cidr_format(&p->slice, sn->slice);
-		addr_format(p->gateway, sn->gateway);
+		cidr_addr_format(p->gateway, sn->gateway);
 		names_bridge(p->network_id, sn->bridge);
 		sn->mtu = p->mtu;
 		sn->internal = p->internal;

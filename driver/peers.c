@@ -13,7 +13,7 @@
 #include "driver/join_line.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
-#include "driver/mesh_look.h"
+#include "driver/mesh_device.h"
 #include "driver/peers.h"
 #include "driver/persist.h"
 
@@ -22,7 +22,7 @@ static void self_join_line(const struct driver *d, char out[DRIVER_JOIN_LINE_MAX
 	struct join_line j = { .index = d->st.host_index };
 
 	memcpy(j.key, d->st.host_public_key, KEYS_LEN);
-	text_clean(j.endpoint, sizeof(j.endpoint), d->st.host_endpoint);
+	join_line_text_clean(j.endpoint, sizeof(j.endpoint), d->st.host_endpoint);
 	if (d->st.host_name[0])
 		snprintf(j.name, sizeof(j.name), "%s", d->st.host_name);
 	else
@@ -83,7 +83,7 @@ int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[
 	if (ret < 0)
 		return ret;
 	if (req->endpoint && req->endpoint[0]) {
-		ret = endpoint_check(req->endpoint, e);
+		ret = join_line_endpoint_check(req->endpoint, e);
 		if (ret < 0)
 			return ret;
 		snprintf(j.endpoint, sizeof(j.endpoint), "%s", req->endpoint);
@@ -159,7 +159,7 @@ int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX
 	}
 	snprintf(name, DRIVER_NAME_MAX, "%s", gone.name);
 	log_info("peer %s removed", gone.name);
-	ret = mesh_peer_remove(d, gone.public_key);
+	ret = mesh_device_peer_remove(d, gone.public_key);
 	if (ret < 0 && ret != -ENODEV)
 		log_error("peer %s: could not remove it from %s: %s (it goes at the next start)",
 			  gone.name, NAMES_WG_DEVICE, strerror(-ret));
@@ -189,8 +189,8 @@ int peers_state_fill(struct driver *d, struct driver_status *s)
 		out->index = sp->index;
 		keys_b64(sp->public_key, out->public_key);
 		memcpy(out->key, sp->public_key, sizeof(out->key));
-		text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
-			   sp->endpoint);
+		join_line_text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
+				     sp->endpoint);
 		out->keepalive = sp->keepalive;
 		out->allowed_ips = calloc(d->st.npools ? d->st.npools : 1, sizeof(*out->allowed_ips));
 		s->npeers = i + 1;
@@ -213,7 +213,7 @@ int peers_status_fill(struct driver *d, struct driver_status *s)
 {
 	int ret = peers_state_fill(d, s);
 
-	return ret < 0 ? ret : mesh_status_fill(d, s);
+	return ret < 0 ? ret : mesh_device_status_fill(d, s);
 }
 
 bool driver_peer_up(const struct status_peer *p)

@@ -302,7 +302,7 @@ static int gateway_request(struct state_pool *p, const char *want,
 		/* The gateway is the slice's first address unless the user chose one. */
 		gw = p->gateway ? p->gateway : cidr_first(&p->slice) + 1;
 	} else {
-		ret = addr_parse_any(want, &gw);
+		ret = cidr_addr_parse_any(want, &gw);
 		if (ret < 0)
 			return errbuf_set(e, ret, "invalid --gateway '%s': expected an IPv4 address",
 					  want);
@@ -332,7 +332,7 @@ static int gateway_request(struct state_pool *p, const char *want,
 static int address_request_locked(struct driver *d, const struct ipam_addr_req *req,
 				  char reply[CIDR_STR_MAX], struct errbuf *e)
 {
-	char slice_s[CIDR_STR_MAX], a_s[ADDR_STR_MAX];
+	char slice_s[CIDR_STR_MAX], a_s[CIDR_ADDR_STR_MAX];
 	struct state_pool *p, saved;
 	uint32_t a = 0;
 	int ret;
@@ -351,7 +351,7 @@ static int address_request_locked(struct driver *d, const struct ipam_addr_req *
 	if (req->gateway) {
 		ret = gateway_request(p, req->address, &a, e);
 	} else if (req->address[0]) {
-		ret = addr_parse_any(req->address, &a);
+		ret = cidr_addr_parse_any(req->address, &a);
 		if (ret < 0) {
 			ret = errbuf_set(e, ret, "invalid address '%s': expected an IPv4 address",
 					 req->address);
@@ -395,7 +395,7 @@ static int address_request_locked(struct driver *d, const struct ipam_addr_req *
 		return ret;
 	}
 	addr_set_release(&saved.addrs);
-	addr_format(a, a_s);
+	cidr_addr_format(a, a_s);
 	snprintf(reply, CIDR_STR_MAX, "%s/%u", a_s, p->slice.len & 63u);
 	return 0;
 }
@@ -421,7 +421,7 @@ int driver_ipam_release_address(struct driver *d, const char *pool_id, const cha
 	ret = pool_id_check(pool_id, e);
 	if (ret < 0)
 		return ret;
-	ret = addr_parse_any(address, &a);
+	ret = cidr_addr_parse_any(address, &a);
 	if (ret < 0)
 		return errbuf_set(e, ret, "invalid address '%s'", address);
 	pthread_mutex_lock(&d->lock);

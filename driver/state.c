@@ -108,7 +108,7 @@ static int index_pools(const struct parse_ctx *c, const struct state *s, struct 
 static int check_endpoint_pools(const struct parse_ctx *c, const struct state *s,
 				const struct pool_index *pools)
 {
-	char where[32], a[ADDR_STR_MAX], t[CIDR_STR_MAX];
+	char where[32], a[CIDR_ADDR_STR_MAX], t[CIDR_STR_MAX];
 
 	for (size_t i = 0; i < s->nendpoints; i++) {
 		const struct state_endpoint *ep = &s->endpoints[i];
@@ -120,7 +120,7 @@ static int check_endpoint_pools(const struct parse_ctx *c, const struct state *s
 		if (!p)
 			return state_bad(c, where, "network_id", "no pool has this network_id");
 		if (!cidr_contains(&(*p)->slice, ep->addr)) {
-			addr_format(ep->addr, a);
+			cidr_addr_format(ep->addr, a);
 			cidr_format(&(*p)->slice, t);
 			return state_bad(c, where, "address", "%s is outside its network's slice %s", a, t);
 		}

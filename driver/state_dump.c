@@ -38,9 +38,9 @@ static json_t *str_new(const char *s, size_t size)
 
 static json_t *addr_new(uint32_t a)
 {
-	char s[ADDR_STR_MAX];
+	char s[CIDR_ADDR_STR_MAX];
 
-	addr_format(a, s);
+	cidr_addr_format(a, s);
 	return json_string(s);
 }
 

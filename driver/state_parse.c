@@ -74,13 +74,13 @@ static int get_cidr(const struct parse_ctx *c, const char *where, const char *ke
 static int get_addr(const struct parse_ctx *c, const char *where, const char *key,
 		    const json_t *v, uint32_t *out)
 {
-	char s[ADDR_STR_MAX];
+	char s[CIDR_ADDR_STR_MAX];
 	int ret;
 
 	ret = get_str(c, where, key, v, s, sizeof(s));
 	if (ret < 0)
 		return ret;
-	if (addr_parse(s, out) < 0)
+	if (cidr_addr_parse(s, out) < 0)
 		return state_bad(c, where, key, "'%s' is not an IPv4 address a.b.c.d", s);
 	return 0;
 }
@@ -241,7 +241,7 @@ static int cmp_u32(const void *a, const void *b)
 static int parse_addresses(const struct parse_ctx *c, const char *where, json_t *arr,
 			   struct state_pool *p)
 {
-	char key[48], s[ADDR_STR_MAX];
+	char key[48], s[CIDR_ADDR_STR_MAX];
 	struct addr_set set = { 0 };
 	size_t n;
 	int ret = 0;
@@ -261,7 +261,7 @@ static int parse_addresses(const struct parse_ctx *c, const char *where, json_t 
 		if (ret < 0)
 			goto out;
 		if (!cidr_contains(&p->slice, set.v[i])) {
-			addr_format(set.v[i], s);
+			cidr_addr_format(set.v[i], s);
 			ret = state_bad(c, where, key, "%s is outside the slice", s);
 			goto out;
 		}
@@ -271,7 +271,7 @@ static int parse_addresses(const struct parse_ctx *c, const char *where, json_t 
 		qsort(set.v, n, sizeof(*set.v), cmp_u32);
 	for (size_t i = 1; i < n; i++) {
 		if (set.v[i] == set.v[i - 1]) {
-			addr_format(set.v[i], s);
+			cidr_addr_format(set.v[i], s);
 			ret = state_bad(c, where, "addresses", "%s is listed twice", s);
 			goto out;
 		}

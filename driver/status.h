@@ -19,7 +19,7 @@ struct status_network {
 	char network_id[DOCKER_ID_LEN + 1];
 	char pool[CIDR_STR_MAX];
 	char slice[CIDR_STR_MAX];
-	char gateway[ADDR_STR_MAX];
+	char gateway[CIDR_ADDR_STR_MAX];
 	char bridge[IFNAMSIZ];
 	unsigned mtu;
 	bool internal;

@@ -77,7 +77,7 @@ int store_record_parse(const char *text, size_t len, struct store_record *out, s
 		errbuf_set(e, ret, "record version %lld is not 1", (long long)v);
 		goto out;
 	}
-	if (!host_name_valid(name)) {
+	if (!join_line_name_valid(name)) {
 		errbuf_set(e, ret, "record name '%.64s' is not 1..63 of A-Z a-z 0-9 . _ -", name);
 		goto out;
 	}
@@ -101,7 +101,7 @@ int store_record_parse(const char *text, size_t len, struct store_record *out, s
 			errbuf_set(e, ret, "record endpoint %zu is not a string", i);
 			goto out;
 		}
-		ret = endpoint_check(ep, e);
+		ret = join_line_endpoint_check(ep, e);
 		if (ret < 0)
 			goto out;
 		ret = -EINVAL;

@@ -170,7 +170,7 @@ static int port_binding_parse(const json_t *o, size_t i, struct port_binding *b,
 	    (ret = api_json_int(o, "Port", true, 1, 65535, 0, &port, e)) < 0 ||
 	    (ret = api_json_int(o, "HostPort", false, 0, 65535, 0, &hport, e)) < 0 ||
 	    (ret = api_json_int(o, "HostPortEnd", false, 0, 65535, 0, &hend, e)) < 0 ||
-	    (ret = api_json_string(o, "HostIP", false, ADDR_STR_MAX + 48, &hip, e)) < 0) {
+	    (ret = api_json_string(o, "HostIP", false, CIDR_ADDR_STR_MAX + 48, &hip, e)) < 0) {
 		char msg[ERRBUF_MSG_MAX];
 
 		snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
@@ -189,7 +189,7 @@ static int port_binding_parse(const json_t *o, size_t i, struct port_binding *b,
 	b->host_port = (uint16_t)hport;
 	b->host_port_end = (uint16_t)hend;
 	b->host_ip = 0;
-	if (hip[0] && strcmp(hip, "0.0.0.0") != 0 && addr_parse(hip, &b->host_ip) < 0)
+	if (hip[0] && strcmp(hip, "0.0.0.0") != 0 && cidr_addr_parse(hip, &b->host_ip) < 0)
 		return errbuf_set(e, -EINVAL, "portmap[%zu]: HostIP \"%.64s\" is not an IPv4 address "
 				  "(IPv6 is not supported yet)", i, hip);
 	return 0;

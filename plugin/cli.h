@@ -4,7 +4,8 @@
  * It knows the API only (docs: control API), never driver/ or netlink/: whatever it shows comes
  * from the daemon's reply, which it checks as hostile input before printing a byte of it.
  * Keys newer than the first API are optional in replies: an older wgnetd does not send them.
- * One file per command group, plus the shared parts declared here.
+ * One file per command group, plus the shared parts declared here. A new command is a row in
+ * cli_main.c's table (its name, function, usage and help) and the function it names.
  */
 #ifndef WGNET_PLUGIN_CLI_H
 #define WGNET_PLUGIN_CLI_H
@@ -20,7 +21,9 @@
 #define CLI_KEY_LEN 44		/* base64 of a 32-byte X25519 key */
 #define CLI_JOIN_PREFIX "wgnet-join "
 
-enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+/* CLI_EXIT_HELP: --help was asked; main prints the help (made from its table of commands)
+ * and exits with CLI_EXIT_OK. */
+enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_HELP = 3 };
 
 #define CLI_USAGE_INIT "wgnet [--socket PATH] init --index N | --store URL[,URL...] " \
 		       "[--store-ca FILE] [--store-cert FILE --store-key FILE] " \
@@ -38,10 +41,6 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 #define CLI_USAGE_PEER "wgnet [--socket PATH] peer add|rm|ls [OPTIONS]"
 #define CLI_USAGE_HOST "wgnet [--socket PATH] host allow|deny PROTO/PORT, " \
 		       "host allowed [--json], host rm NAME"
-#define CLI_USAGE_ANY "wgnet [--socket PATH] init|status|events|join-line|peer|leave|host " \
-		      "[OPTIONS], wgnet --help"
-
-extern const char cli_help[];
 
 struct cli_socket {
 	const char *path;
@@ -79,6 +78,8 @@ int cli_opt_socket(int argc, char **argv, int *i, struct cli_socket *sock, const
 bool cli_is_help(const char *arg);
 int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 		   const char *usage, const char *cmd, bool *json, bool *help);
+int cli_group_args(int argc, char **argv, int *i, struct cli_socket *sock, const char *usage,
+		   const char *group, bool *help);
 
 /* cli_request.c: the HTTP client */
 int cli_request(const struct cli_socket *sock, const char *path, const char *body, json_t **out);
@@ -107,21 +108,23 @@ void cli_print_json(json_t *root);
 int cli_parse_peers(json_t *arr, struct cli_peers *out);
 int cli_print_peers(const struct cli_peers *ps);
 
-/* cli_status.c */
-int cli_cmd_status(int argc, char **argv, int i, struct cli_socket *sock);
+/* cli_main.c: the table of commands */
 
-/* cli_events.c */
-int cli_cmd_events(int argc, char **argv, int i, struct cli_socket *sock);
-
+/* The commands: i is the index of the first argument after the command's name. */
+int cli_cmd_status(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_status.c */
+int cli_cmd_events(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_events.c */
 /* cli_init.c */
 int cli_cmd_init(int argc, char **argv, int i, struct cli_socket *sock);
 int cli_cmd_join_line(int argc, char **argv, int i, struct cli_socket *sock);
 int cli_cmd_leave(int argc, char **argv, int i, struct cli_socket *sock);
-
 /* cli_peer.c */
-int cli_cmd_peer(int argc, char **argv, int i, struct cli_socket *sock);
-
+int cli_cmd_peer_add(int argc, char **argv, int i, struct cli_socket *sock);
+int cli_cmd_peer_rm(int argc, char **argv, int i, struct cli_socket *sock);
+int cli_cmd_peer_ls(int argc, char **argv, int i, struct cli_socket *sock);
 /* cli_host.c */
-int cli_cmd_host(int argc, char **argv, int i, struct cli_socket *sock);
+int cli_cmd_host_allow(int argc, char **argv, int i, struct cli_socket *sock);
+int cli_cmd_host_deny(int argc, char **argv, int i, struct cli_socket *sock);
+int cli_cmd_host_allowed(int argc, char **argv, int i, struct cli_socket *sock);
+int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock);
 
 #endif

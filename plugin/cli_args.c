@@ -178,7 +178,7 @@ bool cli_is_help(const char *arg)
 
 /*
  * The arguments of a command that takes only --socket, --help and, if json is not NULL,
- * --json. Returns an exit code; CLI_EXIT_OK to go on (unless *help is set).
+ * --json. Returns an exit code (CLI_EXIT_HELP for --help); CLI_EXIT_OK to go on.
  */
 int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 		   const char *usage, const char *cmd, bool *json, bool *help)
@@ -197,11 +197,36 @@ int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 		}
 		if (cli_is_help(argv[i])) {
 			*help = true;
-			return CLI_EXIT_OK;
+			return CLI_EXIT_HELP;
 		}
 		if (argv[i][0] == '-')
 			return cli_usage_error(usage, "unknown option '%s' for %s", argv[i], cmd);
 		return cli_usage_error(usage, "unexpected argument '%s'", argv[i]);
+	}
+	return CLI_EXIT_OK;
+}
+
+/*
+ * The options of a command group (peer, host) before its sub-command: --socket and --help, which
+ * it prints. Leaves *i at the sub-command; returns an exit code, CLI_EXIT_OK to go on (unless
+ * *help is set).
+ */
+int cli_group_args(int argc, char **argv, int *i, struct cli_socket *sock, const char *usage,
+		   const char *group, bool *help)
+{
+	int r;
+
+	for (; *i < argc && argv[*i][0] == '-'; (*i)++) {
+		r = cli_opt_socket(argc, argv, i, sock, usage);
+		if (r < 0)
+			return -r;
+		if (r > 0)
+			continue;
+		if (cli_is_help(argv[*i])) {
+			*help = true;
+			return CLI_EXIT_HELP;
+		}
+		return cli_usage_error(usage, "unknown option '%s' for %s", argv[*i], group);
 	}
 	return CLI_EXIT_OK;
 }

@@ -138,7 +138,7 @@ static int events_args(int argc, char **argv, int i, struct cli_socket *sock, bo
 		}
 		if (cli_is_help(argv[i])) {
 			*help = true;
-			return CLI_EXIT_OK;
+			return CLI_EXIT_HELP;
 		}
 		if (argv[i][0] == '-')
 			return cli_usage_error(CLI_USAGE_EVENTS, "unknown option '%s' for events",
@@ -155,11 +155,8 @@ int cli_cmd_events(int argc, char **argv, int i, struct cli_socket *sock)
 	int r;
 
 	r = events_args(argc, argv, i, sock, &as_json, &since, &help);
-	if (r != CLI_EXIT_OK || help) {
-		if (help)
-			fputs(cli_help, stdout);	/* main checks the write */
+	if (r != CLI_EXIT_OK || help)
 		return r;
-	}
 	/* without --since: from now on (the newest number, asked for without waiting) */
 	if (since < 0) {
 		since = EVENTS_NUMBER_MAX;

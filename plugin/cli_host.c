@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* wgnet host allow|deny|allowed: ports of this host open to the mesh; host rm NAME. */
 #include <errno.h>
-#include <string.h>
 
 #include "plugin/cli.h"
 
-/* wgnet host rm NAME (i: the word after rm) */
-static int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock)
+/* wgnet host rm NAME */
+int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock)
 {
 	json_t *root = NULL, *req;
 	const char *name = NULL;
@@ -18,6 +17,8 @@ static int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock
 			return -r;
 		if (r > 0)
 			continue;
+		if (cli_is_help(argv[i]))
+			return CLI_EXIT_HELP;
 		if (argv[i][0] == '-' || name)
 			return cli_usage_error(CLI_USAGE_HOST_RM, "unexpected argument '%s'", argv[i]);
 		name = argv[i];
@@ -99,38 +100,43 @@ static int cli_host_port_req(int argc, char **argv, int i, struct cli_socket *so
 	return cli_json_set_new(req, "port", json_string(port));
 }
 
-/* wgnet host allow|deny PROTO/PORT, wgnet host allowed [--json], wgnet host rm NAME */
-int cli_cmd_host(int argc, char **argv, int i, struct cli_socket *sock)
+/* wgnet host allow|deny PROTO/PORT: the ports open after the change */
+static int cli_host_change(int argc, char **argv, int i, struct cli_socket *sock,
+			   const char *path)
+{
+	json_t *root;
+	int ret;
+
+	ret = cli_post_cmd(argc, argv, i, sock, cli_host_port_req, path, &root);
+	if (ret == CLI_EXIT_OK && root && cli_print_host_ports(root, false) < 0)
+		ret = CLI_EXIT_FAIL;
+	json_decref(root);
+	return ret;
+}
+
+int cli_cmd_host_allow(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	return cli_host_change(argc, argv, i, sock, "/host/allow");
+}
+
+int cli_cmd_host_deny(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	return cli_host_change(argc, argv, i, sock, "/host/deny");
+}
+
+/* wgnet host allowed [--json] */
+int cli_cmd_host_allowed(int argc, char **argv, int i, struct cli_socket *sock)
 {
 	bool as_json = false, help = false;
 	json_t *root = NULL;
 	int ret;
 
-	if (i >= argc || cli_is_help(argv[i])) {
-		if (i < argc) {
-			fputs(cli_help, stdout);	/* main checks the write */
-			return CLI_EXIT_OK;
-		}
-		return cli_usage_error(CLI_USAGE_HOST, "host needs allow, deny, allowed or rm");
-	}
-	if (strcmp(argv[i], "rm") == 0)
-		return cli_cmd_host_rm(argc, argv, i + 1, sock);
-	if (strcmp(argv[i], "allowed") == 0) {
-		ret = cli_plain_args(argc, argv, i + 1, sock, CLI_USAGE_HOST, "host allowed",
-				     &as_json, &help);
-		if (ret == CLI_EXIT_OK && !help &&
-		    cli_request(sock, "/host/allowed", NULL, &root) < 0)
-			ret = CLI_EXIT_FAIL;
-	} else if (strcmp(argv[i], "allow") == 0 || strcmp(argv[i], "deny") == 0) {
-		ret = cli_post_cmd(argc, argv, i + 1, sock, cli_host_port_req,
-				   argv[i][0] == 'a' ? "/host/allow" : "/host/deny", &root);
-		help = ret == CLI_EXIT_OK && !root;
-	} else {
-		return cli_usage_error(CLI_USAGE_HOST, "unknown host command '%s'", argv[i]);
-	}
-	if (ret == CLI_EXIT_OK && help && strcmp(argv[i], "allowed") == 0)
-		fputs(cli_help, stdout);	/* main checks the write */
-	if (ret == CLI_EXIT_OK && root && cli_print_host_ports(root, as_json) < 0)
+	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_HOST, "host allowed", &as_json, &help);
+	if (ret != CLI_EXIT_OK || help)
+		return ret;
+	if (cli_request(sock, "/host/allowed", NULL, &root) < 0)
+		return CLI_EXIT_FAIL;
+	if (cli_print_host_ports(root, as_json) < 0)
 		ret = CLI_EXIT_FAIL;
 	json_decref(root);
 	return ret;

@@ -203,11 +203,8 @@ int cli_cmd_join_line(int argc, char **argv, int i, struct cli_socket *sock)
 	int ret;
 
 	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_JOIN, "join-line", NULL, &help);
-	if (ret != CLI_EXIT_OK || help) {
-		if (help)
-			fputs(cli_help, stdout);	/* main checks the write */
+	if (ret != CLI_EXIT_OK || help)
 		return ret;
-	}
 	ret = CLI_EXIT_FAIL;
 	if (cli_request(sock, "/join-line", NULL, &root) < 0)
 		goto out;
@@ -233,11 +230,8 @@ int cli_cmd_leave(int argc, char **argv, int i, struct cli_socket *sock)
 	int ret;
 
 	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_LEAVE, "leave", NULL, &help);
-	if (ret != CLI_EXIT_OK || help) {
-		if (help)
-			fputs(cli_help, stdout);	/* main checks the write */
+	if (ret != CLI_EXIT_OK || help)
 		return ret;
-	}
 	req = json_object();
 	if (!req || cli_post(sock, "/leave", req, &root) < 0) {
 		json_decref(req);

@@ -116,7 +116,7 @@ out:
 	return ret;
 }
 
-static int cli_cmd_peer_add(int argc, char **argv, int i, struct cli_socket *sock)
+int cli_cmd_peer_add(int argc, char **argv, int i, struct cli_socket *sock)
 {
 	const char *name, *key = NULL;
 	json_int_t index = -1;
@@ -201,7 +201,7 @@ static int cli_peer_rm_req(int argc, char **argv, int i, struct cli_socket *sock
 	return cli_json_set_new(req, "peer", json_string(peer));
 }
 
-static int cli_cmd_peer_rm(int argc, char **argv, int i, struct cli_socket *sock)
+int cli_cmd_peer_rm(int argc, char **argv, int i, struct cli_socket *sock)
 {
 	const char *name;
 	json_error_t jerr;
@@ -227,7 +227,7 @@ out:
 	return ret;
 }
 
-static int cli_cmd_peer_ls(int argc, char **argv, int i, struct cli_socket *sock)
+int cli_cmd_peer_ls(int argc, char **argv, int i, struct cli_socket *sock)
 {
 	struct cli_peers ps = { 0 };
 	bool as_json = false, help = false;
@@ -236,11 +236,8 @@ static int cli_cmd_peer_ls(int argc, char **argv, int i, struct cli_socket *sock
 	int ret;
 
 	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_PEER_LS, "peer ls", &as_json, &help);
-	if (ret != CLI_EXIT_OK || help) {
-		if (help)
-			fputs(cli_help, stdout);	/* main checks the write */
+	if (ret != CLI_EXIT_OK || help)
 		return ret;
-	}
 	ret = CLI_EXIT_FAIL;
 	if (cli_request(sock, "/peers", NULL, &root) < 0)
 		goto out;
@@ -259,32 +256,4 @@ out:
 	free(ps.v);
 	json_decref(root);
 	return ret;
-}
-
-/* wgnet peer [--socket PATH] add|rm|ls ... */
-int cli_cmd_peer(int argc, char **argv, int i, struct cli_socket *sock)
-{
-	int r;
-
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		r = cli_opt_socket(argc, argv, &i, sock, CLI_USAGE_PEER);
-		if (r < 0)
-			return -r;
-		if (r > 0)
-			continue;
-		if (cli_is_help(argv[i])) {
-			fputs(cli_help, stdout);	/* main checks the write */
-			return CLI_EXIT_OK;
-		}
-		return cli_usage_error(CLI_USAGE_PEER, "unknown option '%s' for peer", argv[i]);
-	}
-	if (i >= argc)
-		return cli_usage_error(CLI_USAGE_PEER, "peer needs add, rm or ls");
-	if (strcmp(argv[i], "add") == 0)
-		return cli_cmd_peer_add(argc, argv, i + 1, sock);
-	if (strcmp(argv[i], "rm") == 0)
-		return cli_cmd_peer_rm(argc, argv, i + 1, sock);
-	if (strcmp(argv[i], "ls") == 0)
-		return cli_cmd_peer_ls(argc, argv, i + 1, sock);
-	return cli_usage_error(CLI_USAGE_PEER, "unknown peer command '%s'", argv[i]);
 }

@@ -275,11 +275,8 @@ int cli_cmd_status(int argc, char **argv, int i, struct cli_socket *sock)
 	int r;
 
 	r = cli_plain_args(argc, argv, i, sock, CLI_USAGE_STATUS, "status", &as_json, &help);
-	if (r != CLI_EXIT_OK || help) {
-		if (help)
-			fputs(cli_help, stdout);	/* main checks the write */
+	if (r != CLI_EXIT_OK || help)
 		return r;
-	}
 	if (cli_request(sock, "/status", NULL, &root) < 0)
 		return CLI_EXIT_FAIL;
 	r = cli_parse_status(root, &st);

@@ -63,7 +63,7 @@ static int parse_store_init(const json_t *req, struct store_init_req *out, struc
 	return 0;
 }
 
-int parse_init(const json_t *req, struct host_init_req *out, struct errbuf *e)
+int control_api_parse_init(const json_t *req, struct host_init_req *out, struct errbuf *e)
 {
 	static const char *const keys[] = { "index", "endpoint", "mtu", "listen_port", "name",
 					    NULL };
@@ -74,7 +74,7 @@ int parse_init(const json_t *req, struct host_init_req *out, struct errbuf *e)
 	return parse_host_keys(req, true, out, e);
 }
 
-int parse_peer_add(const json_t *req, struct peer_add_req *out, struct errbuf *e)
+int control_api_parse_peer_add(const json_t *req, struct peer_add_req *out, struct errbuf *e)
 {
 	static const char *const keys[] = { "join_line", "endpoint", "no_endpoint", "keepalive",
 					    NULL };
@@ -247,7 +247,7 @@ static int init_reply(struct driver *d, const json_t *req, json_t **reply, struc
 		if (ret == 0)
 			ret = driver_store_init(d, &sr, e);
 	} else {
-		ret = parse_init(req, &r, e);
+		ret = control_api_parse_init(req, &r, e);
 		if (ret == 0)
 			ret = driver_host_init(d, &r, e);
 	}
@@ -286,7 +286,7 @@ static int peer_add(struct driver *d, const json_t *req, json_t **reply, struct 
 	struct peer_add_req r;
 	int ret;
 
-	ret = parse_peer_add(req, &r, e);
+	ret = control_api_parse_peer_add(req, &r, e);
 	if (ret == 0)
 		ret = driver_peer_add(d, &r, name, e);
 	if (ret < 0)

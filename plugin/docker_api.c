@@ -82,7 +82,8 @@ static int array_len(const json_t *req, const char *key, size_t *n, struct errbu
 	return 0;
 }
 
-int parse_create_network(const json_t *req, struct network_create_req *out, struct errbuf *e)
+int docker_api_parse_create_network(const json_t *req, struct network_create_req *out,
+				    struct errbuf *e)
 {
 	struct network_create_req r = { .address_space = "", .pool = "", .gateway = "" };
 	const json_t *options, *v4 = NULL;
@@ -118,7 +119,7 @@ static int create_network(struct driver *d, const json_t *req, json_t **reply, s
 	int ret;
 
 	(void)reply;
-	ret = parse_create_network(req, &r, e);
+	ret = docker_api_parse_create_network(req, &r, e);
 	return ret < 0 ? ret : driver_network_create(d, &r, e);
 }
 
@@ -134,21 +135,22 @@ static int delete_network(struct driver *d, const json_t *req, json_t **reply, s
 	return driver_network_delete(d, net, e);
 }
 
-int parse_ids(const json_t *req, const char **net, const char **ep, struct errbuf *e)
+int docker_api_parse_ids(const json_t *req, const char **net, const char **ep, struct errbuf *e)
 {
 	int ret = api_json_id(req, "NetworkID", net, e);
 
 	return ret < 0 ? ret : api_json_id(req, "EndpointID", ep, e);
 }
 
-int parse_create_endpoint(const json_t *req, struct endpoint_create_req *out, struct errbuf *e)
+int docker_api_parse_create_endpoint(const json_t *req, struct endpoint_create_req *out,
+				     struct errbuf *e)
 {
 	struct endpoint_create_req r = { 0 };
 	const json_t *iface, *options;
 	struct port_binding *ports = NULL;
 	int ret;
 
-	if ((ret = parse_ids(req, &r.network_id, &r.endpoint_id, e)) < 0 ||
+	if ((ret = docker_api_parse_ids(req, &r.network_id, &r.endpoint_id, e)) < 0 ||
 	    (ret = api_json_object(req, "Interface", true, &iface, e)) < 0 ||
 	    (ret = api_json_string(iface, "Address", true, CIDR_STR_MAX, &r.address, e)) < 0 ||
 	    (ret = api_json_string(iface, "AddressIPv6", false, 64, &r.address6, e)) < 0 ||
@@ -167,7 +169,7 @@ static int create_endpoint(struct driver *d, const json_t *req, json_t **reply, 
 	struct endpoint_create_reply out = { 0 };
 	int ret;
 
-	ret = parse_create_endpoint(req, &r, e);
+	ret = docker_api_parse_create_endpoint(req, &r, e);
 	if (ret < 0)
 		return ret;
 	ret = driver_endpoint_create(d, &r, &out, e);
@@ -188,19 +190,19 @@ static int delete_endpoint(struct driver *d, const json_t *req, json_t **reply, 
 	int ret;
 
 	(void)reply;
-	ret = parse_ids(req, &net, &ep, e);
+	ret = docker_api_parse_ids(req, &net, &ep, e);
 	return ret < 0 ? ret : driver_endpoint_delete(d, net, ep, e);
 }
 
 /* The published ports as Docker writes them (PortBinding), the host ports chosen for -P. */
 static json_t *portmap_json(const struct port_binding *v, size_t n)
 {
-	char ip[ADDR_STR_MAX];
+	char ip[CIDR_ADDR_STR_MAX];
 	json_t *a = json_array();
 
 	for (size_t i = 0; a && i < n; i++) {
 		if (v[i].host_ip)
-			addr_format(v[i].host_ip, ip);
+			cidr_addr_format(v[i].host_ip, ip);
 		else
 			ip[0] = 0;
 		if (json_array_append_new(a, json_pack("{s:i, s:s, s:i, s:s, s:i, s:i}",
@@ -222,7 +224,7 @@ static int endpoint_info(struct driver *d, const json_t *req, json_t **reply, st
 	size_t n = 0;
 	int ret;
 
-	ret = parse_ids(req, &net, &ep, e);
+	ret = docker_api_parse_ids(req, &net, &ep, e);
 	if (ret == 0)
 		ret = driver_endpoint_info(d, net, ep, &ports, &n, e);
 	if (ret < 0)
@@ -234,13 +236,13 @@ static int endpoint_info(struct driver *d, const json_t *req, json_t **reply, st
 	return 0;
 }
 
-int parse_join(const json_t *req, struct join_req *out, struct errbuf *e)
+int docker_api_parse_join(const json_t *req, struct join_req *out, struct errbuf *e)
 {
 	struct join_req r = { 0 };
 	const json_t *options;
 	int ret;
 
-	if ((ret = parse_ids(req, &r.network_id, &r.endpoint_id, e)) < 0 ||
+	if ((ret = docker_api_parse_ids(req, &r.network_id, &r.endpoint_id, e)) < 0 ||
 	    (ret = api_json_string(req, "SandboxKey", true, STATE_SANDBOX_MAX - 1, &r.sandbox_key,
 				   e)) < 0 ||
 	    (ret = api_json_object(req, "Options", false, &options, e)) < 0)
@@ -255,7 +257,7 @@ static int join(struct driver *d, const json_t *req, json_t **reply, struct errb
 	struct join_reply out = { 0 };
 	int ret;
 
-	ret = parse_join(req, &r, e);
+	ret = docker_api_parse_join(req, &r, e);
 	if (ret < 0)
 		return ret;
 	ret = driver_join(d, &r, &out, e);
@@ -274,18 +276,19 @@ static int leave(struct driver *d, const json_t *req, json_t **reply, struct err
 	int ret;
 
 	(void)reply;
-	ret = parse_ids(req, &net, &ep, e);
+	ret = docker_api_parse_ids(req, &net, &ep, e);
 	return ret < 0 ? ret : driver_leave(d, net, ep, e);
 }
 
-int parse_program_external(const json_t *req, struct external_req *out, struct errbuf *e)
+int docker_api_parse_program_external(const json_t *req, struct external_req *out,
+				      struct errbuf *e)
 {
 	struct external_req r = { 0 };
 	struct port_binding *ports = NULL;
 	const json_t *options;
 	int ret;
 
-	if ((ret = parse_ids(req, &r.network_id, &r.endpoint_id, e)) < 0 ||
+	if ((ret = docker_api_parse_ids(req, &r.network_id, &r.endpoint_id, e)) < 0 ||
 	    (ret = api_json_object(req, "Options", false, &options, e)) < 0 ||
 	    (ret = api_json_portmap(options, &ports, &r.nports, e)) < 0)
 		return ret;
@@ -301,7 +304,7 @@ static int program_external(struct driver *d, const json_t *req, json_t **reply,
 	int ret;
 
 	(void)reply;
-	ret = parse_program_external(req, &r, e);
+	ret = docker_api_parse_program_external(req, &r, e);
 	if (ret < 0)
 		return ret;
 	ret = driver_program_external(d, &r, e);
@@ -315,7 +318,7 @@ static int revoke_external(struct driver *d, const json_t *req, json_t **reply, 
 	int ret;
 
 	(void)reply;
-	ret = parse_ids(req, &net, &ep, e);
+	ret = docker_api_parse_ids(req, &net, &ep, e);
 	return ret < 0 ? ret : driver_revoke_external(d, net, ep, e);
 }
 

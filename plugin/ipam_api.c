@@ -30,7 +30,7 @@ static int address_spaces(struct driver *d, const json_t *req, json_t **reply, s
 	return 0;
 }
 
-int parse_request_pool(const json_t *req, struct ipam_pool_req *out, struct errbuf *e)
+int ipam_api_parse_request_pool(const json_t *req, struct ipam_pool_req *out, struct errbuf *e)
 {
 	struct ipam_pool_req r = { 0 };
 	const json_t *options, *slice;
@@ -57,7 +57,7 @@ static int request_pool(struct driver *d, const json_t *req, json_t **reply, str
 	struct ipam_pool_reply out = { 0 };
 	int ret;
 
-	ret = parse_request_pool(req, &r, e);
+	ret = ipam_api_parse_request_pool(req, &r, e);
 	if (ret < 0)
 		return ret;
 	ret = driver_ipam_request_pool(d, &r, &out, e);
@@ -67,7 +67,7 @@ static int request_pool(struct driver *d, const json_t *req, json_t **reply, str
 	return 0;
 }
 
-int parse_pool_id(const json_t *req, const char **id, struct errbuf *e)
+int ipam_api_parse_pool_id(const json_t *req, const char **id, struct errbuf *e)
 {
 	return api_json_string(req, "PoolID", true, DRIVER_POOL_ID_MAX, id, e);
 }
@@ -78,11 +78,11 @@ static int release_pool(struct driver *d, const json_t *req, json_t **reply, str
 	int ret;
 
 	(void)reply;
-	ret = parse_pool_id(req, &id, e);
+	ret = ipam_api_parse_pool_id(req, &id, e);
 	return ret < 0 ? ret : driver_ipam_release_pool(d, id, e);
 }
 
-int parse_request_address(const json_t *req, struct ipam_addr_req *out, struct errbuf *e)
+int ipam_api_parse_request_address(const json_t *req, struct ipam_addr_req *out, struct errbuf *e)
 {
 	struct ipam_addr_req r = { 0 };
 	const json_t *options;
@@ -106,7 +106,7 @@ static int request_address(struct driver *d, const json_t *req, json_t **reply, 
 	char out[CIDR_STR_MAX];
 	int ret;
 
-	ret = parse_request_address(req, &r, e);
+	ret = ipam_api_parse_request_address(req, &r, e);
 	if (ret < 0)
 		return ret;
 	ret = driver_ipam_request_address(d, &r, out, e);
@@ -116,10 +116,10 @@ static int request_address(struct driver *d, const json_t *req, json_t **reply, 
 	return 0;
 }
 
-int parse_release_address(const json_t *req, const char **id, const char **addr,
-			  struct errbuf *e)
+int ipam_api_parse_release_address(const json_t *req, const char **id, const char **addr,
+				   struct errbuf *e)
 {
-	int ret = parse_pool_id(req, id, e);
+	int ret = ipam_api_parse_pool_id(req, id, e);
 
 	return ret < 0 ? ret : api_json_string(req, "Address", true, 64, addr, e);
 }
@@ -130,7 +130,7 @@ static int release_address(struct driver *d, const json_t *req, json_t **reply, 
 	int ret;
 
 	(void)reply;
-	ret = parse_release_address(req, &id, &addr, e);
+	ret = ipam_api_parse_release_address(req, &id, &addr, e);
 	return ret < 0 ? ret : driver_ipam_release_address(d, id, addr, e);
 }
 

@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (api_json_load((const char *)data, size, &root, &e) < 0)
 		return 0;
-	parse_init(root, &init, &e);
-	parse_peer_add(root, &peer, &e);
+	control_api_parse_init(root, &init, &e);
+	control_api_parse_peer_add(root, &peer, &e);
 	json_decref(root);
 	return 0;
 }

@@ -20,12 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (api_json_load((const char *)data, size, &root, &e) < 0)
 		return 0;
-	parse_create_network(root, &net, &e);
-	parse_ids(root, &a, &b, &e);
-	if (parse_create_endpoint(root, &ep, &e) == 0)
+	docker_api_parse_create_network(root, &net, &e);
+	docker_api_parse_ids(root, &a, &b, &e);
+	if (docker_api_parse_create_endpoint(root, &ep, &e) == 0)
 		free((void *)ep.ports);
-	parse_join(root, &join, &e);
-	if (parse_program_external(root, &ext, &e) == 0)
+	docker_api_parse_join(root, &join, &e);
+	if (docker_api_parse_program_external(root, &ext, &e) == 0)
 		free((void *)ext.ports);
 	json_decref(root);
 	return 0;

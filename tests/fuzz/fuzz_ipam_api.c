@@ -17,10 +17,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (api_json_load((const char *)data, size, &root, &e) < 0)
 		return 0;
-	parse_request_pool(root, &pool, &e);
-	parse_pool_id(root, &a, &e);
-	parse_request_address(root, &addr, &e);
-	parse_release_address(root, &a, &b, &e);
+	ipam_api_parse_request_pool(root, &pool, &e);
+	ipam_api_parse_pool_id(root, &a, &e);
+	ipam_api_parse_request_address(root, &addr, &e);
+	ipam_api_parse_release_address(root, &a, &b, &e);
 	json_decref(root);
 	return 0;
 }

@@ -75,7 +75,7 @@ static void test_create_network(void **state)
 		       "{\"com.docker.network.driver.mtu\":\"1400\",\"other\":7}},\"IPv4Data\":[{"
 		       "\"AddressSpace\":\"wgnet-local\",\"Gateway\":\"10.210.3.1/24\",\"Pool\":"
 		       "\"10.210.3.0/24\"}],\"IPv6Data\":[],\"NewKey\":1}");
-	assert_int_equal(parse_create_network(root, &r, &e), 0);
+	assert_int_equal(docker_api_parse_create_network(root, &r, &e), 0);
 	assert_string_equal(r.network_id, NET);
 	assert_string_equal(r.pool, "10.210.3.0/24");
 	assert_string_equal(r.gateway, "10.210.3.1/24");
@@ -113,7 +113,7 @@ static void test_create_network_bad(void **state)
 		json_t *root = load_ok(bad[i]);
 
 		memset(&e, 0, sizeof(e));
-		assert_int_equal(parse_create_network(root, &r, &e), -EINVAL);
+		assert_int_equal(docker_api_parse_create_network(root, &r, &e), -EINVAL);
 		assert_true(strlen(e.msg) > 0);
 		json_decref(root);
 	}
@@ -131,7 +131,7 @@ static void test_create_endpoint(void **state)
 		       "\"Options\":{\"com.docker.network.portmap\":[{\"Proto\":6,\"IP\":\"\","
 		       "\"Port\":80,\"HostIP\":\"\",\"HostPort\":8080,\"HostPortEnd\":8090},{"
 		       "\"Proto\":17,\"Port\":53,\"HostIP\":\"127.0.0.1\",\"HostPort\":0}]}}");
-	assert_int_equal(parse_create_endpoint(root, &r, &e), 0);
+	assert_int_equal(docker_api_parse_create_endpoint(root, &r, &e), 0);
 	assert_string_equal(r.endpoint_id, EP);
 	assert_string_equal(r.address, "10.210.3.2/24");
 	assert_int_equal(r.nports, 2);
@@ -188,9 +188,9 @@ static void test_join_and_ids(void **state)
 	(void)state;
 	root = load_ok("{\"NetworkID\":\"" NET "\",\"EndpointID\":\"" EP "\",\"SandboxKey\":"
 		       "\"/var/run/docker/netns/0123\",\"Options\":{}}");
-	assert_int_equal(parse_join(root, &r, &e), 0);
+	assert_int_equal(docker_api_parse_join(root, &r, &e), 0);
 	assert_string_equal(r.sandbox_key, "/var/run/docker/netns/0123");
-	assert_int_equal(parse_ids(root, &a, &b, &e), 0);
+	assert_int_equal(docker_api_parse_ids(root, &a, &b, &e), 0);
 	assert_string_equal(a, NET);
 	assert_string_equal(b, EP);
 	json_decref(root);
@@ -200,17 +200,17 @@ static void test_join_and_ids(void **state)
 	snprintf(doc, sizeof(doc), "{\"NetworkID\":\"" NET "\",\"EndpointID\":\"" EP "\","
 		 "\"SandboxKey\":\"/%s\"}", key);
 	root = load_ok(doc);
-	assert_int_equal(parse_join(root, &r, &e), -EINVAL);
+	assert_int_equal(docker_api_parse_join(root, &r, &e), -EINVAL);
 	json_decref(root);
 	root = load_ok("{\"NetworkID\":\"" NET "\",\"EndpointID\":\"" EP "\"}");
-	assert_int_equal(parse_join(root, &r, &e), -EINVAL);	/* SandboxKey missing */
+	assert_int_equal(docker_api_parse_join(root, &r, &e), -EINVAL);	/* SandboxKey missing */
 	json_decref(root);
 	root = load_ok("{\"NetworkID\":\"" NET "\",\"EndpointID\":\"" NET "\",\"SandboxKey\":1}");
-	assert_int_equal(parse_join(root, &r, &e), -EINVAL);
+	assert_int_equal(docker_api_parse_join(root, &r, &e), -EINVAL);
 	json_decref(root);
 	root = load_ok("{\"NetworkID\":\"" NET "\",\"EndpointID\":\"FEDCBA9876543210FEDCBA9876543210"
 		       "FEDCBA9876543210FEDCBA9876543210\"}");
-	assert_int_equal(parse_ids(root, &a, &b, &e), -EINVAL);
+	assert_int_equal(docker_api_parse_ids(root, &a, &b, &e), -EINVAL);
 	assert_non_null(strstr(e.msg, "EndpointID"));
 	json_decref(root);
 }
@@ -226,38 +226,38 @@ static void test_ipam(void **state)
 	(void)state;
 	root = load_ok("{\"AddressSpace\":\"wgnet-local\",\"Pool\":\"10.210.0.0/16\",\"SubPool\":"
 		       "\"\",\"Options\":{\"wgnet.slice\":\"25\"},\"V6\":false}");
-	assert_int_equal(parse_request_pool(root, &pool, &e), 0);
+	assert_int_equal(ipam_api_parse_request_pool(root, &pool, &e), 0);
 	assert_string_equal(pool.pool, "10.210.0.0/16");
 	assert_string_equal(pool.slice_opt, "25");
 	assert_false(pool.v6);
 	json_decref(root);
 	root = load_ok("{\"AddressSpace\":\"wgnet-local\",\"Pool\":\"\",\"Options\":{\"wgnet.slice\":"
 		       "25}}");
-	assert_int_equal(parse_request_pool(root, &pool, &e), -EINVAL);
+	assert_int_equal(ipam_api_parse_request_pool(root, &pool, &e), -EINVAL);
 	json_decref(root);
 	root = load_ok("{\"AddressSpace\":42,\"Pool\":\"\"}");
-	assert_int_equal(parse_request_pool(root, &pool, &e), -EINVAL);
+	assert_int_equal(ipam_api_parse_request_pool(root, &pool, &e), -EINVAL);
 	json_decref(root);
 
 	root = load_ok("{\"PoolID\":\"wgnet-local/10.210.3.0/24\",\"Address\":\"\",\"Options\":{"
 		       "\"RequestAddressType\":\"com.docker.network.gateway\"}}");
-	assert_int_equal(parse_request_address(root, &addr, &e), 0);
+	assert_int_equal(ipam_api_parse_request_address(root, &addr, &e), 0);
 	assert_true(addr.gateway);
 	json_decref(root);
 	root = load_ok("{\"PoolID\":\"wgnet-local/10.210.3.0/24\",\"Address\":\"10.210.3.9\","
 		       "\"Options\":null}");
-	assert_int_equal(parse_request_address(root, &addr, &e), 0);
+	assert_int_equal(ipam_api_parse_request_address(root, &addr, &e), 0);
 	assert_false(addr.gateway);
 	assert_string_equal(addr.address, "10.210.3.9");
-	assert_int_equal(parse_release_address(root, &a, &b, &e), 0);
+	assert_int_equal(ipam_api_parse_release_address(root, &a, &b, &e), 0);
 	assert_string_equal(a, "wgnet-local/10.210.3.0/24");
 	json_decref(root);
 	root = load_ok("{\"PoolID\":\"wgnet-local/10.210.3.0/24\",\"Options\":{"
 		       "\"RequestAddressType\":42}}");
-	assert_int_equal(parse_request_address(root, &addr, &e), -EINVAL);
+	assert_int_equal(ipam_api_parse_request_address(root, &addr, &e), -EINVAL);
 	json_decref(root);
 	root = load_ok("{\"PoolID\":42}");
-	assert_int_equal(parse_pool_id(root, &a, &e), -EINVAL);
+	assert_int_equal(ipam_api_parse_pool_id(root, &a, &e), -EINVAL);
 	json_decref(root);
 }
 
@@ -274,14 +274,14 @@ static void test_init(void **state)
 
 	(void)state;
 	root = load_ok("{\"index\":3,\"endpoint\":\"203.0.113.7:51820\",\"mtu\":1400}");
-	assert_int_equal(parse_init(root, &r, &e), 0);
+	assert_int_equal(control_api_parse_init(root, &r, &e), 0);
 	assert_int_equal(r.index, 3);
 	assert_string_equal(r.endpoint, "203.0.113.7:51820");
 	assert_int_equal(r.mtu, 1400);
 	json_decref(root);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		root = load_ok(bad[i]);
-		assert_int_equal(parse_init(root, &r, &e), -EINVAL);
+		assert_int_equal(control_api_parse_init(root, &r, &e), -EINVAL);
 		json_decref(root);
 	}
 }

@@ -106,7 +106,7 @@ static void test_cidr_parse_host_bits(void **state)
 	assert_false(cidr_contains(&c, IP(10, 1, 4, 0)));
 }
 
-static void test_addr_parse(void **state)
+static void test_cidr_addr_parse(void **state)
 {
 	static const char *const good[] = { "0.0.0.0", "10.210.1.2", "255.255.255.255",
 					     "1.2.3.4", "192.168.100.10" };
@@ -114,45 +114,45 @@ static void test_addr_parse(void **state)
 					   "010.1.1.1", "1.1.1.01", "256.1.1.1", "1.1.1.1 ",
 					   " 1.1.1.1", "1.1.1.", "1..1.1", "1.1.1.1.",
 					   "1.1.1.-1", "abc" };
-	char buf[ADDR_STR_MAX];
+	char buf[CIDR_ADDR_STR_MAX];
 	uint32_t a;
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
-		assert_int_equal(addr_parse(good[i], &a), 0);
-		addr_format(a, buf);
+		assert_int_equal(cidr_addr_parse(good[i], &a), 0);
+		cidr_addr_format(a, buf);
 		assert_string_equal(buf, good[i]);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		a = 42;
-		if (addr_parse(bad[i], &a) != -EINVAL)
-			fail_msg("addr_parse accepted '%s'", bad[i]);
+		if (cidr_addr_parse(bad[i], &a) != -EINVAL)
+			fail_msg("cidr_addr_parse accepted '%s'", bad[i]);
 		assert_int_equal(a, 42);
 	}
-	assert_int_equal(addr_parse(NULL, &a), -EINVAL);
-	assert_int_equal(addr_parse("10.210.1.2", &a), 0);
+	assert_int_equal(cidr_addr_parse(NULL, &a), -EINVAL);
+	assert_int_equal(cidr_addr_parse("10.210.1.2", &a), 0);
 	assert_int_equal(a, IP(10, 210, 1, 2));
-	addr_format(UINT32_MAX, buf);
+	cidr_addr_format(UINT32_MAX, buf);
 	assert_string_equal(buf, "255.255.255.255");
 }
 
-static void test_addr_parse_any(void **state)
+static void test_cidr_addr_parse_any(void **state)
 {
 	uint32_t a = 0;
 
 	(void)state;
-	assert_int_equal(addr_parse_any("10.210.1.2", &a), 0);
+	assert_int_equal(cidr_addr_parse_any("10.210.1.2", &a), 0);
 	assert_int_equal(a, IP(10, 210, 1, 2));
-	assert_int_equal(addr_parse_any("10.210.1.3/24", &a), 0);
+	assert_int_equal(cidr_addr_parse_any("10.210.1.3/24", &a), 0);
 	assert_int_equal(a, IP(10, 210, 1, 3));
-	assert_int_equal(addr_parse_any("10.210.1.4/32", &a), 0);
+	assert_int_equal(cidr_addr_parse_any("10.210.1.4/32", &a), 0);
 	assert_int_equal(a, IP(10, 210, 1, 4));
 	a = 7;
-	assert_int_equal(addr_parse_any("10.210.1.2/33", &a), -EINVAL);
-	assert_int_equal(addr_parse_any("10.210.1.2/", &a), -EINVAL);
-	assert_int_equal(addr_parse_any("10.210.1/24", &a), -EINVAL);
-	assert_int_equal(addr_parse_any("", &a), -EINVAL);
-	assert_int_equal(addr_parse_any(NULL, &a), -EINVAL);
+	assert_int_equal(cidr_addr_parse_any("10.210.1.2/33", &a), -EINVAL);
+	assert_int_equal(cidr_addr_parse_any("10.210.1.2/", &a), -EINVAL);
+	assert_int_equal(cidr_addr_parse_any("10.210.1/24", &a), -EINVAL);
+	assert_int_equal(cidr_addr_parse_any("", &a), -EINVAL);
+	assert_int_equal(cidr_addr_parse_any(NULL, &a), -EINVAL);
 	assert_int_equal(a, 7);
 }
 
@@ -315,8 +315,8 @@ int main(void)
 		cmocka_unit_test(test_cidr_parse_good),
 		cmocka_unit_test(test_cidr_parse_bad),
 		cmocka_unit_test(test_cidr_parse_host_bits),
-		cmocka_unit_test(test_addr_parse),
-		cmocka_unit_test(test_addr_parse_any),
+		cmocka_unit_test(test_cidr_addr_parse),
+		cmocka_unit_test(test_cidr_addr_parse_any),
 		cmocka_unit_test(test_cidr_mask),
 		cmocka_unit_test(test_cidr_first_last),
 		cmocka_unit_test(test_cidr_contains),

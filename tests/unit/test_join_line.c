@@ -100,18 +100,19 @@ static void test_parse_bad(void **state)
 static void test_endpoint_and_name(void **state)
 {
 	(void)state;
-	assert_int_equal(endpoint_check("host.example:51820", NULL), 0);
-	assert_int_equal(endpoint_check("10.0.0.1:1", NULL), 0);
-	assert_int_equal(endpoint_check("[::1]:65535", NULL), 0);
-	assert_int_equal(endpoint_check("::1:51820", NULL), -EINVAL);
-	assert_int_equal(endpoint_check(":51820", NULL), -EINVAL);
-	assert_int_equal(endpoint_check("host:+5", NULL), -EINVAL);
-	assert_int_equal(endpoint_check("host", NULL), -EINVAL);
-	assert_true(host_name_valid("a"));
-	assert_true(host_name_valid("node-1.dc_2"));
-	assert_false(host_name_valid(""));
-	assert_false(host_name_valid("with space"));
-	assert_false(host_name_valid("0123456789012345678901234567890123456789012345678901234567890123"));
+	assert_int_equal(join_line_endpoint_check("host.example:51820", NULL), 0);
+	assert_int_equal(join_line_endpoint_check("10.0.0.1:1", NULL), 0);
+	assert_int_equal(join_line_endpoint_check("[::1]:65535", NULL), 0);
+	assert_int_equal(join_line_endpoint_check("::1:51820", NULL), -EINVAL);
+	assert_int_equal(join_line_endpoint_check(":51820", NULL), -EINVAL);
+	assert_int_equal(join_line_endpoint_check("host:+5", NULL), -EINVAL);
+	assert_int_equal(join_line_endpoint_check("host", NULL), -EINVAL);
+	assert_true(join_line_name_valid("a"));
+	assert_true(join_line_name_valid("node-1.dc_2"));
+	assert_false(join_line_name_valid(""));
+	assert_false(join_line_name_valid("with space"));
+	assert_false(join_line_name_valid("0123456789012345678901234567890123456789"
+					  "012345678901234567890123"));
 }
 
 static void test_keys_file(void **state)
