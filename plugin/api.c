@@ -54,17 +54,18 @@ static const struct api_route *route_find(enum api_kind api, const struct http_r
 	return NULL;
 }
 
+/* The reply to req; *route: its route's index, for the counters (-1: none). */
 static void dispatch(enum api_kind api, struct driver *d, const struct http_request *req,
-		     struct http_reply *reply)
+		     struct http_reply *reply, int *route)
 {
 	const struct api_raw_route *raw;
 	const struct api_route *r;
 	struct errbuf e = { 0 };
 	json_t *root = NULL, *out = NULL;
 	bool path_known;
-	int ret, route;
+	int ret;
 
-	r = route_find(api, req, &raw, &route, &path_known);
+	r = route_find(api, req, &raw, route, &path_known);
 	if (raw) {
 		raw->serve(d, req, reply);
 		return;
@@ -107,14 +108,11 @@ static void dispatch(enum api_kind api, struct driver *d, const struct http_requ
 static void serve(enum api_kind api, struct driver *d, const struct http_request *req,
 		  struct http_reply *reply)
 {
-	const struct api_raw_route *raw;
-	bool path_known;
 	int route;
 
-	dispatch(api, d, req, reply);
+	dispatch(api, d, req, reply, &route);
 	if (reply->later)
 		return;
-	route_find(api, req, &raw, &route, &path_known);
 	api_stats_note(api, route, reply->status >= 200 && reply->status < 300,
 		       http_now_us() - req->arrived_us);
 }
