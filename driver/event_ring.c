@@ -49,7 +49,7 @@ void event_ring_push(struct event_ring *r, int64_t at, enum event_kind kind, con
 	struct event *ev = &r->v[r->last % EVENT_RING_MAX];
 
 	ev->seq = ++r->last;
-	ev->at = at;
+	ev->unix_time = at;
 	ev->kind = kind;
 	copy_printable(ev->subject, sizeof(ev->subject), subject);
 	copy_printable(ev->detail, sizeof(ev->detail), detail);

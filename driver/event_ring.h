@@ -31,7 +31,7 @@ enum event_kind {
 
 struct event {
 	uint64_t seq;
-	int64_t at;			/* unix seconds */
+	int64_t unix_time;		/* seconds */
 	enum event_kind kind;
 	char subject[EVENT_SUBJECT_MAX];	/* what it is about: a peer's name, wgnet0, ... */
 	char detail[EVENT_DETAIL_MAX];	/* in words; printable ASCII only */

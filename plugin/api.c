@@ -27,8 +27,8 @@ static const struct api_route *route_find(enum api_kind api, const struct http_r
 					  bool *path_known)
 {
 	const struct api_route *tables[2];
-	size_t sizes[2], ntables = api_tables(api, tables, sizes), nraw;
-	const struct api_raw_route *rv = api_raw_routes(api, &nraw);
+	size_t sizes[2], ntables = api_routes_tables(api, tables, sizes), nraw;
+	const struct api_raw_route *rv = api_routes_raw(api, &nraw);
 	int k = 0;
 
 	*raw = NULL;
@@ -115,26 +115,6 @@ static void serve(enum api_kind api, struct driver *d, const struct http_request
 		return;
 	api_stats_note(api, route, reply->status >= 200 && reply->status < 300,
 		       http_now_us() - req->arrived_us);
-}
-
-size_t api_tables(enum api_kind api, const struct api_route *tables[2], size_t sizes[2])
-{
-	if (api == API_CONTROL) {
-		tables[0] = control_api_routes;
-		sizes[0] = control_api_nroutes;
-		return 1;
-	}
-	tables[0] = docker_api_routes;
-	sizes[0] = docker_api_nroutes;
-	tables[1] = ipam_api_routes;
-	sizes[1] = ipam_api_nroutes;
-	return 2;
-}
-
-const struct api_raw_route *api_raw_routes(enum api_kind api, size_t *nraw)
-{
-	*nraw = api == API_CONTROL ? control_api_nraw_routes : 0;
-	return api == API_CONTROL ? control_api_raw_routes : NULL;
 }
 
 void api_serve_plugin(void *driver, const struct http_request *req, struct http_reply *reply)

@@ -3,7 +3,7 @@
  * metrics; no lock anywhere. */
 #include <stdatomic.h>
 
-#include "plugin/api.h"
+#include "plugin/api_routes.h"
 #include "plugin/api_stats.h"
 
 #define API_STATS_ROUTES 64		/* per API: more than its tables hold */
@@ -66,8 +66,8 @@ static size_t api_rows(enum api_kind api, const char *name, struct api_stat_row 
 {
 	const struct api_route *tables[2];
 	struct api_stat *unknown = &stats[api][API_STATS_ROUTES];
-	size_t sizes[2], ntables = api_tables(api, tables, sizes), n = 0, route = 0, nraw;
-	const struct api_raw_route *raw = api_raw_routes(api, &nraw);
+	size_t sizes[2], ntables = api_routes_tables(api, tables, sizes), n = 0, route = 0, nraw;
+	const struct api_raw_route *raw = api_routes_raw(api, &nraw);
 
 	for (size_t t = 0; t < ntables; t++)
 		for (size_t i = 0; i < sizes[t]; i++, route++)

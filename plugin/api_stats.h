@@ -6,12 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plugin/api_routes.h"
+
 /*
  * The API calls as they arrive (plugin/api_stats.c): per API and endpoint, how many answered
  * with success or an error, and how long each took from its arrival to its reply, in a
  * histogram. Atomic counters, no lock: the driver's lock is never taken for them.
  */
-enum api_kind { API_DOCKER, API_CONTROL };	/* the plugin socket, the CLI's socket */
 
 #define API_STATS_BUCKETS 13
 /* the histogram's upper bounds, in seconds (the last bucket, +Inf, is the count) */

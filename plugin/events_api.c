@@ -44,7 +44,7 @@ static json_t *events_json(const struct driver_events *ev)
 		const struct event *x = &ev->v[i];
 
 		o = json_pack("{s:I, s:I, s:s, s:s, s:s}", "seq", (json_int_t)x->seq, "time",
-			      (json_int_t)x->at, "event", event_kind_name(x->kind), "subject",
+			      (json_int_t)x->unix_time, "event", event_kind_name(x->kind), "subject",
 			      x->subject, "detail", x->detail);
 		if (json_array_append_new(a, o) < 0) {
 			json_decref(a);

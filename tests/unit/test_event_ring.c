@@ -39,7 +39,7 @@ static void test_numbers_and_since(void **state)
 	assert_int_equal(event_ring_since(r, 0, out, 10, &lost), 3);
 	assert_int_equal(lost, 0);
 	assert_int_equal(out[0].seq, 1);
-	assert_int_equal(out[0].at, 1700000000);
+	assert_int_equal(out[0].unix_time, 1700000000);
 	assert_int_equal(out[0].kind, EVENT_FIREWALL_REBUILT);
 	assert_string_equal(out[0].subject, "firewall");
 	assert_string_equal(out[2].detail, "reachable again");
