@@ -39,8 +39,8 @@ static const char *const flows[] = {
 	/* 40004: another port, DNATed to the same container */
 	"-p udp -s 192.0.2.9 -d 198.51.100.1 --sport 40004 --dport 9081 --dst-nat 10.210.1.2:99",
 	/* 40005: TCP to the same port number, DNATed to the container */
-	"-p tcp -s 192.0.2.9 -d 198.51.100.1 --sport 40005 --dport 9080 --state ESTABLISHED "
-	"--dst-nat 10.210.1.2:99",
+	("-p tcp -s 192.0.2.9 -d 198.51.100.1 --sport 40005 --dport 9080 --state ESTABLISHED "
+	 "--dst-nat 10.210.1.2:99"),
 };
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
