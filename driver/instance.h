@@ -25,6 +25,9 @@
  * the owner's functions, never its fields.
  */
 
+struct dns_names;
+struct dns_server;
+struct dns_table;
 struct nl;
 struct nft_monitor;
 struct resolved;
@@ -119,6 +122,23 @@ struct store {
 	int64_t lease;
 	time_t renewed;
 	bool publish;
+	/* this host's names records as the store has them (driver/store_names.c) */
+	struct dns_table *names_mine;	/* NULL until the first read */
+	unsigned names_gen;		/* of the local names last put */
+	int64_t names_lease;		/* the lease they were put under */
+	atomic_bool names_dirty;	/* the store's copy changed: compare again */
+};
+
+/* This host's containers' names, read from the Docker Engine API by a thread of its own
+ * (driver/docker_names.c); under the lock but the thread and stop. */
+struct docker_part {
+	char socket[PATH_MAX];		/* "" = off */
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	char api[16];			/* the API version spoken */
+	char version[64];		/* Docker's */
+	char error[256];		/* why Docker is not read now, "" when it is */
 };
 
 /* Pool leases: when each one not bound to a network yet was made (memory only). */
@@ -144,6 +164,10 @@ struct driver {
 	struct firewall_part fw;
 	struct resolver_part res;
 	struct store *store;		/* membership through etcd (driver/store*.c) */
+	struct docker_part docker;
+	struct dns_names *names;	/* what the responder serves (driver/dns_names.c): a lock
+					 * of its own, taken inside the driver's, never around it */
+	struct dns_server *dns;		/* the responder (driver/dns_server.c): the same */
 };
 
 /* Seconds after which a pool lease with no CreateNetwork is considered abandoned. */

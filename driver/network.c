@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/dns_server.h"
 #include "driver/endpoint.h"
 #include "driver/firewall.h"
 #include "driver/id_list.h"
@@ -120,6 +121,7 @@ static void network_mesh_sync(struct driver *d, const char *network_id)
 
 	snprintf(what, sizeof(what), "network %s", names_short_id(network_id, idb));
 	mesh_sync_logged(d, what);
+	dns_server_sync(d);		/* the pool's responder comes or goes with it */
 }
 
 static int mtu_option(const char *s, unsigned host_mtu, unsigned *out, struct errbuf *e)

@@ -21,6 +21,9 @@ struct status_network {
 	bool internal;
 	bool bridge_up;			/* the bridge exists in the kernel */
 	size_t endpoints;
+	char responder[CIDR_ADDR_STR_MAX];	/* the names responder's address of the pool */
+	bool responder_up;		/* it listens on UDP and TCP port 53 */
+	char responder_error[200];	/* why not, "" when it does */
 };
 struct status_peer {
 	char name[DRIVER_NAME_MAX];
@@ -47,6 +50,15 @@ struct status_store {
 	bool removed;			/* our record was removed (wgnet host rm elsewhere) */
 	size_t hosts;			/* records in the store */
 };
+/* The names served (driver/docker_names.c, dns_server.c). */
+struct status_names {
+	char docker_socket[108];	/* "" = names from Docker are off */
+	char docker_api[16];		/* the API version spoken, "" = not connected */
+	char docker_version[64];
+	char docker_error[256];		/* why Docker is not read, "" when it is */
+	size_t local, remote;		/* names served: this host's, the other hosts' */
+	uint64_t queries, answered, refused, peer_queries;
+};
 struct driver_status {
 	unsigned host_index;		/* 0 = not initialised */
 	char host_endpoint[STATE_HOST_ENDPOINT_MAX];
@@ -69,6 +81,7 @@ struct driver_status {
 	size_t nnetworks;
 	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */
 	struct status_store store;
+	struct status_names names;
 };
 
 #endif

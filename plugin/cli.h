@@ -30,6 +30,7 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 #define CLI_USAGE_LEAVE "wgnet [--socket PATH] leave"
 #define CLI_USAGE_HOST_RM "wgnet [--socket PATH] host rm NAME"
 #define CLI_USAGE_STATUS "wgnet [--socket PATH] status [--json]"
+#define CLI_USAGE_NAMES "wgnet [--socket PATH] names [--json]"
 #define CLI_USAGE_JOIN "wgnet [--socket PATH] join-line"
 #define CLI_USAGE_PEER_ADD "wgnet [--socket PATH] peer add [--endpoint HOST:PORT | " \
 			   "--no-endpoint] [--keepalive N] JOIN-LINE..."
@@ -108,6 +109,7 @@ void cli_print_help(void);
 
 /* The commands: i is the index of the first argument after the command's name. */
 int cli_cmd_status(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_status.c */
+int cli_cmd_names(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_names.c */
 /* cli_init.c */
 int cli_cmd_init(int argc, char **argv, int i, struct cli_socket *sock);
 int cli_cmd_join_line(int argc, char **argv, int i, struct cli_socket *sock);

@@ -66,6 +66,10 @@ static const struct cli_verb cli_verbs[] = {
 	{ .name = "status", .run = cli_cmd_status, .usage = CLI_USAGE_STATUS,
 	  .help = "show this host, its peers and its networks; --json prints\n"
 		  "wgnetd's reply" },
+	{ .name = "names", .run = cli_cmd_names, .usage = CLI_USAGE_NAMES,
+	  .help = "show the names this host answers for its pools' containers\n"
+		  "(its own and the other hosts'): name, address, pool, host;\n"
+		  "--json prints wgnetd's reply" },
 	{ .name = "join-line", .run = cli_cmd_join_line, .usage = CLI_USAGE_JOIN,
 	  .help = "print this host's join line, for `wgnet peer add` elsewhere" },
 	{ .name = "peer", .usage = CLI_USAGE_PEER },
