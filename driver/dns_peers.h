@@ -19,7 +19,7 @@
  * per peer per name at most that often. A peer that does not answer costs the deadline.
  */
 #define DNS_PEERS_TIMEOUT_MS 500	/* a lookup's deadline */
-#define DNS_PEERS_CACHE_MS 2000		/* how long its answer is kept */
+#define DNS_PEERS_CACHE_MS 1000		/* how long its answer is kept */
 #define DNS_PEERS_LOOKUPS_MAX 256	/* names being asked at once */
 #define DNS_PEERS_WAITERS_MAX 16	/* clients waiting for one name */
 #define DNS_PEERS_ASKED_MAX 256		/* peers asked for one name */

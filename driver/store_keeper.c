@@ -144,6 +144,7 @@ void store_keeper_leave_finish(struct driver *d)
 			d->st.peers[n++] = d->st.peers[j];
 	d->st.npeers = n;
 	store_hosts_keys_release(&s->mine);
+	store_names_forget(d);
 	s->configured = false;
 	s->leave_pending = false;
 	s->synced = false;

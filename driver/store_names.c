@@ -243,6 +243,13 @@ void store_names_publish(struct driver *d)
 	free(local);
 }
 
+void store_names_forget(struct driver *d)
+{
+	dns_names_store_mark(d->names);
+	dns_names_store_sweep(d->names);
+	store_names_free(d);
+}
+
 void store_names_free(struct driver *d)
 {
 	dns_table_free(d->store->names_mine);

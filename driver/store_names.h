@@ -23,6 +23,8 @@ void store_names_reset(struct driver *d, const struct etcd_kvs *kvs);
  * in transactions guarded by our claim of the index. */
 bool store_names_due(struct driver *d);
 void store_names_publish(struct driver *d);
+/* Out of the store (leave), lock held: its names are no longer served. */
+void store_names_forget(struct driver *d);
 void store_names_free(struct driver *d);
 
 #endif
