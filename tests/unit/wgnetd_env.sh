@@ -23,6 +23,8 @@ refused WGNET_LISTEN_PORT=65536 'wgnetd: WGNET_LISTEN_PORT "65536" is not a port
 refused WGNET_LISTEN_PORT=0x10 'wgnetd: WGNET_LISTEN_PORT "0x10" is not a port number 1..65535'
 refused WGNET_WG_BACKEND=fast 'wgnetd: WGNET_WG_BACKEND "fast" is not auto, kernel or userspace'
 refused WGNET_LOG_LEVEL=loud 'wgnetd: WGNET_LOG_LEVEL "loud" is not error, warn, info or debug'
+long=/$(printf 'x%.0s' $(seq 1 110))
+refused "WGNET_DOCKER_SOCKET=$long" "wgnetd: WGNET_DOCKER_SOCKET \"$long\" is not a socket path of at most 107 bytes"
 assert_ok "good values and empty ones pass" env WGNET_MTU=9000 WGNET_LISTEN_PORT=1 \
 	WGNET_WG_BACKEND=userspace WGNET_LOG_LEVEL=debug WGNET_IPTABLES=auto WGNET_MTU= \
 	"$wgnetd" --help
