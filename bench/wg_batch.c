@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * wg_batch: the control-plane figures of bench/run that belong to the WireGuard backends alone,
- * through the same code wgnetd uses (netlink/wg_uapi.c, wg_userspace.c, wg_genl.c).
+ * through the same code wgnetd uses (netlink/wg_uapi*.c, wg_userspace.c, wg_genl*.c).
  *
  *   wg_batch uapi N RUNS [bare]
  *                          in a network namespace of its own: RUNS times, start a fresh

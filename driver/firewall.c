@@ -197,7 +197,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 		}
 	}
 	/* From init on, not only once wgnet0 is configured: a table without the tunnel rules,
-	 * even for the moment between reconcile and mesh_start, drops tunnel traffic. */
+	 * even for the moment between reconcile and the start of the mesh, drops tunnel traffic. */
 	pol.wg_ifname = firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL;
 	pol.bridges = br;
 	pol.nbridges = nbr;

@@ -20,6 +20,7 @@
 #include "driver/ipam.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
+#include "driver/mesh_device.h"
 #include "driver/persist.h"
 #include "driver/resolve.h"
 #include "netlink/link.h"
@@ -127,24 +128,6 @@ static int peer_allowed_ips(const struct driver *d, const struct state_peer *sp,
 	return 0;
 }
 
-static int have_order(const void *a, const void *b)
-{
-	return memcmp((*(const struct wg_peer *const *)a)->public_key,
-		      (*(const struct wg_peer *const *)b)->public_key, KEYS_LEN);
-}
-
-/* The device's peer with this key in have sorted by key (have_order), NULL if none. */
-static const struct wg_peer *have_peer(const struct wg_peer *const *sorted, size_t n,
-				       const uint8_t key[KEYS_LEN])
-{
-	struct wg_peer probe;
-	const struct wg_peer *p = &probe, *const *f;
-
-	memcpy(probe.public_key, key, KEYS_LEN);
-	f = n ? bsearch(&p, sorted, n, sizeof(*sorted), have_order) : NULL;
-	return f ? *f : NULL;
-}
-
 static void peers_free(struct wg_peer *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -211,10 +194,10 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 	}
 	for (size_t i = 0; i < have->npeers; i++)
 		sorted[i] = &have->peers[i];
-	qsort(sorted, have->npeers, sizeof(*sorted), have_order);
+	qsort(sorted, have->npeers, sizeof(*sorted), mesh_device_peer_order);
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
-		const struct wg_peer *cur = have_peer(sorted, have->npeers, sp->public_key);
+		const struct wg_peer *cur = mesh_device_peer_find(sorted, have->npeers, sp->public_key);
 		struct wg_peer *p = &v[n++];
 
 		memcpy(p->public_key, sp->public_key, KEYS_LEN);
@@ -309,7 +292,7 @@ static int routes_apply(struct driver *d, struct errbuf *e)
 }
 
 /* MTU and up first: a port in use then fails when it is set (device_configure). */
-static int device_up(struct driver *d, struct errbuf *e)
+static int device_set_up(struct driver *d, struct errbuf *e)
 {
 	struct link_info li;
 	int ret;
@@ -373,7 +356,7 @@ static void peers_clear(struct driver *d, const struct wg_device *have)
 		v[i].remove = true;
 	}
 	ret = d->mesh.wg.set_peers(&d->mesh.wg, NAMES_WG_DEVICE, v, have->npeers);
-	mesh_note_error(d, ret);
+	mesh_device_note_error(d, ret);
 	if (ret < 0)
 		log_error("could not remove the peers of %s after the firewall failed: %s",
 			  NAMES_WG_DEVICE, strerror(-ret));
@@ -399,11 +382,11 @@ void mesh_fail_closed(struct driver *d)
 	struct errbuf e = { 0 };
 	int ret;
 
-	if (!mesh_usable(d))
+	if (!mesh_device_usable(d))
 		return;		/* mesh_start builds the table first when the device is back */
 	ret = device_read(d, &have, &e);
 	if (ret < 0) {
-		mesh_note_error(d, ret);
+		mesh_device_note_error(d, ret);
 		log_error("WireGuard device %s: %s", NAMES_WG_DEVICE, e.msg);
 		return;
 	}
@@ -436,7 +419,7 @@ int mesh_start(struct driver *d, struct errbuf *e)
 	d->mesh.hung = false;
 	ret = backend_is_kernel(d) ? device_kernel_ensure(d, e) : device_userspace_ensure(d, e);
 	if (ret == 0)
-		ret = device_up(d, e);
+		ret = device_set_up(d, e);
 	if (ret == 0)
 		ret = device_read(d, &have, e);
 	if (ret == 0)
@@ -460,26 +443,12 @@ out:
 	return ret;
 }
 
-bool mesh_usable(const struct driver *d)
-{
-	return d->mesh.ready && !d->mesh.hung;
-}
-
-void mesh_note_error(struct driver *d, int ret)
-{
-	if (ret == -ETIMEDOUT && d->mesh.watch && !d->mesh.hung) {
-		d->mesh.hung = true;
-		log_warn("the userspace WireGuard of %s did not answer in time: leaving it to the "
-			 "watchdog", NAMES_WG_DEVICE);
-	}
-}
-
 int mesh_sync(struct driver *d, struct errbuf *e)
 {
 	struct wg_device have = { 0 };
 	int ret;
 
-	if (!mesh_usable(d))
+	if (!mesh_device_usable(d))
 		return 0;	/* mesh_start applies everything when it comes back */
 	ret = device_read(d, &have, e);
 	if (ret == 0 && firewall_failed(d))
@@ -487,7 +456,7 @@ int mesh_sync(struct driver *d, struct errbuf *e)
 	if (ret == 0)
 		ret = peers_apply(d, &have, e);
 	wg_device_release(&have);
-	mesh_note_error(d, ret);
+	mesh_device_note_error(d, ret);
 	if (ret == 0)
 		ret = routes_apply(d, e);
 	return ret;
@@ -539,104 +508,4 @@ int mesh_public_key(struct driver *d, uint8_t pub[KEYS_LEN], struct errbuf *e)
 	if (ret == 0)
 		memcpy(pub, d->mesh.keys.pub, KEYS_LEN);
 	return ret;
-}
-
-int mesh_device_read(struct driver *d, struct wg_device *out)
-{
-	int ret;
-
-	if (!mesh_usable(d))
-		return -ENODEV;
-	ret = d->mesh.wg.get_device(&d->mesh.wg, NAMES_WG_DEVICE, out);
-	mesh_note_error(d, ret);
-	return ret;
-}
-
-/* One peer's change, the device's other peers as they are. */
-static int peer_set(struct driver *d, struct wg_peer *one)
-{
-	int ret;
-
-	if (!mesh_usable(d))
-		return -ENODEV;
-	ret = d->mesh.wg.set_peers(&d->mesh.wg, NAMES_WG_DEVICE, one, 1);
-	mesh_note_error(d, ret);
-	return ret;
-}
-
-int mesh_peer_endpoint_set(struct driver *d, const struct wg_peer *cur,
-			   const struct sockaddr_storage *endpoint)
-{
-	struct wg_peer one = { .endpoint = *endpoint, .keepalive = cur->keepalive };
-
-	memcpy(one.public_key, cur->public_key, KEYS_LEN);
-	return peer_set(d, &one);
-}
-
-int mesh_peer_remove(struct driver *d, const uint8_t key[KEYS_LEN])
-{
-	struct wg_peer one = { .remove = true };
-
-	memcpy(one.public_key, key, KEYS_LEN);
-	return peer_set(d, &one);
-}
-
-static void endpoint_text(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	out[0] = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
-		snprintf(out, size, "%s:%u", a, ntohs(in->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
-		snprintf(out, size, "[%s]:%u", a, ntohs(in6->sin6_port));
-	}
-}
-
-/*
- * The device's side of `wgnet status`: backend, state, and for each peer of s (those of the
- * state, in its order) where the device reaches it, its last handshake and traffic.
- */
-int mesh_status_fill(struct driver *d, struct driver_status *s)
-{
-	const struct wg_peer **sorted = NULL;
-	struct wg_device have = { 0 };
-	struct link_info li;
-
-	s->backend = d->mesh.ready ? d->mesh.wg.name : "none";
-	snprintf(s->wg_problem, sizeof(s->wg_problem), "%s",
-		 d->mesh.hung ? "not answering: being checked" : d->mesh.problem);
-	s->device_up = link_get(d->nl, NAMES_WG_DEVICE, &li) == 0 && li.up;
-	if (mesh_device_read(d, &have) < 0 || !have.npeers)
-		goto out;
-	sorted = calloc(have.npeers, sizeof(*sorted));
-	if (!sorted) {
-		wg_device_release(&have);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < have.npeers; i++)
-		sorted[i] = &have.peers[i];
-	qsort(sorted, have.npeers, sizeof(*sorted), have_order);
-	for (size_t i = 0; i < s->npeers && i < d->st.npeers; i++) {
-		const struct wg_peer *cur = have_peer(sorted, have.npeers,
-						      d->st.peers[i].public_key);
-		struct status_peer *out = &s->peers[i];
-
-		if (!cur)
-			continue;
-		endpoint_text(&cur->endpoint, out->endpoint, sizeof(out->endpoint));
-		out->latest_handshake = cur->last_handshake_sec;
-		out->rx_bytes = cur->rx_bytes;
-		out->tx_bytes = cur->tx_bytes;
-	}
-out:
-	free(sorted);
-	wg_device_release(&have);
-	return 0;
 }

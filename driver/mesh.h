@@ -11,15 +11,13 @@
 #include "driver/status.h"
 
 /*
- * The mesh (driver/mesh.c): the one owner of wgnet0, its key pair, peers and pool routes.
- * Every other room reaches the device through these functions, which keep the hung-device
- * bookkeeping. All of them but init and fini need the lock held and do nothing before
+ * The mesh (driver/mesh.c): the one owner of wgnet0, its key pair, peers and pool routes,
+ * with driver/mesh_device.c below it for the device's single calls, which every other room
+ * uses too. All of them but init and fini need the lock held and do nothing before
  * `wgnet init` (and while the device is unusable).
  */
 
 struct driver;
-struct wg_device;
-struct wg_peer;
 
 /* The backend asked for (NULL or "auto", "kernel", "userspace"; -EINVAL worded otherwise), the
  * userspace program (NULL: wireguard-go), the cgroup root a managed plugin moves it under
@@ -40,23 +38,8 @@ void mesh_endpoint_resolved(struct driver *d, const char *name);
 /* Every peer off wgnet0: the firewall could not be built. mesh_sync puts them back once it
  * is. */
 void mesh_fail_closed(struct driver *d);
-/* The device can be used: configured, and no call found it hung. */
-bool mesh_usable(const struct driver *d);
-/* After a failed call to the device: a timeout marks it hung (the watchdog then checks it at
- * once, without the lock, and replaces it if it does not answer). */
-void mesh_note_error(struct driver *d, int ret);
 /* The host's key pair, made if there is none yet: its public half (the store claims an index
  * with it before wgnet0 exists). */
 int mesh_public_key(struct driver *d, uint8_t pub[KEYS_LEN], struct errbuf *e);
-/* The device's peers as they are (endpoints, handshakes); the caller releases *out
- * (wg_device_release). -ENODEV while the device is unusable. */
-int mesh_device_read(struct driver *d, struct wg_device *out);
-/* One peer of the device (cur, from mesh_device_read) given another endpoint, its keepalive
- * kept; or a peer removed. The others are untouched. */
-int mesh_peer_endpoint_set(struct driver *d, const struct wg_peer *cur,
-			   const struct sockaddr_storage *endpoint);
-int mesh_peer_remove(struct driver *d, const uint8_t key[KEYS_LEN]);
-/* Host key, backend, join line and peers of `wgnet status`. */
-int mesh_status_fill(struct driver *d, struct driver_status *s);
 
 #endif

@@ -14,6 +14,7 @@
 #include "driver/join_line.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
+#include "driver/mesh_device.h"
 #include "driver/peers.h"
 #include "driver/persist.h"
 
@@ -162,7 +163,7 @@ int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX
 	}
 	snprintf(name, DRIVER_NAME_MAX, "%s", gone.name);
 	log_info("peer %s removed", gone.name);
-	ret = mesh_peer_remove(d, gone.public_key);
+	ret = mesh_device_peer_remove(d, gone.public_key);
 	if (ret < 0 && ret != -ENODEV)
 		log_error("peer %s: could not remove it from %s: %s (it goes at the next start)",
 			  gone.name, NAMES_WG_DEVICE, strerror(-ret));
@@ -175,7 +176,7 @@ out:
 
 /*
  * The host and its peers in `wgnet status`, from the state; the mesh adds what the device says
- * of each (mesh_status_fill).
+ * of each (mesh_device_status_fill).
  */
 int peers_status_fill(struct driver *d, struct driver_status *s)
 {
@@ -213,7 +214,7 @@ int peers_status_fill(struct driver *d, struct driver_status *s)
 		}
 		out->nallowed_ips = k;
 	}
-	return mesh_status_fill(d, s);
+	return mesh_device_status_fill(d, s);
 }
 
 bool driver_peer_up(const struct status_peer *p)

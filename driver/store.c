@@ -340,7 +340,7 @@ void store_status_fill(struct driver *d, struct driver_status *out)
 	snprintf(st->error, sizeof(st->error), "%.255s", s->reachable ? "" : s->error);
 	st->revision = s->rev;
 	st->hosts = s->hosts.nby_key;	/* those with a record */
-	/* mesh_status_fill made out->peers[i] of d->st.peers[i] */
+	/* peers_status_fill made out->peers[i] of d->st.peers[i] */
 	for (size_t i = 0; i < out->npeers && i < d->st.npeers; i++) {
 		const struct state_peer *sp = &d->st.peers[i];
 		struct status_peer *p = &out->peers[i];

@@ -19,6 +19,7 @@
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
+#include "driver/mesh_device.h"
 #include "driver/persist.h"
 #include "driver/store_file.h"
 #include "driver/store_keeper.h"
@@ -270,7 +271,7 @@ static void failover_tick(struct driver *d)
 			continue;
 		log_info("store: peer %s: no handshake in %d s, trying endpoint %s", h->rec.name,
 			 STORE_FAILOVER_SECONDS, h->rec.endpoints[f->cur]);
-		if (mesh_peer_endpoint_set(d, wp, &ep) < 0)
+		if (mesh_device_peer_endpoint(d, wp, &ep) < 0)
 			log_warn("store: peer %s: could not set endpoint %s, ignoring", h->rec.name,
 				 h->rec.endpoints[f->cur]);
 	}

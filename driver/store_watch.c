@@ -17,6 +17,7 @@
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
+#include "driver/mesh_device.h"
 #include "driver/persist.h"
 #include "driver/resolve.h"
 #include "driver/store_file.h"
@@ -74,7 +75,7 @@ static void endpoints_push(struct driver *d, const struct state_peer *moved, siz
 		}
 		if (resolve_endpoint(d, p->endpoint, &ep) < 0 || sockaddr_same(&ep, &wp->endpoint))
 			continue;
-		if (mesh_peer_endpoint_set(d, wp, &ep) < 0)
+		if (mesh_device_peer_endpoint(d, wp, &ep) < 0)
 			log_warn("store: peer %s: could not set endpoint %s", p->name, p->endpoint);
 		else
 			log_info("store: peer %s: endpoint %s (its record changed)", p->name,

@@ -21,7 +21,9 @@
 #define CLI_KEY_LEN 44		/* base64 of a 32-byte X25519 key */
 #define CLI_JOIN_PREFIX "wgnet-join "
 
-enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+/* CLI_EXIT_HELP: --help was asked; main prints the help (made from its table of commands)
+ * and exits with CLI_EXIT_OK. */
+enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_HELP = 3 };
 
 #define CLI_USAGE_INIT "wgnet [--socket PATH] init --index N | --store URL[,URL...] " \
 		       "[--store-ca FILE] [--store-cert FILE --store-key FILE] " \
@@ -105,7 +107,6 @@ int cli_parse_peers(json_t *arr, struct cli_peers *out);
 int cli_print_peers(const struct cli_peers *ps);
 
 /* cli_main.c: the table of commands */
-void cli_print_help(void);
 
 /* The commands: i is the index of the first argument after the command's name. */
 int cli_cmd_status(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_status.c */

@@ -177,8 +177,8 @@ bool cli_is_help(const char *arg)
 }
 
 /*
- * The arguments of a command that takes only --socket, --help (which it prints) and, if json is
- * not NULL, --json. Returns an exit code; CLI_EXIT_OK to go on (unless *help is set).
+ * The arguments of a command that takes only --socket, --help and, if json is not NULL,
+ * --json. Returns an exit code (CLI_EXIT_HELP for --help); CLI_EXIT_OK to go on.
  */
 int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 		   const char *usage, const char *cmd, bool *json, bool *help)
@@ -196,9 +196,8 @@ int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 			continue;
 		}
 		if (cli_is_help(argv[i])) {
-			cli_print_help();	/* main checks the write */
 			*help = true;
-			return CLI_EXIT_OK;
+			return CLI_EXIT_HELP;
 		}
 		if (argv[i][0] == '-')
 			return cli_usage_error(usage, "unknown option '%s' for %s", argv[i], cmd);
@@ -224,9 +223,8 @@ int cli_group_args(int argc, char **argv, int *i, struct cli_socket *sock, const
 		if (r > 0)
 			continue;
 		if (cli_is_help(argv[*i])) {
-			cli_print_help();	/* main checks the write */
 			*help = true;
-			return CLI_EXIT_OK;
+			return CLI_EXIT_HELP;
 		}
 		return cli_usage_error(usage, "unknown option '%s' for %s", argv[*i], group);
 	}

@@ -17,10 +17,8 @@ int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock)
 			return -r;
 		if (r > 0)
 			continue;
-		if (cli_is_help(argv[i])) {
-			cli_print_help();	/* main checks the write */
-			return CLI_EXIT_OK;
-		}
+		if (cli_is_help(argv[i]))
+			return CLI_EXIT_HELP;
 		if (argv[i][0] == '-' || name)
 			return cli_usage_error(CLI_USAGE_HOST_RM, "unexpected argument '%s'", argv[i]);
 		name = argv[i];

@@ -179,7 +179,7 @@ static void cli_print_command(const struct cli_verb *v)
 	}
 }
 
-void cli_print_help(void)
+static void cli_print_help(void)
 {
 	const char *lead = "usage: ";
 
@@ -211,7 +211,7 @@ static int cli_run_group(const struct cli_verb *g, int argc, char **argv, int i,
 	int r;
 
 	r = cli_group_args(argc, argv, &i, sock, g->usage, g->name, &help);
-	if (r != CLI_EXIT_OK || help)
+	if (r != CLI_EXIT_OK)
 		return r;
 	if (i < argc) {
 		v = cli_verb_find(g->name, argv[i]);
@@ -278,7 +278,9 @@ int main(int argc, char **argv)
 	else
 		r = cli_run_group(v, argc, argv, i + 1, &sock);
 	curl_global_cleanup();
-	if (r != CLI_EXIT_OK)
+	if (r == CLI_EXIT_HELP)
+		cli_print_help();
+	else if (r != CLI_EXIT_OK)
 		return r;
 flush:
 	/* a full disk or closed pipe must not look like success */

@@ -72,11 +72,8 @@ int cli_cmd_names(int argc, char **argv, int i, struct cli_socket *sock)
 	int r;
 
 	r = cli_plain_args(argc, argv, i, sock, CLI_USAGE_NAMES, "names", &as_json, &help);
-	if (r != CLI_EXIT_OK || help) {
-		if (help)
-			cli_print_help();	/* main checks the write */
+	if (r != CLI_EXIT_OK || help)
 		return r;
-	}
 	if (cli_request(sock, "/names", NULL, &root) < 0)
 		return CLI_EXIT_FAIL;
 	r = cli_parse_names(root, &v, &n);

@@ -205,7 +205,7 @@ int cli_post_cmd(int argc, char **argv, int i, struct cli_socket *sock,
 	}
 	ret = args(argc, argv, i, sock, req, &help);
 	if (ret == CLI_EXIT_OK && help)
-		cli_print_help();	/* main checks the write */
+		ret = CLI_EXIT_HELP;
 	else if (ret == CLI_EXIT_OK && cli_post(sock, path, req, root) < 0)
 		ret = CLI_EXIT_FAIL;
 	json_decref(req);

@@ -505,11 +505,17 @@ assert_match "host 1 logged the failover" "peer host4: no handshake in 15 s, try
 
 # ---- leave: host 3 disappears from every other host's peers; host 2, cut off from etcd
 # meanwhile, then finds index $I3 held by a new host (another key) and has one peer there
+# both ways: a watch stream already open would otherwise still deliver what etcd sends until
+# host 2 next sends a segment (its ACK is what the output rule resets)
 ip netns exec "${P}h2" nft -f - <<'NFT' || die "cut host 2 from etcd"
 table inet wgstcut {
 	chain out {
 		type filter hook output priority 0;
 		tcp dport 2379 reject with tcp reset
+	}
+	chain in {
+		type filter hook input priority 0;
+		tcp sport 2379 drop
 	}
 }
 NFT

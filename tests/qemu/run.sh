@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # run.sh: wgnet against real kernel WireGuard. This machine's kernel has none, so Debian's
 # kernel boots under qemu (TCG) with an initramfs holding busybox, the modules, test_wg_kernel
-# (netlink/wg_genl.c alone) and guest_mesh.sh (two wgnetd hosts in namespaces, on kernel
+# (netlink/wg_genl*.c alone) and guest_mesh.sh (two wgnetd hosts in namespaces, on kernel
 # WireGuard, with iproute2's ip, wg and curl); /init runs both, and they print their PASS/FAIL
 # lines on the serial console.
 #   exit 0: every check passed and the guest reached the end; 77: qemu missing (skip); else 1.
@@ -54,7 +54,7 @@ moddir=$MODDIR
 build=$work/build
 mkdir -p "$build"
 cflags=(-std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -I"$repo")
-for f in nl link addr route wg wg_genl; do
+for f in nl link addr route wg wg_genl wg_genl_build wg_genl_parse; do
 	gcc "${cflags[@]}" -c "$repo/netlink/$f.c" -o "$build/$f.o"
 done
 gcc "${cflags[@]}" "$repo/tests/qemu/test_wg_kernel.c" "$build"/*.o -o "$build/test_wg_kernel" \

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The kernel WireGuard backend (netlink/wg_genl.c) against real kernel WireGuard, run as the
+ * The kernel WireGuard backend (netlink/wg_genl*.c) against real kernel WireGuard, run as the
  * test of /init in a qemu guest (tests/qemu/run.sh): the build machine's kernel has no
  * WireGuard. Two network namespaces joined by a veth pair, a `wgnet0` in each, configured only
  * through wg_backend_kernel; a datagram each way through the tunnel, then 1,000 peers on one

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef WGNET_DRIVER_MESH_DEVICE_H
+#define WGNET_DRIVER_MESH_DEVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "driver/keys.h"
+#include "driver/status.h"
+
+/*
+ * wgnet0's single calls (driver/mesh_device.c), lock held: each does nothing while the device
+ * is not usable (not configured, or found hung) and marks it hung when a call times out, the
+ * watchdog then checking it at once, without the lock.
+ */
+
+struct driver;
+struct wg_device;
+struct wg_peer;
+
+/* The device can be used: configured, and no call found it hung. */
+bool mesh_device_usable(const struct driver *d);
+/* After a failed call to the device: a timeout marks it hung. */
+void mesh_device_note_error(struct driver *d, int ret);
+/* The device's peers as they are (endpoints, handshakes); the caller releases *out
+ * (wg_device_release). -ENODEV while the device is unusable. */
+int mesh_device_read(struct driver *d, struct wg_device *out);
+/* One peer of the device (cur, from mesh_device_read) given another endpoint, its keepalive
+ * kept; or a peer removed. The others are untouched. */
+int mesh_device_peer_endpoint(struct driver *d, const struct wg_peer *cur,
+			      const struct sockaddr_storage *endpoint);
+int mesh_device_peer_remove(struct driver *d, const uint8_t key[KEYS_LEN]);
+/* A device's peers sorted by key (the array of pointers is the caller's), and one found in
+ * them: no scan of the device per peer (65,535 peers from a store). */
+int mesh_device_peer_order(const void *a, const void *b);
+const struct wg_peer *mesh_device_peer_find(const struct wg_peer *const *sorted, size_t n,
+					    const uint8_t key[KEYS_LEN]);
+/* The device's side of `wgnet status`: backend, state, each peer's endpoint, handshake and
+ * traffic (s->peers are those of the state, in its order). */
+int mesh_device_status_fill(struct driver *d, struct driver_status *s);
+
+#endif
