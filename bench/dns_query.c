@@ -91,6 +91,7 @@ int main(int argc, char **argv)
 		}
 		if (!n) {
 			printf("- - - %ld\n", count);
+			free(us);
 			return 0;
 		}
 		qsort(us, n, sizeof(*us), cmp_u64);

@@ -234,7 +234,7 @@ static void names_list_add(void *arg, enum dns_source source, unsigned host,
 	(void)source;
 	for (const char *name = dns_record_name_next(r, NULL); name && l->ret == 0;
 	     name = dns_record_name_next(r, name)) {
-		struct driver_name *v = l->v;
+		struct driver_name *v;
 
 		if (l->n == l->cap) {
 			l->cap = l->cap ? 2 * l->cap : 64;

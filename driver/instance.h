@@ -123,10 +123,10 @@ struct store {
 	time_t renewed;
 	bool publish;
 	/* this host's names records as the store has them (driver/store_names.c) */
-	struct dns_table *names_mine;	/* NULL until the first read */
-	unsigned names_gen;		/* of the local names last put */
-	int64_t names_lease;		/* the lease they were put under */
 	atomic_bool names_dirty;	/* the store's copy changed: compare again */
+	unsigned names_gen;		/* of the local names last put */
+	struct dns_table *names_mine;	/* NULL until the first read */
+	int64_t names_lease;		/* the lease they were put under */
 };
 
 /* This host's containers' names, read from the Docker Engine API by a thread of its own
