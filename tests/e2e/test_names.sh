@@ -222,6 +222,27 @@ assert_match "host 1: wgnet names lists host 2's web" "10\.210\.0\.0/16 +10\.210
 assert_match "host 1: status counts the names of the other hosts" "[1-9][0-9]* from other hosts" \
 	"$(wgnet_on 1 status)"
 
+# a name of 40 containers (a host that exists only in the store publishes them): over UDP
+# without EDNS (512 bytes: 30 addresses fit) the answer is truncated, whole over TCP
+KEY9=$(head -c 32 /dev/urandom | base64)
+etcdctl_ put /wgnet/index/9 "$KEY9" >/dev/null || fail "claim of index 9"
+etcdctl_ put /wgnet/hosts/9 "{\"v\":1,\"name\":\"h9\",\"index\":9,\"key\":\"$KEY9\",\"listen_port\":51820,\"mtu\":1420,\"endpoints\":[\"192.0.2.9:51820\"]}" \
+	>/dev/null || fail "record of index 9"
+for k in $(seq 1 40); do
+	etcdctl_ put "/wgnet/names/9/$(printf '%064x' "$k")" \
+		"{\"v\":1,\"pool\":\"$POOL\",\"addr\":\"10.210.9.$((k + 1))\",\"names\":[\"many\"]}" \
+		>/dev/null || fail "names record $k of index 9"
+done
+many() { host_exec 1 dig +tries=1 +time=3 "$@" many @"$DNS" | grep -c 'IN[[:space:]]A[[:space:]]10\.210\.9\.'; }
+assert_ok "host 1 answers all 40 addresses of many (EDNS: 1232 bytes)" retry_eq 10 40 many
+assert_match "... without EDNS: truncated (TC), no address" "flags: qr aa tc rd; QUERY: 1, ANSWER: 0" \
+	"$(host_exec 1 dig +tries=1 +time=3 +noedns +ignore many @"$DNS")"
+assert_eq "... and over TCP, all 40" 40 "$(many +tcp)"
+assert_eq "... dig's own fallback to TCP after the truncated UDP answer: all 40" 40 "$(many +noedns)"
+etcdctl_ del --prefix /wgnet/names/9/ >/dev/null
+etcdctl_ del /wgnet/hosts/9 >/dev/null
+etcdctl_ del /wgnet/index/9 >/dev/null
+
 # the store down: what is known keeps answering
 web2=$(ctr_addr 2 demo_web_1 demo_app)
 e2e_stop_pid "$(cat "$(host_dir "$MEMBER")/etcd.pid")" 10 || fail "etcd stopped"
