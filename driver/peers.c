@@ -18,8 +18,6 @@
 #include "driver/peers.h"
 #include "driver/persist.h"
 
-#define PEER_UP_SECONDS 180	/* WireGuard rekeys every 2 min: older means no traffic */
-
 static void self_join_line(const struct driver *d, char out[DRIVER_JOIN_LINE_MAX])
 {
 	struct join_line j = { .index = d->st.host_index };
@@ -174,11 +172,7 @@ out:
 	return ret;
 }
 
-/*
- * The host and its peers in `wgnet status`, from the state; the mesh adds what the device says
- * of each (mesh_device_status_fill).
- */
-int peers_status_fill(struct driver *d, struct driver_status *s)
+int peers_state_fill(struct driver *d, struct driver_status *s)
 {
 	snprintf(s->host_name, sizeof(s->host_name), "%s", d->st.host_name);
 	s->listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
@@ -197,6 +191,7 @@ int peers_status_fill(struct driver *d, struct driver_status *s)
 		snprintf(out->name, sizeof(out->name), "%s", sp->name);
 		out->index = sp->index;
 		keys_b64(sp->public_key, out->public_key);
+		memcpy(out->key, sp->public_key, sizeof(out->key));
 		join_line_text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
 				     sp->endpoint);
 		out->keepalive = sp->keepalive;
@@ -214,10 +209,17 @@ int peers_status_fill(struct driver *d, struct driver_status *s)
 		}
 		out->nallowed_ips = k;
 	}
-	return mesh_device_status_fill(d, s);
+	return 0;
+}
+
+int peers_status_fill(struct driver *d, struct driver_status *s)
+{
+	int ret = peers_state_fill(d, s);
+
+	return ret < 0 ? ret : mesh_device_status_fill(d, s);
 }
 
 bool driver_peer_up(const struct status_peer *p)
 {
-	return p->latest_handshake && time(NULL) - p->latest_handshake < PEER_UP_SECONDS;
+	return p->latest_handshake && time(NULL) - p->latest_handshake < STATUS_PEER_UP_SECONDS;
 }

@@ -7,7 +7,11 @@
 struct driver;
 
 /* The host and its peers in `wgnet status` (driver/peers.c), with what the device says of
- * each; lock held. -ENOMEM (s then holds what was filled: driver_status_release). */
+ * each (mesh_device_status_fill); lock held. -ENOMEM (s then holds what was filled:
+ * driver_status_release). */
 int peers_status_fill(struct driver *d, struct driver_status *s);
+/* The same from the state alone, in its order: the metrics read the device without the lock
+ * (mesh_device_status_merge). */
+int peers_state_fill(struct driver *d, struct driver_status *s);
 
 #endif

@@ -221,7 +221,7 @@ void store_names_publish(struct driver *d)
 
 		ret = etcd_txn_if_value(&s->etcd, ikey, key, p.ops + from, to - from, &done, &e);
 		pthread_mutex_lock(&d->lock);
-		store_reachable_note(s, ret, &e);
+		store_reachable_note(d, ret, &e);
 		if (ret == 0 && done)
 			plan_applied(d, &p, from, to);
 		pthread_mutex_unlock(&d->lock);

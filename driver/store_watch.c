@@ -151,7 +151,7 @@ static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_
 		log_error("store: out of memory indexing the hosts by key");
 	if (rev > s->rev)
 		s->rev = rev;
-	store_reachable_note(s, 0, NULL);
+	store_reachable_note(d, 0, NULL);
 	if (hosts)
 		store_apply(d);
 	pthread_mutex_unlock(&d->lock);
@@ -201,7 +201,7 @@ void *store_watch_main(void *arg)
 				store_apply(d);
 				resync = false;
 			}
-			store_reachable_note(s, ret, &e);
+			store_reachable_note(d, ret, &e);
 			pthread_mutex_unlock(&d->lock);
 			etcd_kvs_release(&kvs);
 		}
@@ -219,7 +219,7 @@ void *store_watch_main(void *arg)
 			}
 			pthread_mutex_lock(&d->lock);
 			if (ret < 0)
-				store_reachable_note(s, -ENOTCONN, &e);
+				store_reachable_note(d, -ENOTCONN, &e);
 			pthread_mutex_unlock(&d->lock);
 		}
 		store_sleep(&s->stop, 1000);

@@ -70,6 +70,12 @@ static const struct cli_verb cli_verbs[] = {
 	  .help = "show the names this host answers for its pools' containers\n"
 		  "(its own and the other hosts'): name, address, pool, host;\n"
 		  "--json prints wgnetd's reply" },
+	{ .name = "events", .run = cli_cmd_events, .usage = CLI_USAGE_EVENTS,
+	  .help = "print what changes as it happens, one line each, until\n"
+		  "interrupted: peer up/down, endpoint moved, failover, firewall\n"
+		  "rebuilt/failed, store lost/back, watchdog restarts; --json: one\n"
+		  "JSON object per line; --since N: first the events after number\n"
+		  "N that wgnetd still holds (0: all of them)" },
 	{ .name = "join-line", .run = cli_cmd_join_line, .usage = CLI_USAGE_JOIN,
 	  .help = "print this host's join line, for `wgnet peer add` elsewhere" },
 	{ .name = "peer", .usage = CLI_USAGE_PEER },

@@ -110,12 +110,7 @@ assert_ok "host 1: docker plugin install --alias wgnet $REF WGNET_MTU=1400" \
 	docker_on 1 plugin install --grant-all-permissions --alias wgnet "$REF" WGNET_MTU=1400
 assert_ok "host 2: docker plugin install --alias wgnet $REF" \
 	docker_on 2 plugin install --grant-all-permissions --alias wgnet "$REF"
-for i in 1 2; do
-	wgnet_on "$i" init --index "$i" --endpoint "$(host_ip "$i"):51820" --name "host$i" \
-		>/dev/null || die "host $i: wgnet init through /run/wgnet"
-done
-wgnet_on 1 peer add "$(wgnet_on 2 join-line)" >/dev/null || die "host 1: wgnet peer add"
-wgnet_on 2 peer add "$(wgnet_on 1 join-line)" >/dev/null || die "host 2: wgnet peer add"
+mesh_pair 1 2		# through /run/wgnet
 assert_match "host 1: wgnet status talks to the managed plugin" "host2" "$(wgnet_on 1 status)"
 assert_eq "host 1: WGNET_MTU given at install is the host's MTU" 1400 \
 	"$(wgnet_on 1 status --json | jq .host.mtu)"
