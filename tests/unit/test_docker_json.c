@@ -69,32 +69,30 @@ static void names_are(const struct dns_record *r, const char *const *want)
 
 static void test_version(void **state)
 {
+	static const char v2010[] =
+		"{\"Version\":\"20.10.24+dfsg1\",\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.12\"}";
+	static const struct {
+		const char *api, *min, *want;
+	} picks[] = {
+		{ "1.51", "1.24", "1.51" },		/* 28.5.2 */
+		{ "1.52", "1.44", DOCKER_API_TESTED },	/* Docker 29: refuses below 1.44 */
+		{ "1.9", "1.9", "1.9" },		/* a minor is a number, not a fraction */
+	};
 	struct docker_version v;
 	struct errbuf e = { 0 };
 	char api[DOCKER_API_MAX];
 
 	(void)state;
-	static const char v2010[] =
-		"{\"Version\":\"20.10.24+dfsg1\",\"ApiVersion\":\"1.41\",\"MinAPIVersion\":\"1.12\"}";
 	assert_int_equal(docker_version_parse(v2010, sizeof(v2010) - 1, &v, &e), 0);
 	assert_string_equal(v.version, "20.10.24+dfsg1");
 	assert_int_equal(docker_api_pick(&v, api, &e), 0);
 	assert_string_equal(api, "1.41");
-	/* 28.5.2 */
-	snprintf(v.api, sizeof(v.api), "1.51");
-	snprintf(v.min_api, sizeof(v.min_api), "1.24");
-	assert_int_equal(docker_api_pick(&v, api, &e), 0);
-	assert_string_equal(api, "1.51");
-	/* a newer one (Docker 29: 1.52, refuses below 1.44): the highest we tested */
-	snprintf(v.api, sizeof(v.api), "1.52");
-	snprintf(v.min_api, sizeof(v.min_api), "1.44");
-	assert_int_equal(docker_api_pick(&v, api, &e), 0);
-	assert_string_equal(api, DOCKER_API_TESTED);
-	/* a minor of two digits is not a decimal fraction */
-	snprintf(v.api, sizeof(v.api), "1.9");
-	snprintf(v.min_api, sizeof(v.min_api), "1.9");
-	assert_int_equal(docker_api_pick(&v, api, &e), 0);
-	assert_string_equal(api, "1.9");
+	for (size_t i = 0; i < sizeof(picks) / sizeof(picks[0]); i++) {
+		snprintf(v.api, sizeof(v.api), "%s", picks[i].api);
+		snprintf(v.min_api, sizeof(v.min_api), "%s", picks[i].min);
+		assert_int_equal(docker_api_pick(&v, api, &e), 0);
+		assert_string_equal(api, picks[i].want);
+	}
 	/* one that no longer speaks what we tested */
 	snprintf(v.api, sizeof(v.api), "2.3");
 	snprintf(v.min_api, sizeof(v.min_api), "1.60");
