@@ -15,6 +15,7 @@
 #include "driver/firewall.h"
 #include "driver/firewall_docker.h"
 #include "driver/instance.h"
+#include "driver/ipam.h"
 #include "driver/log.h"
 #include "driver/thread.h"
 #include "netlink/conntrack.h"
@@ -215,6 +216,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	struct nft_bridge *br = NULL;
 	struct nft_dnat *dn = NULL;
 	struct nft_ctr_port *cp = NULL;
+	uint32_t *resp = NULL;
 	size_t nbr = bound_pools(st), ndn = 0, k = 0;
 	int ret;
 
@@ -232,7 +234,8 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	br = calloc(nbr ? nbr : 1, sizeof(*br));
 	dn = calloc(ndn ? ndn : 1, sizeof(*dn));
 	cp = calloc(st->nendpoints + 1, sizeof(*cp));
-	if (!br || !dn || !cp) {
+	resp = calloc(nbr ? nbr : 1, sizeof(*resp));
+	if (!br || !dn || !cp || !resp) {
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -247,6 +250,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 		br[k].slice_addr = p->slice.addr;
 		br[k].slice_len = p->slice.len;
 		br[k].internal = p->internal;
+		resp[k] = ipam_responder_addr(&p->pool, p->slice.len);	/* dns_server.c's */
 		k++;
 	}
 	k = 0;
@@ -289,6 +293,8 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	}
 	pol.ports = cp;
 	pol.nports = st->nendpoints;
+	pol.responders = resp;
+	pol.nresponders = nbr;
 	ret = nft_apply(&pol);
 	if (ret == 0) {
 		firewall_localnet(st, true);	/* after the table: its localnet chain guards 127/8 */
@@ -302,6 +308,7 @@ out:
 	free(br);
 	free(dn);
 	free(cp);
+	free(resp);
 	return ret;
 }
 

@@ -27,6 +27,9 @@
  * the owner's functions, never its fields.
  */
 
+struct dns_names;
+struct dns_server;
+struct dns_table;
 struct mesh_seen;
 struct nl;
 struct nft_dnat;
@@ -141,6 +144,23 @@ struct store {
 	int64_t lease;
 	time_t renewed;
 	bool publish;
+	/* this host's names records as the store has them (driver/store_names.c) */
+	atomic_bool names_dirty;	/* the store's copy changed: compare again */
+	unsigned names_gen;		/* of the local names last put */
+	struct dns_table *names_mine;	/* NULL until the first read */
+	int64_t names_lease;		/* the lease they were put under */
+};
+
+/* This host's containers' names, read from the Docker Engine API by a thread of its own
+ * (driver/docker_names.c); under the lock but the thread and stop. */
+struct docker_part {
+	char socket[PATH_MAX];		/* "" = off */
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	char api[16];			/* the API version spoken */
+	char version[64];		/* Docker's */
+	char error[256];		/* why Docker is not read now, "" when it is */
 };
 
 /* What changed, as it happened (driver/events.c): every owner appends, plugin/ reads. */
@@ -174,6 +194,10 @@ struct driver {
 	struct resolver_part res;
 	struct events_part events;
 	struct store *store;		/* membership through etcd (driver/store*.c) */
+	struct docker_part docker;
+	struct dns_names *names;	/* what the responder serves (driver/dns_names.c): a lock
+					 * of its own, taken inside the driver's, never around it */
+	struct dns_server *dns;		/* the responder (driver/dns_server.c): the same */
 };
 
 /* Seconds after which a pool lease with no CreateNetwork is considered abandoned. */

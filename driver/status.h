@@ -25,6 +25,9 @@ struct status_network {
 	bool internal;
 	bool bridge_up;			/* the bridge exists in the kernel */
 	size_t endpoints;
+	char responder[CIDR_ADDR_STR_MAX];	/* the names responder's address of the pool */
+	bool responder_up;		/* it listens on UDP and TCP port 53 */
+	char responder_error[200];	/* why not, "" when it does */
 	size_t addresses_used;		/* of the slice: gateway, aux and containers */
 	size_t addresses;		/* usable addresses of the slice */
 };
@@ -55,6 +58,15 @@ struct status_store {
 	bool removed;			/* our record was removed (wgnet host rm elsewhere) */
 	size_t hosts;			/* records in the store */
 };
+/* The names served (driver/docker_names.c, dns_server.c). */
+struct status_names {
+	char docker_socket[108];	/* "" = names from Docker are off */
+	char docker_api[16];		/* the API version spoken, "" = not connected */
+	char docker_version[64];
+	char docker_error[256];		/* why Docker is not read, "" when it is */
+	size_t local, remote;		/* names served: this host's, the other hosts' */
+	uint64_t queries, answered, refused, peer_queries;
+};
 struct driver_status {
 	unsigned host_index;		/* 0 = not initialised */
 	char host_endpoint[STATE_HOST_ENDPOINT_MAX];
@@ -80,6 +92,7 @@ struct driver_status {
 	size_t nnetworks;
 	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */
 	struct status_store store;
+	struct status_names names;
 };
 
 #endif

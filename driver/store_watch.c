@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/dns_server.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
@@ -20,6 +21,7 @@
 #include "driver/persist.h"
 #include "driver/resolve.h"
 #include "driver/store_file.h"
+#include "driver/store_names.h"
 #include "driver/store_watch.h"
 
 static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -122,6 +124,7 @@ static void store_apply(struct driver *d)
 		log_error("store: %s", e.msg);
 	if (mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
+	dns_server_sync(d);		/* whose names are served follows the peers */
 	endpoints_push(d, plan.moved, plan.nmoved);
 	/* after the device has them: bench/store_scale times this line */
 	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
@@ -135,15 +138,21 @@ static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_
 	struct driver *d = arg;
 	struct store *s = d->store;
 
+	size_t hosts = 0;
+
 	pthread_mutex_lock(&d->lock);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (store_names_event(d, ev[i].kv, ev[i].deleted))
+			continue;	/* a names record: no peer changes */
 		store_hosts_update(&s->hosts, ev[i].kv, ev[i].deleted);
-	if (store_hosts_reindex(&s->hosts) < 0)
+		hosts++;
+	}
+	if (hosts && store_hosts_reindex(&s->hosts) < 0)
 		log_error("store: out of memory indexing the hosts by key");
 	if (rev > s->rev)
 		s->rev = rev;
 	store_reachable_note(d, 0, NULL);
-	if (n)
+	if (hosts)
 		store_apply(d);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -188,6 +197,7 @@ void *store_watch_main(void *arg)
 			pthread_mutex_lock(&d->lock);
 			if (ret == 0) {
 				hosts_reset(s, &kvs);
+				store_names_reset(d, &kvs);
 				store_apply(d);
 				resync = false;
 			}

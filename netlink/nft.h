@@ -43,7 +43,9 @@ struct nft_dnat {
  * Forward: from a wgnet bridge only to the same bridge, to wg_ifname for its own pool (with a
  * source of its slice other than the gateway) and, unless internal, to the uplinks; into a
  * bridge only from the same bridge, the tunnel (to the local slice), replies and published
- * ports. Input: on wg_ifname only replies, ICMP errors, echo requests and host_allow.
+ * ports. Input: on wg_ifname only replies, ICMP errors, echo requests, UDP port 53 of the
+ * local slices (the names the peers ask for) and host_allow; the responders only from the
+ * bridges and the host itself.
  */
 /* A container's port on its bridge and the only MAC and IPv4 source it may send from. */
 struct nft_ctr_port {
@@ -64,6 +66,10 @@ struct nft_policy {
 	size_t nhost_allow;
 	const struct nft_ctr_port *ports;	/* table bridge wgnet: no spoofed source */
 	size_t nports;
+	/* the names responders' addresses (on lo): reached from the bridges and the host only;
+	 * and UDP port 53 of the local slices (the gateways) open to wg_ifname, for the peers */
+	const uint32_t *responders;
+	size_t nresponders;
 };
 
 /* Replace (or create) the table, and `bridge wgnet` beside it, with exactly this policy,

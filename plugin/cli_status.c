@@ -16,6 +16,9 @@ struct cli_network {
 	int internal;
 	json_int_t mtu;
 	json_int_t endpoints;
+	const char *responder;		/* the names responder: NULL from an older wgnetd */
+	int listening;
+	const char *responder_error;
 };
 
 struct cli_status {
@@ -40,17 +43,22 @@ struct cli_status {
 	const char *docker_backend;	/* the host dockerd's firewall; NULL from an older wgnetd */
 	const char *docker_seen;
 	const char *docker_warning;	/* "" = none */
+	json_t *names;			/* borrowed, NULL from an older wgnetd */
 };
 
 static int cli_parse_network(json_t *j, size_t i, struct cli_network *net)
 {
 	struct cli_network n = { 0 };
 	json_error_t jerr;
+	json_t *resp = NULL;
 
-	if (json_unpack_ex(j, &jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:I}",
+	if (json_unpack_ex(j, &jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:I, s?o}",
 			   "network_id", &n.id, "pool", &n.pool, "slice", &n.slice,
 			   "gateway", &n.gateway, "bridge", &n.bridge, "bridge_up", &n.bridge_up,
-			   "mtu", &n.mtu, "internal", &n.internal, "endpoints", &n.endpoints) < 0) {
+			   "mtu", &n.mtu, "internal", &n.internal, "endpoints", &n.endpoints,
+			   "responder", &resp) < 0 ||
+	    (resp && json_unpack_ex(resp, &jerr, 0, "{s:s, s:b, s:s}", "address", &n.responder,
+				    "listening", &n.listening, "error", &n.responder_error) < 0)) {
 		fprintf(stderr, "wgnet: malformed reply from wgnetd: network %zu: ", i);
 		cli_print_clean(stderr, jerr.text);
 		fputc('\n', stderr);
@@ -58,7 +66,9 @@ static int cli_parse_network(json_t *j, size_t i, struct cli_network *net)
 	}
 	if (!cli_id_ok(n.id) || !cli_text_ok(n.pool, false) || !cli_text_ok(n.slice, false) ||
 	    !cli_text_ok(n.gateway, false) || !cli_text_ok(n.bridge, false) ||
-	    !cli_u16_ok(n.mtu) || n.endpoints < 0) {
+	    !cli_u16_ok(n.mtu) || n.endpoints < 0 ||
+	    (n.responder && (!cli_text_ok(n.responder, false) ||
+			     !cli_text_ok(n.responder_error, true)))) {
 		fprintf(stderr, "wgnet: malformed reply from wgnetd: network %zu has a bad value\n",
 			i);
 		return -EBADMSG;
@@ -151,6 +161,9 @@ static int cli_parse_status(json_t *root, struct cli_status *st)
 	s.store = json_object_get(root, "store");
 	if (s.store && !json_is_object(s.store))
 		s.store = NULL;
+	s.names = json_object_get(root, "names");
+	if (s.names && !json_is_object(s.names))
+		s.names = NULL;
 	if (peers) {
 		ret = cli_parse_peers(peers, &s.peers);
 		if (ret < 0)
@@ -237,6 +250,36 @@ static void cli_print_store(json_t *st)
 		       "again\n");
 }
 
+/* "names     Docker 20.10.24, API 1.41   2 here, 5 from other hosts" and each responder */
+static void cli_print_names(const struct cli_status *s)
+{
+	const char *api = json_string_value(json_object_get(s->names, "docker_api"));
+	const char *ver = json_string_value(json_object_get(s->names, "docker_version"));
+	const char *err = json_string_value(json_object_get(s->names, "docker_error"));
+	const char *sock = json_string_value(json_object_get(s->names, "docker_socket"));
+
+	if (!sock || !sock[0] || !cli_text_ok(sock, false))
+		printf("names     not read from Docker (wgnetd --docker-socket \"\")");
+	else if (api && api[0] && cli_text_ok(api, false) && ver && cli_text_ok(ver, true))
+		printf("names     Docker %s, API %s on %s", ver, api, sock);
+	else
+		printf("names     Docker on %s not read", sock);
+	printf("   %lld here, %lld from other hosts (wgnet names)\n",
+	       (long long)json_integer_value(json_object_get(s->names, "local")),
+	       (long long)json_integer_value(json_object_get(s->names, "remote")));
+	if (err && err[0] && cli_text_ok(err, false))
+		printf("          %s\n", err);
+	for (size_t i = 0; i < s->n_nets; i++) {
+		const struct cli_network *n = &s->nets[i];
+
+		if (!n->responder)
+			continue;
+		printf("          responder %s (pool %s) %s%s\n", n->responder, n->pool,
+		       n->listening ? "listening on port 53" : "NOT listening: ",
+		       n->listening ? "" : n->responder_error);
+	}
+}
+
 static int cli_print_status(const struct cli_status *s)
 {
 	bool note = s->firewall_note && s->firewall_note[0];
@@ -285,6 +328,10 @@ static int cli_print_status(const struct cli_status *s)
 		       (long long)s->pending_pools, s->pending_pools == 1 ? "" : "s");
 	if (s->n_nets == 0) {
 		printf("no networks\n");
+		if (s->names) {
+			putchar('\n');
+			cli_print_names(s);
+		}
 		return 0;
 	}
 	printf("%-12s  %-15s %-15s %-12s %-14s %-5s %s\n", "NETWORK", "POOL", "SLICE", "GATEWAY",
@@ -295,6 +342,10 @@ static int cli_print_status(const struct cli_status *s)
 		printf("%-12.12s  %-15s %-15s %-12s %-14s %-5lld %lld%s%s\n", n->id, n->pool,
 		       n->slice, n->gateway, n->bridge, (long long)n->mtu, (long long)n->endpoints,
 		       n->internal ? "  (internal)" : "", n->bridge_up ? "" : "  (bridge missing)");
+	}
+	if (s->names) {
+		putchar('\n');
+		cli_print_names(s);
 	}
 	return 0;
 }

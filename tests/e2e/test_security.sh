@@ -13,11 +13,13 @@
 #           wgnet0 with a peer entry for host 1 that also routes host 1's own addresses,
 #           127.0.0.1 and 172.16.0.0/12 (whoever holds host 2's key can do that)
 #   uplink: 192.168.77.254 (and 2001:db8:77::254), the hosts' LAN neighbour
+#   the names responder of app: 10.210.0.53 on host 1's lo; the peers ask host 1's gateways
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/probes.sh"
 
 FRAME=${FRAME:-$E2E_REPO/build/release/tests/frame}
 H1=192.168.77.1
+DNS=10.210.0.53		# the names responder of pool app (its address + 53)
 UP=$E2E_UPLINK_IP
 
 e2e_init
@@ -83,7 +85,8 @@ uplink_exec ip route add 10.211.0.0/16 via "$H1"
 H1_KEY=$(wg_on 2 show wgnet0 allowed-ips | awk '/10\.210\.1\.0\/24/ { print $1 }')
 [ -n "$H1_KEY" ] || die "host 2 has no peer for host 1's slice"
 wg_on 2 set wgnet0 peer "$H1_KEY" allowed-ips \
-	"10.210.1.0/24,10.211.1.0/24,$H1/32,127.0.0.1/32,172.16.0.0/12" || die "attacker peer entry"
+	"10.210.1.0/24,10.211.1.0/24,$H1/32,127.0.0.1/32,172.16.0.0/12,$DNS/32" ||
+	die "attacker peer entry"
 retry 20 at c2 ping -c1 -W1 "${IP[c1]}" || die "the mesh does not carry c2 -> c1"
 retry 20 at ci2 ping -c1 -W1 "${IP[ci]}" || die "the mesh does not carry ci2 -> ci"
 
@@ -222,6 +225,27 @@ probe_send "docker0 container -> the tunnel" blocked cd h1 post \
 probe_udp "docker0 container -> wgnet container" blocked cd c1 "${IP[c1]}"
 probe_udp "br-* container -> wgnet container" blocked cb c1 "${IP[c1]}"
 
+# The names responder of app (on host 1's lo, the same address on every host) answers the
+# containers of its bridges; nobody else reaches it, whatever the host opens to the mesh. Each
+# sender reaches something else of host 1 (the probes above: its positive controls). The peers
+# ask host 1's gateways (UDP 53) for its own names.
+udp "$DNS" 53
+probe_send "container -> the names responder of its pool" arrives c1 h1 in \
+	"ip saddr ${IP[c1]} ip daddr $DNS udp dport 53" "${UDP[@]}"
+probe_send "uplink -> the names responder, UDP" blocked up h1 in \
+	"ip saddr $UP ip daddr $DNS udp dport 53" "${UDP[@]}"
+probe_send "docker0 container -> the names responder" blocked cd h1 in \
+	"ip saddr ${IP[cd]} ip daddr $DNS udp dport 53" "${UDP[@]}"
+syn "$DNS" 53
+probe_send "uplink -> the names responder, TCP" blocked up h1 in \
+	"ip saddr $UP ip daddr $DNS tcp dport 53 tcp flags syn" "${SYN[@]}"
+probe_send "peer: -> the names responder through the tunnel" blocked h2 h1 in \
+	"ip saddr 10.210.2.250 ip daddr $DNS udp dport 53" \
+	"$FRAME" wgnet0 udp src=10.210.2.250 dst="$DNS" dport=53 sport={P}
+probe_send "peer: -> host 1's gateway, UDP 53 (the peers' names port)" arrives h2 h1 in \
+	"ip saddr 10.210.2.250 ip daddr 10.210.1.1 udp dport 53 udp sport {P}" \
+	"$FRAME" wgnet0 udp src=10.210.2.250 dst=10.210.1.1 dport=53 sport={P}
+
 # the checks (probes.sh): 0 when the thing they name happened, 1 when not, 2 when they broke
 check_peer_ping() { at c2 ping -c1 -W3 10.210.1.1 || return 1; }
 check_host_ping() { at h1 ping -c1 -W3 -I 10.210.1.1 "${IP[c2]}" || return 1; }
@@ -325,6 +349,32 @@ host_exec 1 sysctl -qw net.ipv6.conf.all.forwarding=1
 probes_run
 e2e_log "all ${#PROBE_NAME[@]} probes in $PROBE_SECS ms"
 probe_report
+
+# What the responders answer (wgnetd's, not a rule: the mutation check stops wgnetd): a
+# container only its own pool's names, a peer only this host's names of the pool it asks from.
+# ask WHERE SERVER NAME [dig options]: "STATUS address..." of dig from place WHERE
+ask()
+{
+	local out
+	out=$(at "$1" dig +tries=1 +time=2 "${@:4}" "$3" @"$2") || { echo "no answer"; return; }
+	echo "$(grep -oE 'status: [A-Z]+' <<<"$out" | cut -d' ' -f2)" \
+		"$(awk '$4 == "A" { print $5 }' <<<"$out" | xargs)" | xargs
+}
+if retry_eq 10 "NOERROR ${IP[c2]}" ask c1 "$DNS" c2; then
+	pass "container of app asks app's responder for c2 (on host 2): its address"
+else
+	fail "container of app asks app's responder for c2 (on host 2): its address" "$RETRY_OUT"
+fi
+assert_eq "container of pool int asks app's responder for c2: REFUSED, no address" "REFUSED" \
+	"$(ask ci "$DNS" c2)"
+assert_eq "container of pool int asks its own responder for c2: REFUSED" "REFUSED" \
+	"$(ask ci 10.211.0.53 c2)"
+assert_eq "peer (host 2, app's slice) asks host 1's app gateway for c1: its address" \
+	"NOERROR ${IP[c1]}" "$(ask h2 10.210.1.1 c1 -b 10.210.2.1)"
+assert_eq "peer asks host 1's app gateway for ci (pool int): REFUSED" "REFUSED" \
+	"$(ask h2 10.210.1.1 ci -b 10.210.2.1)"
+assert_eq "peer asks host 1's int gateway from app's slice: no answer" "no answer" \
+	"$(ask h2 10.211.1.1 ci -b 10.210.2.1)"
 
 # ---------------------------------------------------------------- 2. the mutation check
 # wgnetd would put a deleted rule back at once (it watches its tables): it stops, the kernel
