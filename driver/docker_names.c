@@ -45,10 +45,19 @@ static void note(struct driver *d, const struct docker_engine *c, int ret, const
 		snprintf(p->version, sizeof(p->version), "%s", c->server.version);
 		p->error[0] = 0;
 	} else {
-		if (strcmp(p->error, e->msg) != 0)
+		/*
+		 * Logged when the kind of failure changes, not the text (curl's carries the time
+		 * it took). No dockerd is normal at boot (wgnetd starts first, Docker asks for
+		 * its socket) and while dockerd restarts: info, not a warning.
+		 */
+		if (ret != p->error_code && ret == -ENOTCONN)
+			log_info("names: waiting for Docker (%s); the names already known stay",
+				 e->msg);
+		else if (ret != p->error_code)
 			log_warn("names: %s; the names already known stay", e->msg);
 		snprintf(p->error, sizeof(p->error), "%.255s", e->msg);
 	}
+	p->error_code = ret < 0 ? ret : 0;
 	pthread_mutex_unlock(&d->lock);
 }
 

@@ -161,6 +161,7 @@ struct docker_part {
 	char api[16];			/* the API version spoken */
 	char version[64];		/* Docker's */
 	char error[256];		/* why Docker is not read now, "" when it is */
+	int error_code;			/* its negative errno, 0 when Docker is read */
 };
 
 /* What changed, as it happened (driver/events.c): every owner appends, plugin/ reads. */
