@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/mtu.h"
 #include "plugin/cli.h"
 
 /* The store's URLs and its TLS files, as absolute paths: wgnetd has another working directory. */
@@ -114,9 +115,10 @@ static int cli_init_args(int argc, char **argv, int i, struct cli_socket *sock, 
 			return CLI_EXIT_FAIL;
 	}
 	if (mtu) {
-		if (cli_parse_uint(mtu, 576, 65535, &v) < 0)
-			return cli_usage_error(CLI_USAGE_INIT, "--mtu must be 576..65535 in "
-					       "decimal digits, not '%s'", mtu);
+		/* wgnetd's bounds, so that the line is refused before it is sent */
+		if (cli_parse_uint(mtu, MTU_MIN, MTU_MAX_JUMBO, &v) < 0)
+			return cli_usage_error(CLI_USAGE_INIT, "--mtu must be %d..%d in decimal "
+					       "digits, not '%s'", MTU_MIN, MTU_MAX_JUMBO, mtu);
 		if (cli_json_set_new(req, "mtu", json_integer((json_int_t)v)) != CLI_EXIT_OK)
 			return CLI_EXIT_FAIL;
 	}

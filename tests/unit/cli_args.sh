@@ -43,6 +43,13 @@ prints_help()
 }
 
 reaches --socket "$sock" peer ls
+reaches --socket "$sock" init --index 1 --mtu 1280
+reaches --socket "$sock" init --index 1 --mtu 9000
+for m in 576 1279 9001; do	# wgnetd's bounds, 1280..9000, checked before anything is sent
+	run --socket "$sock" init --index 1 --mtu $m
+	assert_match "wgnet init --mtu $m: exit 2, the bounds named" \
+		"^2 wgnet: --mtu must be 1280\.\.9000 in decimal digits, not '$m'" "$RC $ERR"
+done
 reaches peer --socket "$sock" ls
 reaches host --socket "$sock" allowed
 reaches host --socket="$sock" allow tcp/53
