@@ -20,6 +20,7 @@
 #include "driver/persist.h"
 #include "driver/resolve.h"
 #include "driver/store_file.h"
+#include "driver/store_plan.h"
 #include "driver/store_watch.h"
 
 static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -83,7 +84,7 @@ static void endpoints_push(struct driver *d, const struct state_peer *moved, siz
 }
 
 /*
- * The store's valid records into the state's peers in one step, lock held (store_hosts_plan:
+ * The store's valid records into the state's peers in one step, lock held (store_plan_make:
  * peers from the store that no valid record names go, new ones come, changed ones change, and
  * a record that re-keys an index replaces the peer there). Saved and applied when changed.
  */
@@ -97,7 +98,7 @@ static void store_apply(struct driver *d)
 
 	if (!s->configured || !s->synced || !d->st.host_index)
 		return;
-	if (store_hosts_plan(&s->hosts, &d->st, &s->mine, &plan) < 0) {
+	if (store_plan_make(&s->hosts, &d->st, &s->mine, &plan) < 0) {
 		log_error("store: out of memory applying revision %lld", (long long)s->rev);
 		return;
 	}
@@ -127,7 +128,7 @@ static void store_apply(struct driver *d)
 	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
 		 s->mine.n);
 out:
-	store_hosts_plan_release(&plan);
+	store_plan_release(&plan);
 }
 
 static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_t rev)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the store's records make of the peers (store_hosts_plan): one index is one peer, the claim
+ * What the store's records make of the peers (store_plan_make): one index is one peer, the claim
  * is the authority, a refused record changes nothing, join-line peers are never displaced; and
  * whatever the records say, the plan is a state that loads (random records, many rounds).
  */
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "driver/store_hosts.h"
+#include "driver/store_plan.h"
 
 #define OWN_INDEX 1
 #define OWN_KEY 0xee
@@ -119,7 +120,7 @@ static bool apply(struct fixture *f)
 	bool changed;
 
 	assert_int_equal(store_hosts_reindex(&f->t), 0);
-	assert_int_equal(store_hosts_plan(&f->t, &f->st, &f->mine, &p), 0);
+	assert_int_equal(store_plan_make(&f->t, &f->st, &f->mine, &p), 0);
 	changed = p.changed;
 	if (changed) {
 		free(f->st.peers);
@@ -130,7 +131,7 @@ static bool apply(struct fixture *f)
 		f->mine = p.mine;
 		p.mine = (struct store_keys){ 0 };
 	}
-	store_hosts_plan_release(&p);
+	store_plan_release(&p);
 	return changed;
 }
 
