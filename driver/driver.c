@@ -16,6 +16,8 @@
 #include "driver/log.h"
 #include "driver/mesh.h"
 #include "driver/mesh_watchdog.h"
+#include "driver/mesh_key.h"
+#include "driver/peer_rotate.h"
 #include "driver/peers.h"
 #include "driver/persist.h"
 #include "driver/reconcile.h"
@@ -26,7 +28,8 @@
 
 int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e)
 {
-	static const char *const files[] = { STATE_FILE_NAME, KEYS_FILE_NAME, STORE_FILE_NAME };
+	static const char *const files[] = { STATE_FILE_NAME, KEYS_FILE_NAME, KEYS_NEXT_FILE_NAME,
+					     STORE_FILE_NAME };
 	const char *dir = cfg->state_dir ? cfg->state_dir : "/var/lib/wgnet";
 	struct errbuf step = { 0 };
 	bool mesh_up = false;
@@ -39,6 +42,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	pthread_mutex_init(&d->lock, NULL);
 	firewall_init(d, cfg->iptables, cfg->no_iptables);
 	resolve_init(d);
+	peer_rotate_init(d);
 	if ((size_t)snprintf(d->state_path, sizeof(d->state_path), "%s/%s", dir, STATE_FILE_NAME) >=
 	    sizeof(d->state_path)) {
 		ret = errbuf_set(e, -ENAMETOOLONG, "state directory path too long: %s", dir);
@@ -68,6 +72,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	ret = reconcile_all(d, e);
 	if (ret < 0)
 		goto fail;
+	mesh_key_load(d);	/* a rotation under way goes on */
 	if (d->st.host_index) {
 		/* The mesh failing (no WireGuard at all?) must not take the local networks down. */
 		mesh_up = mesh_start(d, &step) == 0;
@@ -83,6 +88,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	resolve_start(d, mesh_endpoint_resolved);
 	mesh_watchdog_start(d);
 	firewall_watch_start(d);
+	peer_rotate_start(d);
 	ret = store_new(d, dir, e);
 	if (ret < 0)
 		goto fail;
@@ -101,6 +107,7 @@ void driver_free(struct driver *d)
 	if (!d)
 		return;
 	store_free(d);		/* its threads take the lock: first */
+	peer_rotate_stop(d);
 	mesh_watchdog_stop(d);
 	firewall_watch_stop(d);
 	freeable = resolve_stop(d);
@@ -116,6 +123,7 @@ void driver_free(struct driver *d)
 		return;		/* the resolver thread still holds d; the process is ending */
 	firewall_fini(d);
 	resolve_fini(d);
+	peer_rotate_fini(d);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }

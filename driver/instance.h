@@ -34,6 +34,10 @@ struct resolved;
 struct mesh_part {
 	char key_path[PATH_MAX];
 	struct keys keys;		/* loaded at init/start; wiped by mesh_fini */
+	/* the pair a rotation switches to (driver/mesh_key.c), kept in its own file until then */
+	char next_path[PATH_MAX];
+	struct keys next;
+	bool has_next;
 	char mode[16];			/* "auto", "kernel" or "userspace" */
 	char program[PATH_MAX];		/* userspace implementation, "" = wireguard-go */
 	char cgroup_root[PATH_MAX];	/* "" = leave wireguard-go in wgnetd's cgroup */
@@ -94,6 +98,14 @@ struct resolver_part {
 	bool running, busy;
 };
 
+/* Join-line peers that rotate their key: the new key takes over at its first handshake, which a
+ * thread looks for while there is one (driver/peer_rotate.c). */
+struct peer_rotate_part {
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running;
+};
+
 /* Membership through etcd (driver/store.c, store_watch.c, store_keeper.c, store_file.c).
  * Under the driver lock, but etcd (fixed while the threads run) and stop. */
 #define STORE_RENEW_SECONDS 10		/* keepalive period, a third of the lease */
@@ -108,6 +120,10 @@ struct store {
 	bool leave_pending;
 	bool removed;
 	atomic_bool stop;
+	/* the threads sleep on this, and are woken by stop or store_wake (driver/store_file.c) */
+	pthread_mutex_t sleep_lock;
+	pthread_cond_t sleep_cond;
+	bool wake;
 	pthread_t watcher, keeper;
 	bool running;
 	struct store_hosts hosts;
@@ -119,6 +135,9 @@ struct store {
 	int64_t lease;
 	time_t renewed;
 	bool publish;
+	bool rotating;			/* wgnet key rotate runs (driver/store_rotate.c): the keeper
+					 * leaves this host's record and claim to it */
+	bool keeper_busy;		/* the keeper writes this host's record or lease */
 };
 
 /* Pool leases: when each one not bound to a network yet was made (memory only). */
@@ -143,6 +162,7 @@ struct driver {
 	struct mesh_part mesh;
 	struct firewall_part fw;
 	struct resolver_part res;
+	struct peer_rotate_part rot;
 	struct store *store;		/* membership through etcd (driver/store*.c) */
 };
 

@@ -18,7 +18,8 @@ int store_file_load(struct store *s, struct errbuf *e);
 bool store_mine_has(const struct store *s, const uint8_t key[KEYS_LEN]);
 /* The outcome of a request (ret, e): reachable or not and why, logged once per outage. */
 void store_reachable_note(struct store *s, int ret, const struct errbuf *e);
-/* ms milliseconds, or less when stop is set. */
-void store_sleep(const atomic_bool *stop, unsigned ms);
+/* ms milliseconds, or less when stop is set or store_wake is called (the threads wait so). */
+void store_sleep(struct store *s, unsigned ms);
+void store_wake(struct store *s);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The store's hosts by index and by key: see store_hosts.h. */
+/* The store's hosts by index and by key, revoked keys and acknowledgements: see store_hosts.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +50,66 @@ static bool endpoints_same(const struct store_record *a, const struct store_reco
 	return true;
 }
 
-void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted)
+/* An acknowledgement put (key) or deleted (NULL). */
+static void ack_update(struct store_hosts *t, unsigned index, unsigned by, const uint8_t *key)
+{
+	struct store_ack *v;
+	size_t i;
+
+	for (i = 0; i < t->nacks; i++)
+		if (t->acks[i].index == index && t->acks[i].by == by)
+			break;
+	if (!key) {
+		if (i < t->nacks)
+			t->acks[i] = t->acks[--t->nacks];
+		return;
+	}
+	if (i == t->nacks) {
+		v = reallocarray(t->acks, t->nacks + 1, sizeof(*v));
+		if (!v)
+			return;		/* the rotation waits less long for it, no more */
+		t->acks = v;
+		t->nacks++;
+	}
+	t->acks[i] = (struct store_ack){ .index = index, .by = by };
+	memcpy(t->acks[i].key, key, KEYS_LEN);
+}
+
+size_t store_hosts_acks(const struct store_hosts *t, unsigned index, const uint8_t key[KEYS_LEN])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nacks; i++)	/* few, and only while a rotation waits */
+		n += t->acks[i].index == index && memcmp(t->acks[i].key, key, KEYS_LEN) == 0;
+	return n;
+}
+
+bool store_hosts_acked(const struct store_hosts *t, unsigned index, unsigned by,
+		       const uint8_t key[KEYS_LEN])
+{
+	for (size_t i = 0; i < t->nacks; i++)
+		if (t->acks[i].index == index && t->acks[i].by == by)
+			return memcmp(t->acks[i].key, key, KEYS_LEN) == 0;
+	return false;
+}
+
+/* The keys that are not the hosts' own: revoked keys and acknowledgements. */
+static bool update_other(struct store_hosts *t, const struct etcd_kv *kv, bool deleted)
+{
+	uint8_t key[KEYS_LEN];
+	unsigned index, by;
+
+	if (store_key_parse_revoked(kv->key, key)) {
+		if (store_hosts_keys_set(&t->revoked, key, !deleted) < 0)
+			log_error("store: out of memory noting a revoked key");
+		return true;
+	}
+	if (store_key_parse_ack(kv->key, &index, &by))
+		ack_update(t, index, by, deleted || keys_from_b64(kv->value, key) < 0 ? NULL : key);
+	return false;
+}
+
+bool store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted)
 {
 	struct store_record was;
 	struct errbuf e = { 0 };
@@ -59,10 +118,10 @@ void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool de
 	enum store_key_kind kind = store_key_parse(kv->key, &index);
 
 	if (kind == STORE_KEY_OTHER)
-		return;
+		return update_other(t, kv, deleted);
 	h = store_hosts_get(t, index, !deleted);
 	if (!h)
-		return;
+		return false;
 	switch (kind) {
 	case STORE_KEY_INDEX:
 		h->has_claim = !deleted && keys_from_b64(kv->value, h->claim) == 0;
@@ -88,10 +147,11 @@ void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool de
 		break;
 	case STORE_KEY_ALIVE:
 		h->alive = !deleted;
-		break;
+		return false;	/* shown, never acted on */
 	case STORE_KEY_OTHER:
 		break;
 	}
+	return true;
 }
 
 static int host_key_order(const void *a, const void *b, void *arg)
@@ -160,6 +220,8 @@ void store_hosts_release(struct store_hosts *t)
 	free(t->v);
 	free(t->slot);
 	free(t->by_key);
+	store_hosts_keys_release(&t->revoked);
+	free(t->acks);
 	*t = (struct store_hosts){ 0 };
 }
 
@@ -184,6 +246,35 @@ void store_hosts_keys_sort(struct store_keys *k)
 		if (!n || memcmp(k->v[n - 1], k->v[i], KEYS_LEN) != 0)
 			memmove(k->v[n++], k->v[i], KEYS_LEN);
 	k->n = n;
+}
+
+int store_hosts_keys_set(struct store_keys *k, const uint8_t key[KEYS_LEN], bool in)
+{
+	size_t lo = 0, hi = k->n;
+	uint8_t (*v)[KEYS_LEN];
+
+	while (lo < hi) {	/* the first position not below key */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(k->v[mid], key, KEYS_LEN) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < k->n && memcmp(k->v[lo], key, KEYS_LEN) == 0) {
+		if (!in)
+			memmove(k->v[lo], k->v[lo + 1], (k->n-- - lo - 1) * KEYS_LEN);
+		return 0;
+	}
+	if (!in)
+		return 0;
+	v = reallocarray(k->v, k->n + 1, KEYS_LEN);
+	if (!v)
+		return -ENOMEM;
+	k->v = v;
+	memmove(k->v[lo + 1], k->v[lo], (k->n++ - lo) * KEYS_LEN);
+	memcpy(k->v[lo], key, KEYS_LEN);
+	return 0;
 }
 
 void store_hosts_keys_release(struct store_keys *k)

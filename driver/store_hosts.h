@@ -14,8 +14,9 @@
 
 /*
  * What the store says about each host (no I/O but the log): hosts found by index in a table, by
- * key in a sorted array, so that no lookup scans every host. What their records make of this
- * host's peers is store_plan.h's.
+ * key in a sorted array, so that no lookup scans every host; the revoked keys; the
+ * acknowledgements of key rotations. What their records make of this host's peers is
+ * store_plan.h's.
  */
 
 /* A peer with several endpoints whose first gives no handshake: driver/store.c's keeper. */
@@ -39,6 +40,18 @@ struct store_host {
 	struct store_failover fo;	/* of rec.key; reset when the key or endpoints change */
 };
 
+/* A sorted set of keys: the peers that came from the store, the revoked keys. */
+struct store_keys {
+	uint8_t (*v)[KEYS_LEN];
+	size_t n;
+};
+
+/* Host by has host index's next key on its device (/wgnet/rotate/<index>/<by>). */
+struct store_ack {
+	unsigned index, by;
+	uint8_t key[KEYS_LEN];
+};
+
 struct store_hosts {
 	struct store_host *v;
 	size_t n, cap;
@@ -46,20 +59,23 @@ struct store_hosts {
 	uint32_t *by_key;		/* positions of the hosts with a record, by rec.key */
 	size_t nby_key;
 	size_t nmulti;			/* records with several endpoints: failover has work */
-};
-
-/* A sorted set of keys: the peers that came from the store. */
-struct store_keys {
-	uint8_t (*v)[KEYS_LEN];
-	size_t n;
+	struct store_keys revoked;	/* no record or peer with one of these keys, ever */
+	struct store_ack *acks;		/* of rotations under way: few, and only meanwhile */
+	size_t nacks;
 };
 
 #define STORE_HOSTS_SLOTS 65536	/* host indexes 1..65535 */
 
 /* The host at index (1..65535), made when create is set; NULL when absent or out of memory. */
 struct store_host *store_hosts_get(struct store_hosts *t, unsigned index, bool create);
-/* One key of /wgnet/ put or deleted; store_hosts_reindex afterwards. */
-void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted);
+/* One key of /wgnet/ put or deleted; store_hosts_reindex afterwards. True when it may change
+ * the peers (a claim, a record, a revoked key), false for liveness, acknowledgements and keys
+ * that are not the hosts'. */
+bool store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted);
+/* How many hosts acknowledged host index's next key (key); whether host by did. */
+size_t store_hosts_acks(const struct store_hosts *t, unsigned index, const uint8_t key[KEYS_LEN]);
+bool store_hosts_acked(const struct store_hosts *t, unsigned index, unsigned by,
+		       const uint8_t key[KEYS_LEN]);
 /* by_key and nmulti after updates; -ENOMEM leaves by_key empty (lookups by key then fail). */
 int store_hosts_reindex(struct store_hosts *t);
 /* The host of pos (positions in v, sorted as cmp compares) that cmp finds equal to what, or
@@ -74,6 +90,8 @@ void store_hosts_release(struct store_hosts *t);
 bool store_hosts_keys_has(const struct store_keys *k, const uint8_t key[KEYS_LEN]);
 /* Sorted, repeats dropped. */
 void store_hosts_keys_sort(struct store_keys *k);
+/* One key in or out of a sorted set; -ENOMEM. */
+int store_hosts_keys_set(struct store_keys *k, const uint8_t key[KEYS_LEN], bool in);
 void store_hosts_keys_release(struct store_keys *k);
 
 #endif

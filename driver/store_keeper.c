@@ -19,6 +19,7 @@
 #include "driver/log.h"
 #include "driver/mesh.h"
 #include "driver/mesh_device.h"
+#include "driver/mesh_key.h"
 #include "driver/persist.h"
 #include "driver/store_file.h"
 #include "driver/store_keeper.h"
@@ -73,6 +74,7 @@ void store_keeper_record(const struct driver *d, struct store_record *r)
 			 d->st.host_endpoint);
 	else
 		endpoints_discover(r->listen_port, r);
+	r->has_next = mesh_key_pending(d, r->next_key);	/* a rotation under way */
 }
 
 /*
@@ -107,7 +109,7 @@ int store_keeper_publish(struct etcd *c, const struct store_record *r, bool reco
 		ops[n++] = (struct etcd_op){ .key = hkey, .value = text };
 	ops[n++] = (struct etcd_op){ .key = akey, .value = r->name, .lease = *lease };
 	if (ret == 0 && (record || fresh))
-		ret = etcd_txn_if_value(c, ikey, key, ops, n, &done, e);
+		ret = etcd_txn(c, &(struct etcd_guard){ ikey, key }, 1, ops, n, &done, e);
 	else
 		done = true;
 	free(text);
@@ -126,7 +128,7 @@ int store_keeper_leave_txn(struct etcd *c, unsigned index, const uint8_t claim[K
 	store_key_format(STORE_INDEX_PREFIX, index, ikey);
 	store_key_format(STORE_HOSTS_PREFIX, index, hkey);
 	store_key_format(STORE_ALIVE_PREFIX, index, akey);
-	return etcd_txn_if_value(c, ikey, key, ops, 3, done, e);
+	return etcd_txn(c, &(struct etcd_guard){ ikey, key }, 1, ops, 3, done, e);
 }
 
 /* Out of the store: its peers go, the threads end. Lock held. */
@@ -145,11 +147,32 @@ void store_keeper_leave_finish(struct driver *d)
 	s->leave_pending = false;
 	s->synced = false;
 	atomic_store(&s->stop, true);
+	store_wake(s);
 	if (persist_save(d, &e) < 0 || store_file_save(s, &e) < 0)
 		log_error("store: leave: %s", e.msg);
 	if (mesh_sync(d, &e) < 0)
 		log_error("store: leave: %s", e.msg);
 	log_info("store: this host left the mesh");
+}
+
+/*
+ * A switch that reached the store but not this host (wgnetd stopped, or the answer was lost):
+ * the claim of this host's index holds its next key. Lock held.
+ */
+static void keeper_switch_finish(struct driver *d)
+{
+	struct store *s = d->store;
+	const struct store_host *h = store_hosts_get(&s->hosts, d->st.host_index, false);
+	struct errbuf e = { 0 };
+	uint8_t next[KEYS_LEN];
+
+	if (s->rotating || !s->synced || !mesh_key_pending(d, next) || !h || !h->has_claim ||
+	    memcmp(h->claim, next, KEYS_LEN) != 0)
+		return;
+	if (mesh_key_switch(d, &e) < 0)
+		log_error("store: %s", e.msg);
+	else
+		log_info("store: the store holds this host's new key: switched to it");
 }
 
 static void keeper_tick(struct driver *d)
@@ -163,16 +186,23 @@ static void keeper_tick(struct driver *d)
 	int ret;
 
 	pthread_mutex_lock(&d->lock);
+	keeper_switch_finish(d);
 	leave = s->leave_pending;
 	store_keeper_record(d, &r);
+	if (!s->removed && store_hosts_keys_has(&s->hosts.revoked, r.key)) {
+		log_error("store: this host's key is revoked (wgnet host revoke): not publishing; "
+			  "it cannot join the store again with this key");
+		s->removed = true;
+	}
 	/* the record only when the store's differs (new endpoints, or overwritten): every put
 	 * is an event for every host */
 	h = store_hosts_get(&s->hosts, r.index, false);
 	record = s->publish || (s->synced && (!h || !h->has_record ||
 					      memcmp(&h->rec, &r, sizeof(r)) != 0));
-	due = !s->removed && (record || !s->lease ||
-			      time(NULL) - s->renewed >= STORE_RENEW_SECONDS);
+	due = !s->removed && !s->rotating && (record || !s->lease ||
+					       time(NULL) - s->renewed >= STORE_RENEW_SECONDS);
 	lease = s->lease;
+	s->keeper_busy = due || leave;	/* a rotation waits for it */
 	pthread_mutex_unlock(&d->lock);
 	if (leave) {
 		ret = store_keeper_leave_txn(&s->etcd, r.index, r.key, &done, &e);
@@ -180,6 +210,7 @@ static void keeper_tick(struct driver *d)
 		store_reachable_note(s, ret, &e);
 		if (ret == 0)
 			store_keeper_leave_finish(d);
+		s->keeper_busy = false;
 		pthread_mutex_unlock(&d->lock);
 		return;
 	}
@@ -187,6 +218,7 @@ static void keeper_tick(struct driver *d)
 		return;
 	ret = store_keeper_publish(&s->etcd, &r, record, &lease, &gone, &e);
 	pthread_mutex_lock(&d->lock);
+	s->keeper_busy = false;
 	store_reachable_note(s, ret, &e);
 	if (ret == 0) {
 		s->lease = lease;
@@ -197,6 +229,89 @@ static void keeper_tick(struct driver *d)
 				 "not publishing; wgnet init --store joins again", r.index);
 		s->removed = gone;
 	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* A next key to acknowledge (host index rotates to key), or an acknowledgement of this host's
+ * to take back (key unused). */
+struct ack_due {
+	unsigned index;
+	uint8_t key[KEYS_LEN];
+	bool stale;
+};
+
+/* This host's acknowledgements that no rotation needs (the rotating host switched, or gave up,
+ * while this host was cut off), for keeper_acks to delete. Lock held. */
+static size_t acks_stale(struct driver *d, struct ack_due **due, size_t n)
+{
+	const struct store_hosts *t = &d->store->hosts;
+
+	for (size_t i = 0; i < t->nacks; i++) {
+		const struct store_ack *a = &t->acks[i];
+		const struct state_peer *p = NULL;
+		struct ack_due *v;
+
+		if (a->by != d->st.host_index)
+			continue;
+		for (size_t j = 0; j < d->st.npeers && !p; j++)	/* few: a rotation is rare */
+			if (d->st.peers[j].index == a->index)
+				p = &d->st.peers[j];
+		if (p && p->has_next_key && memcmp(p->next_key, a->key, KEYS_LEN) == 0)
+			continue;
+		v = reallocarray(*due, n + 1, sizeof(*v));
+		if (!v)
+			break;
+		*due = v;
+		v[n++] = (struct ack_due){ .index = a->index, .stale = true };
+	}
+	return n;
+}
+
+/*
+ * Each store peer that rotates gets this host's acknowledgement of its next key, once the
+ * watcher has put that key on wgnet0 (it wakes the keeper then); under this host's lease, so
+ * that a host that goes away takes its acknowledgements with it.
+ */
+static void keeper_acks(struct driver *d)
+{
+	struct store *s = d->store;
+	char name[STORE_KEY_MAX], key[KEYS_B64_LEN];
+	struct ack_due *due = NULL;
+	struct errbuf e = { 0 };
+	size_t n = 0;
+	unsigned self;
+	int64_t lease;
+	int ret = 0;
+
+	pthread_mutex_lock(&d->lock);
+	self = d->st.host_index;
+	lease = s->lease;
+	for (size_t i = 0; s->configured && !s->removed && i < d->st.npeers; i++) {
+		const struct state_peer *p = &d->st.peers[i];
+
+		if (!p->has_next_key || !store_mine_has(s, p->public_key) ||
+		    store_hosts_acked(&s->hosts, p->index, self, p->next_key))
+			continue;
+		if (!due && !(due = calloc(d->st.npeers, sizeof(*due))))
+			break;
+		due[n].index = p->index;
+		memcpy(due[n++].key, p->next_key, KEYS_LEN);
+	}
+	if (s->configured && s->synced)
+		n = acks_stale(d, &due, n);
+	pthread_mutex_unlock(&d->lock);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		store_key_format_ack(due[i].index, self, name);
+		keys_b64(due[i].key, key);
+		ret = due[i].stale ? etcd_txn(&s->etcd, NULL, 0,
+					      &(struct etcd_op){ .key = name }, 1, &(bool){ 0 }, &e) :
+				     etcd_put(&s->etcd, name, key, lease, &e);
+	}
+	free(due);
+	if (!n)
+		return;
+	pthread_mutex_lock(&d->lock);
+	store_reachable_note(s, ret, &e);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -277,11 +392,12 @@ void *store_keeper_main(void *arg)
 
 	while (!atomic_load(&s->stop)) {
 		keeper_tick(d);
+		keeper_acks(d);
 		pthread_mutex_lock(&d->lock);
 		if (s->configured)
 			failover_tick(d);
 		pthread_mutex_unlock(&d->lock);
-		store_sleep(&s->stop, 1000);
+		store_sleep(s, 1000);
 	}
 	return NULL;
 }

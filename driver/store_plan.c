@@ -34,6 +34,12 @@ static int (*const peer_order[PEER_FIELDS])(const void *, const void *) = {
 	peer_order_index, peer_order_key, peer_order_name,
 };
 
+static int peer_order_next(const void *a, const void *b)
+{
+	return memcmp((*(const struct state_peer *const *)a)->next_key,
+		      (*(const struct state_peer *const *)b)->next_key, KEYS_LEN);
+}
+
 /* What one apply compares, sorted once. */
 struct plan_ctx {
 	struct store_hosts *t;
@@ -42,6 +48,8 @@ struct plan_ctx {
 	const struct state_peer **line[PEER_FIELDS];	/* join-line peers, by each field */
 	size_t nline;
 	const struct state_peer **all;	/* every peer of the state, by key */
+	const struct state_peer **nexts;	/* the store's peers that rotate, by next key */
+	size_t nnexts;
 	bool *valid;			/* per host of t: its record makes a peer */
 	uint32_t *valid_names;		/* positions of the valid hosts, by record name */
 	size_t nvalid;
@@ -58,16 +66,21 @@ static int plan_sort_peers(struct plan_ctx *c)
 	const struct state *st = c->st;
 
 	c->all = calloc(st->npeers + 1, sizeof(*c->all));
+	c->nexts = calloc(st->npeers + 1, sizeof(*c->nexts));
 	for (int f = 0; f < PEER_FIELDS; f++)
 		c->line[f] = calloc(st->npeers + 1, sizeof(*c->line[f]));
-	if (!c->all || !c->line[PEER_INDEX] || !c->line[PEER_KEY] || !c->line[PEER_NAME])
+	if (!c->all || !c->nexts || !c->line[PEER_INDEX] || !c->line[PEER_KEY] ||
+	    !c->line[PEER_NAME])
 		return -ENOMEM;
 	for (size_t i = 0; i < st->npeers; i++) {
 		c->all[i] = &st->peers[i];
 		if (!store_hosts_keys_has(c->mine, st->peers[i].public_key))
 			c->line[PEER_INDEX][c->nline++] = &st->peers[i];
+		else if (st->peers[i].has_next_key)
+			c->nexts[c->nnexts++] = &st->peers[i];
 	}
 	qsort(c->all, st->npeers, sizeof(*c->all), peer_order_key);
+	qsort(c->nexts, c->nnexts, sizeof(*c->nexts), peer_order_next);
 	for (int f = 0; f < PEER_FIELDS; f++) {
 		if (f != PEER_INDEX)
 			memcpy(c->line[f], c->line[PEER_INDEX], c->nline * sizeof(*c->line[f]));
@@ -106,6 +119,7 @@ static int claim_order_name(const void *a, const void *b, void *arg)
 
 #define LOST_KEY 1
 #define LOST_NAME 2
+#define LOST_NEXT 4
 
 /*
  * Sorted by the field, then by the age of the claim: in each run of one key (or name) the first,
@@ -132,6 +146,63 @@ static void claims_judge(const struct store_host *v, uint32_t *cand, size_t n,
 	}
 }
 
+/* A candidate's key or next key (positions in v). */
+struct cand_key {
+	uint32_t pos;
+	bool next;
+};
+
+static const uint8_t *cand_key_of(const struct store_host *v, const struct cand_key *k)
+{
+	return k->next ? v[k->pos].rec.next_key : v[k->pos].rec.key;
+}
+
+static int cand_key_order(const void *a, const void *b, void *arg)
+{
+	return memcmp(cand_key_of(arg, a), cand_key_of(arg, b), KEYS_LEN);
+}
+
+/* A next key that is another candidate's key or next key: that record loses (keys alone are
+ * claims_judge's). */
+static int nexts_judge(const struct store_host *v, const uint32_t *cand, size_t n, uint8_t *lost)
+{
+	struct cand_key *k = calloc(2 * n + 1, sizeof(*k));
+	size_t nk = 0, a, b;
+
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		k[nk++] = (struct cand_key){ cand[i], false };
+		if (v[cand[i]].rec.has_next)
+			k[nk++] = (struct cand_key){ cand[i], true };
+	}
+	qsort_r(k, nk, sizeof(*k), cand_key_order, (void *)v);
+	for (a = 0; a < nk; a = b) {
+		for (b = a + 1; b < nk && cand_key_order(&k[a], &k[b], (void *)v) == 0; b++)
+			;
+		for (size_t i = a; b - a > 1 && i < b; i++)
+			if (k[i].next)
+				lost[k[i].pos] |= LOST_NEXT;
+	}
+	free(k);
+	return 0;
+}
+
+static const struct state_peer *peer_by_key(const struct plan_ctx *c, const uint8_t key[KEYS_LEN]);
+
+/* Why the next key of a record (its host rotates) may not be taken, NULL when it may. */
+static const char *next_refusal(const struct plan_ctx *c, const struct store_record *r,
+				uint8_t lost)
+{
+	if (store_hosts_keys_has(&c->t->revoked, r->next_key))
+		return "its next key is revoked";
+	if (memcmp(r->next_key, c->st->host_public_key, KEYS_LEN) == 0)
+		return "its next key is this host's key";
+	if ((lost & LOST_NEXT) || peer_by_key(c, r->next_key))
+		return "its next key is another host's key or next key";
+	return NULL;
+}
+
 /* Why the record of h may not become a peer, NULL when it may. */
 static const char *host_refusal(const struct plan_ctx *c, const struct store_host *h,
 				uint8_t lost)
@@ -152,11 +223,13 @@ static const char *host_refusal(const struct plan_ctx *c, const struct store_hos
 	if (line_has(c, PEER_INDEX, &probe) || line_has(c, PEER_KEY, &probe) ||
 	    line_has(c, PEER_NAME, &probe))
 		return "a peer from a join line has its index, key or name";
+	if (store_hosts_keys_has(&c->t->revoked, r->key))
+		return "its key is revoked";
 	if (lost & LOST_KEY)
 		return "another host's older record has its key";
 	if (lost & LOST_NAME)
 		return "another host's older record has its name";
-	return NULL;
+	return r->has_next ? next_refusal(c, r, lost) : NULL;
 }
 
 static int valid_name_order(const void *a, const void *b, void *arg)
@@ -164,6 +237,15 @@ static int valid_name_order(const void *a, const void *b, void *arg)
 	const struct store_host *v = arg;
 
 	return strcmp(v[*(const uint32_t *)a].rec.name, v[*(const uint32_t *)b].rec.name);
+}
+
+/* This host's own record: its key, or across its rotation (switched before the store's record
+ * says so) the record's next key. */
+static bool record_own(const struct state *st, const struct store_host *h)
+{
+	return h->index == st->host_index &&
+	       (memcmp(h->rec.key, st->host_public_key, KEYS_LEN) == 0 ||
+		(h->rec.has_next && memcmp(h->rec.next_key, st->host_public_key, KEYS_LEN) == 0));
 }
 
 /* Which records make peers (c->valid, c->valid_names); refusals logged once per revision. */
@@ -184,12 +266,13 @@ static int plan_judge(struct plan_ctx *c)
 			cand[ncand++] = (uint32_t)i;
 	claims_judge(t->v, cand, ncand, claim_order_key, LOST_KEY, lost);
 	claims_judge(t->v, cand, ncand, claim_order_name, LOST_NAME, lost);
+	if (nexts_judge(t->v, cand, ncand, lost) < 0)
+		goto out;
 	for (size_t i = 0; i < t->n; i++) {
 		struct store_host *h = &t->v[i];
 		const char *why;
 
-		if (!h->has_record || (h->index == c->st->host_index &&
-				       memcmp(h->rec.key, c->st->host_public_key, KEYS_LEN) == 0))
+		if (!h->has_record || record_own(c->st, h))
 			continue;	/* nothing, or this host's own */
 		why = host_refusal(c, h, lost[i]);
 		if (why && h->logged_rev != h->rec_rev) {
@@ -239,6 +322,36 @@ static const struct state_peer *peer_by_key(const struct plan_ctx *c, const uint
 	return f ? *f : NULL;
 }
 
+/* The store's peer that rotates to this key, NULL if none. */
+static const struct state_peer *peer_by_next(const struct plan_ctx *c, const uint8_t key[KEYS_LEN])
+{
+	struct state_peer probe;
+	const struct state_peer *p = &probe, *const *f;
+
+	memcpy(probe.next_key, key, KEYS_LEN);
+	f = c->nnexts ? bsearch(&p, c->nexts, c->nnexts, sizeof(*c->nexts), peer_order_next) : NULL;
+	return f ? *f : NULL;
+}
+
+/* A peer whose key is revoked goes (a join line's too); a revoked next key is dropped. */
+static bool plan_revoked(const struct plan_ctx *c, const struct state_peer *old,
+			 struct state_peer *np, bool *changed)
+{
+	if (store_hosts_keys_has(&c->t->revoked, old->public_key)) {
+		log_warn("store: peer %s removed: its key is revoked", old->name);
+		*changed = true;
+		return true;
+	}
+	*np = *old;
+	if (np->has_next_key && store_hosts_keys_has(&c->t->revoked, np->next_key)) {
+		log_warn("store: peer %s: its next key is revoked: dropped", old->name);
+		np->has_next_key = false;
+		memset(np->next_key, 0, KEYS_LEN);
+		*changed = true;
+	}
+	return false;
+}
+
 /* A store peer no valid record has the key of: kept (refused record) or gone. */
 static bool plan_keep_unmatched(const struct plan_ctx *c, const struct state_peer *old)
 {
@@ -264,6 +377,25 @@ static bool plan_keep_unmatched(const struct plan_ctx *c, const struct state_pee
 	return true;
 }
 
+/* A peer matched to its record (np already old's copy): the record's key, which may be the one
+ * the peer was rotating to, and the record's next key. */
+static void plan_take_record(const struct store_host *h, const struct state_peer *old,
+			     struct state_peer *np, struct store_plan *p)
+{
+	bool *changed = &p->changed;
+
+	if (memcmp(old->public_key, h->rec.key, KEYS_LEN) != 0) {
+		log_info("store: peer %s: its new key took over", old->name);
+		p->takeover = true;
+	}
+	memcpy(np->public_key, h->rec.key, KEYS_LEN);
+	np->has_next_key = h->rec.has_next;
+	memcpy(np->next_key, h->rec.next_key, KEYS_LEN);
+	*changed |= memcmp(np->public_key, old->public_key, KEYS_LEN) != 0 ||
+		    np->has_next_key != old->has_next_key ||
+		    (np->has_next_key && memcmp(np->next_key, old->next_key, KEYS_LEN) != 0);
+}
+
 static int peer_key_order(const void *a, const void *b)
 {
 	return memcmp(((const struct state_peer *)a)->public_key,
@@ -284,9 +416,13 @@ static int plan_build(struct plan_ctx *c, struct store_plan *p)
 	if (!match || !matched || !p->peers || !p->mine.v || !p->moved)
 		goto out;
 	for (size_t i = 0; i < c->nvalid; i++) {
-		const struct state_peer *old = peer_by_key(c, t->v[c->valid_names[i]].rec.key);
+		const uint8_t *key = t->v[c->valid_names[i]].rec.key;
+		const struct state_peer *old = peer_by_key(c, key);
 
-		if (old) {
+		/* the key a store peer was rotating to: that peer takes it */
+		if (!old)
+			old = peer_by_next(c, key);
+		if (old && !match[old - st->peers]) {
 			match[old - st->peers] = c->valid_names[i] + 1;
 			matched[c->valid_names[i]] = true;
 		}
@@ -297,9 +433,10 @@ static int plan_build(struct plan_ctx *c, struct store_plan *p)
 		const struct store_host *h;
 		const char *ep;
 
+		if (plan_revoked(c, old, np, &p->changed))
+			continue;
 		if (!store_hosts_keys_has(c->mine, old->public_key)) {
-			*np = *old;		/* a join line's */
-			p->npeers++;
+			p->npeers++;		/* a join line's */
 			continue;
 		}
 		if (!match[i]) {
@@ -307,14 +444,13 @@ static int plan_build(struct plan_ctx *c, struct store_plan *p)
 				p->changed = true;
 				continue;
 			}
-			*np = *old;
 			p->npeers++;
 			memcpy(p->mine.v[p->mine.n++], old->public_key, KEYS_LEN);
 			continue;
 		}
 		h = &t->v[match[i] - 1];
 		ep = failover_endpoint(h);
-		*np = *old;
+		plan_take_record(h, old, np, p);
 		np->index = h->index;
 		snprintf(np->name, sizeof(np->name), "%s", h->rec.name);
 		snprintf(np->endpoint, sizeof(np->endpoint), "%s", ep);
@@ -324,7 +460,7 @@ static int plan_build(struct plan_ctx *c, struct store_plan *p)
 		p->changed |= np->index != old->index || strcmp(np->name, old->name) != 0 ||
 			      strcmp(np->endpoint, old->endpoint) != 0;
 		p->npeers++;
-		memcpy(p->mine.v[p->mine.n++], old->public_key, KEYS_LEN);
+		memcpy(p->mine.v[p->mine.n++], np->public_key, KEYS_LEN);
 	}
 	/* the records no peer has yet, by index */
 	for (unsigned index = 1; t->slot && index < STORE_HOSTS_SLOTS; index++) {
@@ -335,6 +471,8 @@ static int plan_build(struct plan_ctx *c, struct store_plan *p)
 		if (!h || !c->valid[pos - 1] || matched[pos - 1])
 			continue;
 		memcpy(np->public_key, h->rec.key, KEYS_LEN);
+		np->has_next_key = h->rec.has_next;
+		memcpy(np->next_key, h->rec.next_key, KEYS_LEN);
 		np->index = h->index;
 		snprintf(np->name, sizeof(np->name), "%s", h->rec.name);
 		snprintf(np->endpoint, sizeof(np->endpoint), "%s", failover_endpoint(h));
@@ -371,6 +509,7 @@ int store_plan_make(struct store_hosts *t, const struct state *st, const struct 
 	}
 	store_plan_release(&p);
 	free(c.all);
+	free(c.nexts);
 	for (int f = 0; f < PEER_FIELDS; f++)
 		free(c.line[f]);
 	free(c.valid);

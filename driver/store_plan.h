@@ -22,6 +22,7 @@ struct store_plan {
 	struct state_peer *moved;	/* store peers whose record names another endpoint, by key */
 	size_t nmoved;
 	bool changed;			/* peers differs from the state's */
+	bool takeover;			/* a peer's next key took over: a rotation to apply now */
 };
 
 /*
@@ -29,11 +30,14 @@ struct store_plan {
  * from the store) should have by the valid records of t. A record is valid when it sits under
  * its own index, carries the key that claims that index, is not this host's, collides with no
  * join-line peer's index, key or name, and no record of an older (or as old) claim has its key
- * or name. The claim is the authority: a valid record at index N replaces whatever store peer
- * had N, in the same plan (another key: the old peer goes). A store peer whose record was
+ * or name; neither its key nor its next key is revoked, and its next key is nobody else's. The
+ * claim is the authority: a valid record at index N replaces whatever store peer had N, in the
+ * same plan (another key: the old peer goes; the key that peer was rotating to: it takes over
+ * and the old key goes). A record's next key becomes its peer's. A store peer whose record was
  * refused stays as it was (only a removed record removes a peer) while no valid record takes
- * its name. So the plan never holds two peers with one index, key or name. Refusals are logged
- * once per record revision. -ENOMEM, or 0 and out filled (release it).
+ * its name. Any peer with a revoked key goes, join-line peers too. So the plan never holds two
+ * peers with one index, key or name. Refusals are logged once per record revision. -ENOMEM, or
+ * 0 and out filled (release it).
  */
 int store_plan_make(struct store_hosts *t, const struct state *st, const struct store_keys *mine,
 		    struct store_plan *out);

@@ -108,11 +108,17 @@ static void store_apply(struct driver *d)
 	nwas = d->st.npeers;
 	d->st.peers = plan.peers;
 	d->st.npeers = plan.npeers;
+	/* a peer that rotated its key uses the new one now: the device first, since each of its
+	 * packets that comes before drops (the store, read again at start, has it anyway) */
+	if (plan.takeover && mesh_sync(d, &e) < 0)
+		log_error("store: %s", e.msg);
 	if (persist_save(d, &e) < 0) {
 		/* back to what was saved: the next change tries again */
 		log_error("store: %s", e.msg);
 		d->st.peers = was;
 		d->st.npeers = nwas;
+		if (plan.takeover)
+			mesh_sync_logged(d, "store");
 		goto out;
 	}
 	plan.peers = was;	/* freed with the plan */
@@ -121,12 +127,17 @@ static void store_apply(struct driver *d)
 	plan.mine = (struct store_keys){ 0 };
 	if (store_file_save(s, &e) < 0)
 		log_error("store: %s", e.msg);
-	if (mesh_sync(d, &e) < 0)
+	if (!plan.takeover && mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
 	endpoints_push(d, plan.moved, plan.nmoved);
 	/* after the device has them: bench/store_scale times this line */
 	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
 		 s->mine.n);
+	for (size_t i = 0; i < d->st.npeers; i++)
+		if (d->st.peers[i].has_next_key) {
+			store_wake(s);	/* the keeper acknowledges next keys: wgnet0 has them */
+			break;
+		}
 out:
 	store_plan_release(&plan);
 }
@@ -135,16 +146,20 @@ static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_
 {
 	struct driver *d = arg;
 	struct store *s = d->store;
+	bool peers = false;
 
 	pthread_mutex_lock(&d->lock);
+	if (!n && !rev)
+		log_debug("store: watching from revision %lld", (long long)s->rev + 1);
 	for (size_t i = 0; i < n; i++)
-		store_hosts_update(&s->hosts, ev[i].kv, ev[i].deleted);
-	if (store_hosts_reindex(&s->hosts) < 0)
+		peers |= store_hosts_update(&s->hosts, ev[i].kv, ev[i].deleted);
+	if (peers && store_hosts_reindex(&s->hosts) < 0)
 		log_error("store: out of memory indexing the hosts by key");
 	if (rev > s->rev)
 		s->rev = rev;
 	store_reachable_note(s, 0, NULL);
-	if (n)
+	/* liveness and acknowledgements change no peer: no plan for them */
+	if (peers)
 		store_apply(d);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -213,7 +228,7 @@ void *store_watch_main(void *arg)
 				store_reachable_note(s, -ENOTCONN, &e);
 			pthread_mutex_unlock(&d->lock);
 		}
-		store_sleep(&s->stop, 1000);
+		store_sleep(s, 1000);
 	}
 	return NULL;
 }
