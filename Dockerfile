@@ -1,5 +1,6 @@
 # The managed plugin's root file system (scripts/build-plugin.sh --image turns it into the
 # plugin; --local assembles the same layout from this machine when no base image can be pulled).
+# CI builds it without a registry: scripts/build-plugin-image.sh, in tests/e2e/test_plugin_forky.sh.
 #   build:     Debian 12 with the -dev packages; wgnetd and wgnet, RelWithDebInfo
 #   wireguard: Debian 13's wireguard-go (faster than Debian 12's; scripts/fetch-wireguard-go.sh)
 #   runtime:   Debian 12 slim with the runtime libraries and iptables, both variants

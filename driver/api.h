@@ -9,6 +9,7 @@
 
 #include "driver/cidr.h"
 #include "driver/errbuf.h"
+#include "driver/event_ring.h"
 #include "driver/names.h"
 #include "driver/state.h"
 
@@ -156,6 +157,22 @@ struct driver_host_ports {
  * it was not open). The list after the change in *out. */
 int driver_host_allow(struct driver *d, const char *port, bool allow,
 		      struct driver_host_ports *out, struct errbuf *e);
+
+/* ---- wgnet events ---- */
+#define DRIVER_EVENTS_BATCH 64
+struct driver_events {
+	struct event v[DRIVER_EVENTS_BATCH];
+	size_t n;
+	uint64_t lost;			/* events after since that the ring no longer holds */
+	uint64_t last;			/* the newest number there is, 0 = none yet */
+	uint64_t epoch;			/* this run of wgnetd (numbers start at 1 in each) */
+};
+/* The events numbered above since, oldest first, at most DRIVER_EVENTS_BATCH (driver/events.c);
+ * an epoch that is not 0 and not this run's reads from the first one. */
+void driver_events_get(struct driver *d, uint64_t since, uint64_t epoch, struct driver_events *out);
+/* Lock not held: the newest number once it is above seen, or after ms, or when the driver
+ * stops, whichever comes first. */
+uint64_t driver_events_wait(struct driver *d, uint64_t seen, unsigned ms);
 
 /*
  * wgnet key rotate: a new key pair for this host. With a store, all of it: the new key

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "driver/driver.h"
+#include "driver/events.h"
 #include "driver/firewall.h"
 #include "driver/firewall_watch.h"
 #include "driver/id_list.h"
@@ -15,15 +16,17 @@
 #include "driver/join_line.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
-#include "driver/mesh_watchdog.h"
+#include "driver/mesh_device.h"
 #include "driver/mesh_key.h"
+#include "driver/mesh_watchdog.h"
+#include "driver/metrics.h"
+#include "driver/network.h"
 #include "driver/peer_rotate.h"
 #include "driver/peers.h"
 #include "driver/persist.h"
 #include "driver/reconcile.h"
 #include "driver/resolve.h"
 #include "driver/store.h"
-#include "netlink/link.h"
 #include "netlink/nl.h"
 
 int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e)
@@ -40,6 +43,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	if (!d)
 		return errbuf_set(e, -ENOMEM, "out of memory");
 	pthread_mutex_init(&d->lock, NULL);
+	events_init(d);
 	firewall_init(d, cfg->iptables, cfg->no_iptables);
 	resolve_init(d);
 	peer_rotate_init(d);
@@ -124,6 +128,7 @@ void driver_free(struct driver *d)
 	firewall_fini(d);
 	resolve_fini(d);
 	peer_rotate_fini(d);
+	events_fini(d);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
 }
@@ -142,63 +147,44 @@ void driver_activated(struct driver *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The host's own part of the status and the metrics; lock held. */
+static void host_fill(const struct driver *d, struct driver_status *s)
+{
+	s->host_index = d->st.host_index;
+	s->mtu = d->st.mtu;
+	memcpy(s->mtu_from, d->mtu_from, sizeof(s->mtu_from));
+	join_line_text_clean(s->host_endpoint, sizeof(s->host_endpoint), d->st.host_endpoint);
+	for (size_t i = 0; i < d->st.nhost_allow; i++)
+		state_port_format(&d->st.host_allow[i], s->host_allow.v[i]);
+	s->host_allow.n = d->st.nhost_allow;
+}
+
 int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf *e)
 {
 	struct driver_status s = { 0 };
-	struct link_info li;
-	size_t n = 0;
-	int ret = 0;
+	int ret;
 
 	pthread_mutex_lock(&d->lock);
-	s.host_index = d->st.host_index;
-	s.mtu = d->st.mtu;
-	memcpy(s.mtu_from, d->mtu_from, sizeof(s.mtu_from));
-	join_line_text_clean(s.host_endpoint, sizeof(s.host_endpoint), d->st.host_endpoint);
-	s.networks = calloc(d->st.npools ? d->st.npools : 1, sizeof(*s.networks));
-	if (!s.networks) {
-		ret = errbuf_set(e, -ENOMEM, "out of memory");
+	host_fill(d, &s);
+	ret = network_status_fill(d, &s, true);
+	if (ret < 0) {
+		ret = errbuf_set(e, ret, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < d->st.npools; i++) {
-		const struct state_pool *p = &d->st.pools[i];
-		struct status_network *sn = &s.networks[n];
-
-		if (!p->network_id[0]) {
-			s.pending_pools++;
-			continue;
-		}
-		memcpy(sn->network_id, p->network_id, sizeof(sn->network_id));
-		cidr_format(&p->pool, sn->pool);
-		cidr_format(&p->slice, sn->slice);
-		cidr_addr_format(p->gateway, sn->gateway);
-		names_bridge(p->network_id, sn->bridge);
-		sn->mtu = p->mtu;
-		sn->internal = p->internal;
-		sn->bridge_up = link_get(d->nl, sn->bridge, &li) == 0 && li.up;
-		for (size_t j = 0; j < d->st.nendpoints; j++)
-			if (strcmp(d->st.endpoints[j].network_id, p->network_id) == 0)
-				sn->endpoints++;
-		n++;
-	}
-	s.nnetworks = n;
 	firewall_status_fill(d, &s);
 	firewall_watch_status(d, s.firewall_note, sizeof(s.firewall_note));
-	for (size_t i = 0; i < d->st.nhost_allow; i++)
-		state_port_format(&d->st.host_allow[i], s.host_allow.v[i]);
-	s.host_allow.n = d->st.nhost_allow;
 	ret = peers_status_fill(d, &s);
 	if (ret == 0)
 		store_status_fill(d, &s);
 	if (ret < 0) {
-		driver_status_release(&s);
 		ret = errbuf_set(e, ret, "out of memory");
 		goto out;
 	}
 	*out = s;
-	s.networks = NULL;
+	s = (struct driver_status){ 0 };
 out:
 	pthread_mutex_unlock(&d->lock);
-	free(s.networks);
+	driver_status_release(&s);
 	return ret;
 }
 
@@ -212,4 +198,48 @@ void driver_status_release(struct driver_status *s)
 	free(s->networks);
 	s->networks = NULL;
 	s->nnetworks = 0;
+}
+
+/*
+ * The lock is held for copies only: the state's parts first, then the device is read without
+ * it (a userspace WireGuard may take 1.5 s) and merged into the copy.
+ */
+int driver_metrics_get(struct driver *d, struct driver_metrics *out, struct errbuf *e)
+{
+	struct driver_metrics m = { 0 };
+	struct wg_device have = { 0 };
+	struct mesh_device_reader r;
+	int ret;
+
+	pthread_mutex_lock(&d->lock);
+	host_fill(d, &m.st);
+	ret = network_status_fill(d, &m.st, false);
+	if (ret == 0)
+		ret = peers_state_fill(d, &m.st);
+	if (ret == 0)
+		store_status_fill(d, &m.st);
+	firewall_metrics_fill(d, &m);
+	mesh_device_metrics_fill(d, &m, &r);
+	m.events = events_last(d);
+	pthread_mutex_unlock(&d->lock);
+	if (ret < 0) {
+		driver_metrics_release(&m);
+		return errbuf_set(e, ret, "out of memory");
+	}
+	ret = mesh_device_reader_read(&r, &have);
+	if (ret == 0)
+		m.device_read = mesh_device_status_merge(&have, &m.st) == 0;
+	wg_device_release(&have);
+	if (ret == -ETIMEDOUT) {	/* the watchdog checks it at once */
+		pthread_mutex_lock(&d->lock);
+		mesh_device_note_error(d, ret);
+		pthread_mutex_unlock(&d->lock);
+	}
+	*out = m;
+	return 0;
+}
+
+void driver_metrics_release(struct driver_metrics *m)
+{
+	driver_status_release(&m->st);
 }

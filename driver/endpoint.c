@@ -400,8 +400,9 @@ out:
 	return ret;
 }
 
-int driver_leave(struct driver *d, const char *network_id, const char *endpoint_id,
-		 struct errbuf *e)
+/* Leave (leave) and RevokeExternalConnectivity of an endpoint that may be gone already. */
+static int endpoint_release_by_id(struct driver *d, const char *network_id,
+				  const char *endpoint_id, bool leave, struct errbuf *e)
 {
 	struct state_endpoint *ep;
 	int ret = 0;
@@ -409,9 +410,15 @@ int driver_leave(struct driver *d, const char *network_id, const char *endpoint_
 	pthread_mutex_lock(&d->lock);
 	ep = endpoint_find(d, network_id, endpoint_id);
 	if (ep)
-		ret = endpoint_release(d, ep, true, false, e);
+		ret = endpoint_release(d, ep, leave, false, e);
 	pthread_mutex_unlock(&d->lock);
 	return ret;
+}
+
+int driver_leave(struct driver *d, const char *network_id, const char *endpoint_id,
+		 struct errbuf *e)
+{
+	return endpoint_release_by_id(d, network_id, endpoint_id, true, e);
 }
 
 /* Published already: by another endpoint, or by an earlier binding of this request. */
@@ -559,13 +566,5 @@ out:
 int driver_revoke_external(struct driver *d, const char *network_id, const char *endpoint_id,
 			   struct errbuf *e)
 {
-	struct state_endpoint *ep;
-	int ret = 0;
-
-	pthread_mutex_lock(&d->lock);
-	ep = endpoint_find(d, network_id, endpoint_id);
-	if (ep)
-		ret = endpoint_release(d, ep, false, false, e);
-	pthread_mutex_unlock(&d->lock);
-	return ret;
+	return endpoint_release_by_id(d, network_id, endpoint_id, false, e);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/events.h"
 #include "driver/firewall.h"
 #include "driver/firewall_watch.h"
 #include "driver/instance.h"
@@ -108,9 +109,14 @@ static void watch_sync_closed(struct driver *d)
 	if (d->fw.watch.closed) {
 		mesh_fail_closed(d);
 		firewall_localnet(&d->st, false);
+		events_add(d, EVENT_FIREWALL_FAILED, "firewall", "%s: failed closed (no peer on %s)",
+			   d->fw.watch.error[0] ? d->fw.watch.error : "the tables could not be built",
+			   NAMES_WG_DEVICE);
 		return;
 	}
 	log_info("firewall built again: peers, DOCKER-USER rules and route_localnet are back");
+	events_add(d, EVENT_FIREWALL_OK, "firewall", "built again: peers, DOCKER-USER rules and "
+		   "route_localnet are back");
 	mesh_sync_logged(d, "the firewall is back");
 }
 
@@ -121,8 +127,12 @@ static void watch_rebuild(struct driver *d, time_t now)
 	d->fw.watch.pending = false;
 	d->fw.watch.last = now;
 	if (firewall_apply(d, &d->st, &e) == 0) {
-		if (d->fw.watch.cause[0] && !d->fw.watch.rebuilt_at)
+		if (d->fw.watch.cause[0] && !d->fw.watch.rebuilt_at) {
 			d->fw.watch.rebuilt_at = now;
+			d->fw.watch.rebuilds++;
+			events_add(d, EVENT_FIREWALL_REBUILT, "firewall", "%s: rebuilt",
+				   d->fw.watch.cause);
+		}
 		d->fw.watch.next_try = 0;
 		d->fw.watch.error[0] = 0;
 		return;
@@ -230,6 +240,12 @@ void firewall_watch_stop(struct driver *d)
 	thread_stop(d, NULL, &d->fw.watch.thread, &d->fw.watch.running);
 	nft_monitor_close(d->fw.watch.monitor);
 	d->fw.watch.monitor = NULL;
+}
+
+void firewall_metrics_fill(const struct driver *d, struct driver_metrics *m)
+{
+	m->firewall_programmed = !d->fw.failed && !d->fw.watch.pending;
+	m->firewall_rebuilds = d->fw.watch.rebuilds;
 }
 
 void firewall_watch_status(const struct driver *d, char *out, size_t size)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "driver/api.h"
+#include "driver/event_ring.h"
 #include "driver/id_list.h"
 #include "driver/keys.h"
 #include "driver/state.h"
@@ -25,6 +26,7 @@
  * the owner's functions, never its fields.
  */
 
+struct mesh_seen;
 struct nl;
 struct nft_monitor;
 struct resolved;
@@ -51,8 +53,12 @@ struct mesh_part {
 	time_t next_try;		/* of the next restart, 0 = none due */
 	char problem[200];		/* for wgnet status, "" = none */
 	unsigned failures;		/* restarts that failed in a row */
+	uint64_t restarts, restart_failures;	/* since wgnetd started, for the metrics */
 	pthread_t watchdog;
 	bool watchdog_running;
+	/* the look at the peers every few seconds (driver/mesh_look.c): what it saw last */
+	struct mesh_seen *seen;		/* sorted by key */
+	size_t nseen;
 };
 
 /* The firewall watch (driver/firewall_watch.c): another program changed or deleted our
@@ -67,6 +73,7 @@ struct firewall_watch {
 	time_t last;			/* of the last rebuild tried */
 	time_t next_try;		/* of the next one while they fail */
 	time_t next_check;		/* of the next look at which tables exist */
+	uint64_t rebuilds;		/* after another program's change, since wgnetd started */
 	bool running;
 	bool pending;			/* a rebuild is due */
 	bool closed;			/* failed closed: no peer, DOCKER-USER rules, route_localnet */
@@ -140,6 +147,13 @@ struct store {
 	bool keeper_busy;		/* the keeper writes this host's record or lease */
 };
 
+/* What changed, as it happened (driver/events.c): every owner appends, plugin/ reads. */
+struct events_part {
+	struct event_ring ring;
+	pthread_cond_t cond;		/* broadcast at each event */
+	uint64_t epoch;			/* this run of wgnetd, in microseconds since 1970 */
+};
+
 /* Pool leases: when each one not bound to a network yet was made (memory only). */
 struct pending_age {
 	struct cidr slice;
@@ -163,6 +177,7 @@ struct driver {
 	struct firewall_part fw;
 	struct resolver_part res;
 	struct peer_rotate_part rot;
+	struct events_part events;
 	struct store *store;		/* membership through etcd (driver/store*.c) */
 };
 

@@ -87,7 +87,7 @@ int mesh_device_peer_remove(struct driver *d, const uint8_t key[KEYS_LEN])
 	return peer_set(d, &one);
 }
 
-static void endpoint_text(const struct sockaddr_storage *ss, char *out, size_t size)
+void mesh_device_endpoint_text(const struct sockaddr_storage *ss, char *out, size_t size)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -105,44 +105,86 @@ static void endpoint_text(const struct sockaddr_storage *ss, char *out, size_t s
 	}
 }
 
+const struct wg_peer **mesh_device_peers_sort(const struct wg_device *have)
+{
+	const struct wg_peer **sorted = calloc(have->npeers + 1, sizeof(*sorted));
+
+	if (!sorted)
+		return NULL;
+	for (size_t i = 0; i < have->npeers; i++)
+		sorted[i] = &have->peers[i];
+	qsort(sorted, have->npeers, sizeof(*sorted), mesh_device_peer_order);
+	return sorted;
+}
+
+int mesh_device_status_merge(const struct wg_device *have, struct driver_status *s)
+{
+	const struct wg_peer **sorted;
+
+	if (!have->npeers)
+		return 0;
+	sorted = mesh_device_peers_sort(have);
+	if (!sorted)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->npeers; i++) {
+		struct status_peer *out = &s->peers[i];
+		const struct wg_peer *cur = mesh_device_peer_find(sorted, have->npeers, out->key);
+
+		if (!cur)
+			continue;
+		out->on_device = true;
+		mesh_device_endpoint_text(&cur->endpoint, out->endpoint, sizeof(out->endpoint));
+		out->latest_handshake = cur->last_handshake_sec;
+		out->rx_bytes = cur->rx_bytes;
+		out->tx_bytes = cur->tx_bytes;
+	}
+	free(sorted);
+	return 0;
+}
+
+static void problem_fill(const struct driver *d, struct driver_status *s)
+{
+	s->backend = d->mesh.ready ? d->mesh.wg.name : "none";
+	snprintf(s->wg_problem, sizeof(s->wg_problem), "%s",
+		 d->mesh.hung ? "not answering: being checked" : d->mesh.problem);
+}
+
 /*
  * The device's side of `wgnet status`: backend, state, and for each peer of s (those of the
  * state, in its order) where the device reaches it, its last handshake and traffic.
  */
 int mesh_device_status_fill(struct driver *d, struct driver_status *s)
 {
-	const struct wg_peer **sorted = NULL;
 	struct wg_device have = { 0 };
 	struct link_info li;
+	int ret = 0;
 
-	s->backend = d->mesh.ready ? d->mesh.wg.name : "none";
-	snprintf(s->wg_problem, sizeof(s->wg_problem), "%s",
-		 d->mesh.hung ? "not answering: being checked" : d->mesh.problem);
+	problem_fill(d, s);
 	s->device_up = link_get(d->nl, NAMES_WG_DEVICE, &li) == 0 && li.up;
-	if (mesh_device_read(d, &have) < 0 || !have.npeers)
-		goto out;
-	sorted = calloc(have.npeers, sizeof(*sorted));
-	if (!sorted) {
-		wg_device_release(&have);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < have.npeers; i++)
-		sorted[i] = &have.peers[i];
-	qsort(sorted, have.npeers, sizeof(*sorted), mesh_device_peer_order);
-	for (size_t i = 0; i < s->npeers && i < d->st.npeers; i++) {
-		const struct wg_peer *cur = mesh_device_peer_find(sorted, have.npeers,
-						      d->st.peers[i].public_key);
-		struct status_peer *out = &s->peers[i];
-
-		if (!cur)
-			continue;
-		endpoint_text(&cur->endpoint, out->endpoint, sizeof(out->endpoint));
-		out->latest_handshake = cur->last_handshake_sec;
-		out->rx_bytes = cur->rx_bytes;
-		out->tx_bytes = cur->tx_bytes;
-	}
-out:
-	free(sorted);
+	if (mesh_device_read(d, &have) == 0)
+		ret = mesh_device_status_merge(&have, s);
 	wg_device_release(&have);
-	return 0;
+	return ret;
+}
+
+void mesh_device_reader_take(const struct driver *d, struct mesh_device_reader *r)
+{
+	r->wg = d->mesh.wg;
+	r->usable = mesh_device_usable(d);
+}
+
+int mesh_device_reader_read(const struct mesh_device_reader *r, struct wg_device *out)
+{
+	if (!r->usable)
+		return -ENODEV;
+	return r->wg.get_device(&r->wg, NAMES_WG_DEVICE, out);
+}
+
+void mesh_device_metrics_fill(const struct driver *d, struct driver_metrics *m,
+			      struct mesh_device_reader *r)
+{
+	problem_fill(d, &m->st);
+	m->watchdog_restarts = d->mesh.restarts;
+	m->watchdog_restart_failures = d->mesh.restart_failures;
+	mesh_device_reader_take(d, r);
 }

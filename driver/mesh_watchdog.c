@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The watchdog of a userspace WireGuard: a thread that asks wireguard-go for its configuration
- * every 2 s without the lock, kills one that does not answer, and starts it again (mesh_start
- * gives it key, port and peers), with backoff after a failed restart, for as long as it takes.
+ * The mesh's thread: every 5 s a look at the peers (mesh_look.c: up, down, moved), and the
+ * watchdog of a userspace WireGuard, which asks wireguard-go for its configuration every 2 s
+ * without the lock, kills one that does not answer, and starts it again (mesh_start gives it
+ * key, port and peers), with backoff after a failed restart, for as long as it takes.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <time.h>
 
+#include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
+#include "driver/mesh_look.h"
 #include "driver/mesh_watchdog.h"
 #include "driver/thread.h"
 #include "netlink/wg_userspace.h"
@@ -20,6 +23,7 @@
 #define WATCHDOG_PROBE_TICKS 8		/* a probe every 2 s */
 #define WATCHDOG_ANSWER_MS 3000		/* a wireguard-go slower than this is hung */
 #define WATCHDOG_BACKOFF_MAX 60		/* seconds between two failed restarts, at most */
+#define LOOK_TICKS 20			/* a look at the peers every 5 s */
 
 /* Lock dropped while sleeping ms. */
 static void unlocked_sleep(struct driver *d, long ms)
@@ -88,11 +92,15 @@ static void watchdog_restart(struct driver *d)
 			log_info("%s is back after %u failed restarts", NAMES_WG_DEVICE,
 				 d->mesh.failures);
 		d->mesh.failures = 0;
+		d->mesh.restarts++;
 		snprintf(d->mesh.problem, sizeof(d->mesh.problem), "%s", note);
+		events_add(d, EVENT_WATCHDOG_RESTART, NAMES_WG_DEVICE,
+			   "wireguard-go started again (%s)", note);
 		return;
 	}
 	d->mesh.ready = false;
 	d->mesh.failures++;
+	d->mesh.restart_failures++;
 	wait = d->mesh.failures > 6 ? WATCHDOG_BACKOFF_MAX : 1u << (d->mesh.failures - 1);
 	if (wait > WATCHDOG_BACKOFF_MAX)
 		wait = WATCHDOG_BACKOFF_MAX;
@@ -101,18 +109,24 @@ static void watchdog_restart(struct driver *d)
 		  d->mesh.failures, e.msg, wait);
 	snprintf(d->mesh.problem, sizeof(d->mesh.problem), "down: restart %u failed (%.120s), next "
 		 "in %u s", d->mesh.failures, e.msg, wait);
+	events_add(d, EVENT_WATCHDOG_FAILED, NAMES_WG_DEVICE, "wireguard-go %s", d->mesh.problem);
 }
 
 static void *watchdog_main(void *arg)
 {
 	struct driver *d = arg;
-	unsigned n = 0;
+	unsigned n = 0, ticks = 0;
 
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
 		unlocked_sleep(d, WATCHDOG_TICK_MS);
 		if (d->stopping)
 			break;
+		if (++ticks % LOOK_TICKS == 0) {
+			mesh_look(d);		/* drops the lock for the device read */
+			if (d->stopping)
+				break;
+		}
 		if (!d->mesh.watch)		/* kernel WireGuard needs no process */
 			continue;
 		if (d->mesh.next_try) {
@@ -141,4 +155,5 @@ void mesh_watchdog_start(struct driver *d)
 void mesh_watchdog_stop(struct driver *d)
 {
 	thread_stop(d, NULL, &d->mesh.watchdog, &d->mesh.watchdog_running);
+	mesh_look_forget(d);
 }

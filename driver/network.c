@@ -319,3 +319,39 @@ out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
+
+int network_status_fill(struct driver *d, struct driver_status *s, bool links)
+{
+	struct link_info li;
+	size_t n = 0;
+
+	s->networks = calloc(d->st.npools ? d->st.npools : 1, sizeof(*s->networks));
+	if (!s->networks)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->st.npools; i++) {
+		const struct state_pool *p = &d->st.pools[i];
+		struct status_network *sn = &s->networks[n];
+
+		if (!p->network_id[0]) {
+			s->pending_pools++;
+			continue;
+		}
+		memcpy(sn->network_id, p->network_id, sizeof(sn->network_id));
+		cidr_format(&p->pool, sn->pool);
+		cidr_format(&p->slice, sn->slice);
+		cidr_addr_format(p->gateway, sn->gateway);
+		names_bridge(p->network_id, sn->bridge);
+		sn->mtu = p->mtu;
+		sn->internal = p->internal;
+		sn->bridge_up = links && link_get(d->nl, sn->bridge, &li) == 0 && li.up;
+		for (size_t j = 0; j < d->st.nendpoints; j++)
+			if (strcmp(d->st.endpoints[j].network_id, p->network_id) == 0)
+				sn->endpoints++;
+		sn->addresses_used = p->addrs.n;
+		/* but the network's and the broadcast address (slices are /8../30) */
+		sn->addresses = ((size_t)1 << (32 - p->slice.len)) - 2;
+		n++;
+	}
+	s->nnetworks = n;
+	return 0;
+}

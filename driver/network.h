@@ -6,6 +6,7 @@
 
 #include "driver/errbuf.h"
 #include "driver/state.h"
+#include "driver/status.h"
 
 struct driver;
 
@@ -13,5 +14,9 @@ struct driver;
  * name is adopted (driver/network.c). Lock held. */
 int network_bridge_ensure(struct driver *d, const struct state_pool *p, bool *created,
 			  struct errbuf *e);
+
+/* The networks of `wgnet status` and of the metrics: pool, slice, bridge (links: whether it is
+ * up in the kernel, else left false), endpoints and addresses used. Lock held; -ENOMEM. */
+int network_status_fill(struct driver *d, struct driver_status *s, bool links);
 
 #endif

@@ -20,8 +20,6 @@
 #include "driver/persist.h"
 #include "driver/store_rotate.h"
 
-#define PEER_UP_SECONDS 180	/* WireGuard rekeys every 2 min: older means no traffic */
-
 void peers_join_line(const struct driver *d, const uint8_t key[KEYS_LEN],
 		     char out[DRIVER_JOIN_LINE_MAX])
 {
@@ -244,11 +242,7 @@ out:
 	return ret;
 }
 
-/*
- * The host and its peers in `wgnet status`, from the state; the mesh adds what the device says
- * of each (mesh_device_status_fill).
- */
-int peers_status_fill(struct driver *d, struct driver_status *s)
+int peers_state_fill(struct driver *d, struct driver_status *s)
 {
 	snprintf(s->host_name, sizeof(s->host_name), "%s", d->st.host_name);
 	s->listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
@@ -271,6 +265,7 @@ int peers_status_fill(struct driver *d, struct driver_status *s)
 		snprintf(out->name, sizeof(out->name), "%s", sp->name);
 		out->index = sp->index;
 		keys_b64(sp->public_key, out->public_key);
+		memcpy(out->key, sp->public_key, sizeof(out->key));
 		if (sp->has_next_key)
 			keys_b64(sp->next_key, out->next_key);
 		join_line_text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
@@ -290,10 +285,17 @@ int peers_status_fill(struct driver *d, struct driver_status *s)
 		}
 		out->nallowed_ips = k;
 	}
-	return mesh_device_status_fill(d, s);
+	return 0;
+}
+
+int peers_status_fill(struct driver *d, struct driver_status *s)
+{
+	int ret = peers_state_fill(d, s);
+
+	return ret < 0 ? ret : mesh_device_status_fill(d, s);
 }
 
 bool driver_peer_up(const struct status_peer *p)
 {
-	return p->latest_handshake && time(NULL) - p->latest_handshake < PEER_UP_SECONDS;
+	return p->latest_handshake && time(NULL) - p->latest_handshake < STATUS_PEER_UP_SECONDS;
 }

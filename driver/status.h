@@ -11,6 +11,10 @@
 
 /* `wgnet status`, filled by each room for its part (driver_status_get, driver/driver.c). */
 
+/* A peer is up with a handshake younger than this: WireGuard rekeys every 2 minutes while
+ * traffic flows, and one that old means none has. */
+#define STATUS_PEER_UP_SECONDS 180
+
 struct status_network {
 	char network_id[DOCKER_ID_LEN + 1];
 	char pool[CIDR_STR_MAX];
@@ -21,14 +25,18 @@ struct status_network {
 	bool internal;
 	bool bridge_up;			/* the bridge exists in the kernel */
 	size_t endpoints;
+	size_t addresses_used;		/* of the slice: gateway, aux and containers */
+	size_t addresses;		/* usable addresses of the slice */
 };
 struct status_peer {
 	char name[DRIVER_NAME_MAX];
 	unsigned index;
 	char public_key[DRIVER_KEY_B64_MAX];
+	uint8_t key[32];		/* public_key as it is */
 	char endpoint[STATE_HOST_ENDPOINT_MAX];	/* what the device uses now, "" = none */
 	char configured_endpoint[STATE_HOST_ENDPOINT_MAX];
 	unsigned keepalive;
+	bool on_device;			/* the device has it: the three below are its */
 	int64_t latest_handshake;	/* unix seconds, 0 = never */
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "driver/events.h"
 #include "driver/file_write.h"
 #include "driver/log.h"
 #include "driver/store_file.h"
@@ -108,17 +109,24 @@ bool store_mine_has(const struct store *s, const uint8_t key[KEYS_LEN])
 	return store_hosts_keys_has(&s->mine, key);
 }
 
-void store_reachable_note(struct store *s, int ret, const struct errbuf *e)
+void store_reachable_note(struct driver *d, int ret, const struct errbuf *e)
 {
+	struct store *s = d->store;
+
 	if (ret == 0) {
 		if (!s->reachable)
 			log_info("store: reachable");
+		if (!s->reachable && s->error[0])	/* it was lost, not just starting */
+			events_add(d, EVENT_STORE_BACK, "store", "reachable again");
 		s->reachable = true;
 		s->error[0] = 0;
 	} else {
 		/* once per outage, not once per retry (status has the latest reason) */
-		if (s->reachable || !s->error[0])
+		if (s->reachable || !s->error[0]) {
 			log_warn("store: %s; peers stay as they are", e->msg);
+			events_add(d, EVENT_STORE_LOST, "store", "%s; peers stay as they are",
+				   e->msg);
+		}
 		s->reachable = false;
 		snprintf(s->error, sizeof(s->error), "%.255s", e->msg);
 	}

@@ -16,8 +16,9 @@ int store_file_save(const struct store *s, struct errbuf *e);
 int store_file_load(struct store *s, struct errbuf *e);
 /* A peer of the state came from the store (its key is in store.json). */
 bool store_mine_has(const struct store *s, const uint8_t key[KEYS_LEN]);
-/* The outcome of a request (ret, e): reachable or not and why, logged once per outage. */
-void store_reachable_note(struct store *s, int ret, const struct errbuf *e);
+/* The outcome of a request (ret, e): reachable or not and why, logged and told (an event)
+ * once per outage, and when it is back. Lock held. */
+void store_reachable_note(struct driver *d, int ret, const struct errbuf *e);
 /* ms milliseconds, or less when stop is set or store_wake is called (the threads wait so). */
 void store_sleep(struct store *s, unsigned ms);
 void store_wake(struct store *s);

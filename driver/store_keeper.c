@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
@@ -207,7 +208,7 @@ static void keeper_tick(struct driver *d)
 	if (leave) {
 		ret = store_keeper_leave_txn(&s->etcd, r.index, r.key, &done, &e);
 		pthread_mutex_lock(&d->lock);
-		store_reachable_note(s, ret, &e);
+		store_reachable_note(d, ret, &e);
 		if (ret == 0)
 			store_keeper_leave_finish(d);
 		s->keeper_busy = false;
@@ -219,7 +220,7 @@ static void keeper_tick(struct driver *d)
 	ret = store_keeper_publish(&s->etcd, &r, record, &lease, &gone, &e);
 	pthread_mutex_lock(&d->lock);
 	s->keeper_busy = false;
-	store_reachable_note(s, ret, &e);
+	store_reachable_note(d, ret, &e);
 	if (ret == 0) {
 		s->lease = lease;
 		s->renewed = time(NULL);
@@ -311,7 +312,7 @@ static void keeper_acks(struct driver *d)
 	if (!n)
 		return;
 	pthread_mutex_lock(&d->lock);
-	store_reachable_note(s, ret, &e);
+	store_reachable_note(d, ret, &e);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -378,6 +379,8 @@ static void failover_tick(struct driver *d)
 			continue;
 		log_info("store: peer %s: no handshake in %d s, trying endpoint %s", h->rec.name,
 			 STORE_FAILOVER_SECONDS, h->rec.endpoints[f->cur]);
+		events_add(d, EVENT_FAILOVER, h->rec.name, "no handshake in %d s: trying endpoint %s",
+			   STORE_FAILOVER_SECONDS, h->rec.endpoints[f->cur]);
 		if (mesh_device_peer_endpoint(d, wp, &ep) < 0)
 			log_warn("store: peer %s: could not set endpoint %s, ignoring", h->rec.name,
 				 h->rec.endpoints[f->cur]);

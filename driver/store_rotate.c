@@ -156,7 +156,7 @@ static int rotate_abandon(struct driver *d, int ret, bool reached, struct errbuf
 		return errbuf_set(e, -ESTALE, "this host's claim of index %u no longer holds its "
 				  "key (removed with wgnet host rm, or revoked?), or the new key is "
 				  "revoked: the key is not rotated", d->st.host_index);
-	store_reachable_note(s, ret, e);
+	store_reachable_note(d, ret, e);
 	snprintf(why, sizeof(why), "%s", e->msg);
 	return errbuf_set(e, ret, "%.300s: the key is not rotated; try again when the store "
 			  "answers", why);
@@ -215,7 +215,7 @@ int store_key_rotate(struct driver *d, struct key_rotate_reply *out, struct errb
 		/* the switch may have reached the store: the keeper finishes it if so */
 		char why[ERRBUF_MSG_MAX];
 
-		store_reachable_note(s, ret, e);
+		store_reachable_note(d, ret, e);
 		snprintf(why, sizeof(why), "%s", e->msg);
 		ret = errbuf_set(e, ret, "%.300s: the new key was published but this host did not "
 				 "switch to it; wgnet key rotate again (if the switch reached the "

@@ -157,7 +157,7 @@ static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_
 		log_error("store: out of memory indexing the hosts by key");
 	if (rev > s->rev)
 		s->rev = rev;
-	store_reachable_note(s, 0, NULL);
+	store_reachable_note(d, 0, NULL);
 	/* liveness and acknowledgements change no peer: no plan for them */
 	if (peers)
 		store_apply(d);
@@ -207,7 +207,7 @@ void *store_watch_main(void *arg)
 				store_apply(d);
 				resync = false;
 			}
-			store_reachable_note(s, ret, &e);
+			store_reachable_note(d, ret, &e);
 			pthread_mutex_unlock(&d->lock);
 			etcd_kvs_release(&kvs);
 		}
@@ -225,7 +225,7 @@ void *store_watch_main(void *arg)
 			}
 			pthread_mutex_lock(&d->lock);
 			if (ret < 0)
-				store_reachable_note(s, -ENOTCONN, &e);
+				store_reachable_note(d, -ENOTCONN, &e);
 			pthread_mutex_unlock(&d->lock);
 		}
 		store_sleep(s, 1000);

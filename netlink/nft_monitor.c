@@ -42,7 +42,7 @@ struct nft_monitor {
 };
 
 /* The object a message is about and whether it removes it; false for other messages. */
-static bool event_kind(uint16_t msg, enum nft_object *obj, bool *removed)
+static bool message_object(uint16_t msg, enum nft_object *obj, bool *removed)
 {
 	switch (msg) {
 	case NFT_MSG_NEWTABLE:
@@ -160,7 +160,7 @@ int nft_monitor_parse(struct nft_monitor_parser *p, const void *buf, size_t len,
 				*out = c;
 			continue;
 		}
-		if (!event_kind(msg, &obj, &removed) || !(t = our_table(&p->tx, nlh)))
+		if (!message_object(msg, &obj, &removed) || !(t = our_table(&p->tx, nlh)))
 			continue;
 		/* the first removal says most (a flush deletes rules, then chains, then the
 		 * table: the table wins), else the first addition */

@@ -8,28 +8,12 @@
 
 #include "driver/driver.h"
 #include "driver/errbuf.h"
+#include "plugin/api_routes.h"
+#include "plugin/api_stats.h"
 #include "plugin/http.h"
 
-/*
- * One handler per path: JSON in, one driver call, JSON out. req is NULL for calls that take no
- * arguments. On success *reply is the object to send (NULL = "{}"); on failure e holds the
- * code and the sentence, sent as {"Err": ...} with errbuf_http_status(code).
- */
-typedef int (*api_fn)(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e);
-
-struct api_route {
-	const char *method;		/* "POST" or "GET" */
-	const char *path;		/* "/NetworkDriver.Join" */
-	bool takes_body;		/* false: any body is ignored (Activate, GetCapabilities) */
-	api_fn fn;
-};
-
-extern const struct api_route docker_api_routes[];
-extern const size_t docker_api_nroutes;
-extern const struct api_route ipam_api_routes[];
-extern const size_t ipam_api_nroutes;
-extern const struct api_route control_api_routes[];
-extern const size_t control_api_nroutes;
+/* The error e as {"Err": ...} with its HTTP status, logged once with the path. */
+void api_reply_error(struct http_reply *reply, const char *path, const struct errbuf *e);
 
 /* http_handler for the plugin socket (Plugin.Activate, NetworkDriver.*, IpamDriver.*). */
 void api_serve_plugin(void *driver, const struct http_request *req, struct http_reply *reply);

@@ -36,6 +36,7 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT
 #define CLI_USAGE_KEY "wgnet [--socket PATH] key rotate [--finish]"
 #define CLI_USAGE_STATUS "wgnet [--socket PATH] status [--json]"
 #define CLI_USAGE_JOIN "wgnet [--socket PATH] join-line"
+#define CLI_USAGE_EVENTS "wgnet [--socket PATH] events [--json] [--since N]"
 #define CLI_USAGE_PEER_ADD "wgnet [--socket PATH] peer add [--endpoint HOST:PORT | " \
 			   "--no-endpoint] [--keepalive N] JOIN-LINE..."
 #define CLI_USAGE_PEER_RM "wgnet [--socket PATH] peer rm NAME|PUBLIC-KEY"
@@ -86,6 +87,8 @@ int cli_group_args(int argc, char **argv, int *i, struct cli_socket *sock, const
 
 /* cli_request.c: the HTTP client */
 int cli_request(const struct cli_socket *sock, const char *path, const char *body, json_t **out);
+/* on: an unreachable wgnetd is not printed (wgnet events waiting for it to come back) */
+void cli_request_quiet(bool on);
 int cli_json_set_new(json_t *req, const char *key, json_t *value);
 int cli_post(const struct cli_socket *sock, const char *path, const json_t *req, json_t **out);
 int cli_post_cmd(int argc, char **argv, int i, struct cli_socket *sock,
@@ -113,6 +116,7 @@ int cli_print_peers(const struct cli_peers *ps);
 
 /* The commands: i is the index of the first argument after the command's name. */
 int cli_cmd_status(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_status.c */
+int cli_cmd_events(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_events.c */
 /* cli_init.c */
 int cli_cmd_init(int argc, char **argv, int i, struct cli_socket *sock);
 int cli_cmd_join_line(int argc, char **argv, int i, struct cli_socket *sock);

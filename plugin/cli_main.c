@@ -66,6 +66,12 @@ static const struct cli_verb cli_verbs[] = {
 	{ .name = "status", .run = cli_cmd_status, .usage = CLI_USAGE_STATUS,
 	  .help = "show this host, its peers and its networks; --json prints\n"
 		  "wgnetd's reply" },
+	{ .name = "events", .run = cli_cmd_events, .usage = CLI_USAGE_EVENTS,
+	  .help = "print what changes as it happens, one line each, until\n"
+		  "interrupted: peer up/down, endpoint moved, failover, firewall\n"
+		  "rebuilt/failed, store lost/back, watchdog restarts; --json: one\n"
+		  "JSON object per line; --since N: first the events after number\n"
+		  "N that wgnetd still holds (0: all of them)" },
 	{ .name = "join-line", .run = cli_cmd_join_line, .usage = CLI_USAGE_JOIN,
 	  .help = "print this host's join line, for `wgnet peer add` elsewhere" },
 	{ .name = "peer", .usage = CLI_USAGE_PEER },

@@ -46,12 +46,21 @@ static size_t cli_reply_write(char *ptr, size_t size, size_t nmemb, void *userda
 	return n;
 }
 
+static bool quiet;
+
+void cli_request_quiet(bool on)
+{
+	quiet = on;
+}
+
 static void cli_unreachable(const struct cli_socket *sock, CURL *c, CURLcode res,
 			    const char *errbuf)
 {
 	const char *reason = errbuf[0] ? errbuf : curl_easy_strerror(res);
 	long os_errno = 0;
 
+	if (quiet)
+		return;
 	/* "Connection refused" or "No such file" tell more than curl's "port 80" text */
 	if (res == CURLE_COULDNT_CONNECT &&
 	    curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno > 0)
@@ -65,8 +74,8 @@ static void cli_unreachable(const struct cli_socket *sock, CURL *c, CURLcode res
 
 /*
  * One request to the control API. On success *out is the reply's JSON object (the caller
- * frees it). Every failure is printed here, once: an unreachable daemon, an {"Err": ...} from
- * it, or a reply that is not what the API promises.
+ * frees it). Every failure is printed here, once: an unreachable daemon (-ENOTCONN), an
+ * {"Err": ...} from it (-EIO), or a reply that is not what the API promises.
  */
 int cli_request(const struct cli_socket *sock, const char *path, const char *body,
 		json_t **out)
@@ -76,7 +85,7 @@ int cli_request(const struct cli_socket *sock, const char *path, const char *bod
 	struct curl_slist *headers = NULL;
 	json_t *root = NULL, *err;
 	json_error_t jerr;
-	char url[64];
+	char url[256];
 	long status = 0;
 	CURLcode res;
 	CURL *c;
@@ -124,6 +133,7 @@ int cli_request(const struct cli_socket *sock, const char *path, const char *bod
 	}
 	if (res != CURLE_OK) {
 		cli_unreachable(sock, c, res, errbuf);
+		ret = -ENOTCONN;
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -7,6 +7,7 @@
 #include "driver/store.h"
 #include "plugin/api.h"
 #include "plugin/api_json.h"
+#include "plugin/events_api.h"
 #include "plugin/requests.h"
 
 /* The host keys of init; the index is optional with a store (the lowest free one). */
@@ -430,3 +431,8 @@ const struct api_route control_api_routes[] = {
 	{ "POST", "/host/deny", true, host_deny },
 };
 const size_t control_api_nroutes = sizeof(control_api_routes) / sizeof(control_api_routes[0]);
+const struct api_raw_route control_api_raw_routes[] = {
+	{ "GET", "/events", events_api_serve },
+};
+const size_t control_api_nraw_routes =
+	sizeof(control_api_raw_routes) / sizeof(control_api_raw_routes[0]);

@@ -17,7 +17,9 @@
 #include "driver/driver.h"
 #include "driver/log.h"
 #include "plugin/api.h"
+#include "plugin/events_api.h"
 #include "plugin/http.h"
+#include "plugin/metrics_api.h"
 
 #define DEFAULT_PLUGIN_SOCKET "/run/docker/plugins/wgnet.sock"
 #define DEFAULT_CONTROL_SOCKET "/run/wgnet/wgnet.sock"
@@ -26,6 +28,7 @@
 struct options {
 	const char *plugin_socket;
 	const char *control_socket;
+	const char *metrics;		/* ADDR:PORT, NULL = no metrics */
 	struct driver_config driver;
 };
 
@@ -48,12 +51,14 @@ static void usage(FILE *f)
 		"  --listen-port N        WireGuard port when `wgnet init` names none (51820)\n"
 		"  --mtu N                WireGuard and bridge MTU for `wgnet init` without --mtu\n"
 		"                         (default: the uplink's MTU minus 80)\n"
+		"  --metrics ADDR:PORT    serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+		"                         (a numeric IPv4 or [IPv6] address; default: none)\n"
 		"  --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  --help, --version\n"
 		"\n"
-		"WGNET_LOG_LEVEL, WGNET_WG_BACKEND, WGNET_LISTEN_PORT, WGNET_MTU, WGNET_IPTABLES and\n"
-		"WGNET_WG_CGROUP_ROOT set the same as their options (the managed plugin's settings);\n"
-		"an option wins. Empty = unset.\n");
+		"WGNET_LOG_LEVEL, WGNET_WG_BACKEND, WGNET_LISTEN_PORT, WGNET_MTU, WGNET_IPTABLES,\n"
+		"WGNET_METRICS and WGNET_WG_CGROUP_ROOT set the same as their options (the managed\n"
+		"plugin's settings); an option wins. Empty = unset.\n");
 }
 
 /* The environment variables of the managed plugin (config.json "env"), as options. */
@@ -67,6 +72,7 @@ static const struct {
 	{ "WGNET_MTU", 'M' },
 	{ "WGNET_IPTABLES", 'i' },
 	{ "WGNET_WG_CGROUP_ROOT", 'C' },
+	{ "WGNET_METRICS", 'm' },
 };
 
 /* iptables "auto": the variant dockerd uses. Legacy iptables registers its tables with the
@@ -103,7 +109,9 @@ static int parse_uint(const char *text, unsigned long min, unsigned long max, un
 /* One option (from the command line, or its environment variable WHAT): 0 or -EINVAL. */
 static int apply_option(struct options *o, int c, const char *v, const char *what)
 {
+	struct sockaddr_storage sa;
 	enum log_level level;
+	socklen_t len;
 
 	switch (c) {
 	case 'p':
@@ -146,13 +154,20 @@ static int apply_option(struct options *o, int c, const char *v, const char *wha
 			break;
 		log_set_level(level);
 		return 0;
+	case 'm':
+		if (http_addr_parse(v, &sa, &len) < 0)
+			break;
+		o->metrics = v;
+		return 0;
 	default:
 		return -EINVAL;
 	}
 	fprintf(stderr, "wgnetd: %s \"%s\" is not %s\n", what, v,
 		c == 'b' ? "auto, kernel or userspace" :
 		c == 'P' ? "a port number 1..65535" :
-		c == 'M' ? "an MTU 1280..9000" : "error, warn, info or debug");
+		c == 'M' ? "an MTU 1280..9000" :
+		c == 'm' ? "ADDR:PORT (a numeric IPv4 or [IPv6] address, a port 1..65535)" :
+		"error, warn, info or debug");
 	return -EINVAL;
 }
 
@@ -171,6 +186,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "wg-cgroup-root", required_argument, NULL, 'C' },
 		{ "listen-port", required_argument, NULL, 'P' },
 		{ "mtu", required_argument, NULL, 'M' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -215,7 +231,7 @@ static int parse_args(int argc, char **argv, struct options *o)
  * a limit on file descriptors instead, reached long before it. */
 static void nofile_raise(void)
 {
-	rlim_t want = 2 * HTTP_CONN_MAX + 256;
+	rlim_t want = 2 * HTTP_CONN_MAX + HTTP_TCP_CONN_MAX + 256;
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
@@ -233,7 +249,8 @@ int main(int argc, char **argv)
 		.control_socket = DEFAULT_CONTROL_SOCKET,
 		.driver = { .state_dir = DEFAULT_STATE_DIR },
 	};
-	struct http_server *plugin = NULL, *control = NULL;
+	struct http_server *plugin = NULL, *control = NULL, *metrics = NULL;
+	struct events_waker *waker = NULL;
 	struct driver *d = NULL;
 	struct errbuf e = { 0 };
 	sigset_t sigs;
@@ -272,6 +289,19 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	log_info("serving %s and %s", o.plugin_socket, o.control_socket);
+	ret = events_waker_start(d, control, &waker);
+	if (ret < 0) {
+		log_error("cannot start the thread of wgnet events: %s", strerror(-ret));
+		goto out;
+	}
+	/* the data path matters more than the metrics: wgnetd serves without them */
+	ret = o.metrics ? http_server_start_tcp(o.metrics, metrics_api_serve, d, &metrics) : 0;
+	if (ret < 0)
+		log_error("cannot serve metrics on %s: %s; going on without them", o.metrics,
+			  strerror(-ret));
+	else if (o.metrics)
+		log_info("serving metrics at http://%s/metrics", o.metrics);
+	ret = 0;
 	do {
 		if (sigwait(&sigs, &sig) != 0)
 			break;
@@ -280,6 +310,8 @@ int main(int argc, char **argv)
 	} while (sig == SIGHUP);
 	log_info("stopping on signal %d; kernel objects stay in place", sig);
 out:
+	events_waker_stop(waker);
+	http_server_stop(metrics);
 	http_server_stop(plugin);
 	http_server_stop(control);
 	driver_free(d);

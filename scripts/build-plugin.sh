@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# build-plugin.sh [--local | --image] [--create NAME:TAG] OUT: make the managed plugin's
-# directory OUT (config.json + rootfs/, what `docker plugin create` takes) and, with --create,
-# the plugin NAME:TAG from it in the dockerd that `docker` talks to.
+# build-plugin.sh [--local | --image] [--network MODE] [--create NAME:TAG] OUT: make the
+# managed plugin's directory OUT (config.json + rootfs/, what `docker plugin create` takes) and,
+# with --create, the plugin NAME:TAG from it in the dockerd that `docker` talks to.
 #
 #   --image  the Dockerfile's way: `docker build` (needs the base images debian:bookworm,
 #            debian:bookworm-slim and debian:trixie-slim, or a registry to pull them from), then
-#            the image's file system exported into rootfs/
+#            the image's file system exported into rootfs/; --network MODE is docker build's
+#            (host: apt in the build reaches the archive as this machine does, the way
+#            scripts/build-plugin-image.sh builds it without a registry or the machine's dockerd)
 #   --local  without any image: the rootfs is assembled from this machine, build/release's
 #            wgnetd and wgnet (scripts/build-dir.sh), /usr/bin/wireguard-go, both iptables
 #            variants with their extensions, and every shared library they load (ldd)
@@ -20,6 +22,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mode=auto
 create=""
+network=()
 while [ $# -gt 1 ]; do
 	case "$1" in
 	--local) mode=local ;;
@@ -28,12 +31,17 @@ while [ $# -gt 1 ]; do
 		create=$2
 		shift
 		;;
+	--network)
+		network=(--network "$2")
+		shift
+		;;
 	*) break ;;
 	esac
 	shift
 done
 if [ $# -ne 1 ] || [[ "$1" == -* ]]; then
-	echo "usage: build-plugin.sh [--local | --image] [--create NAME:TAG] OUT" >&2
+	echo "usage: build-plugin.sh [--local | --image] [--network MODE] [--create NAME:TAG]" \
+		"OUT" >&2
 	exit 2
 fi
 out=$1
@@ -92,12 +100,17 @@ assemble_local()
 
 assemble_image()
 {
-	local tag=wgnet-plugin-build:$$ ctr
-	"${docker[@]}" build -t "$tag" "$repo"
-	ctr=$("${docker[@]}" create "$tag")
-	"${docker[@]}" export "$ctr" | tar -x -C "$rootfs"
-	"${docker[@]}" rm -f "$ctr" >/dev/null
-	"${docker[@]}" rmi "$tag" >/dev/null
+	local tag=wgnet-plugin-build:$$ ctr ret=0
+	# --force-rm: a failed step's container goes too
+	"${docker[@]}" build --force-rm "${network[@]}" -t "$tag" "$repo" || return
+	if ctr=$("${docker[@]}" create "$tag"); then
+		"${docker[@]}" export "$ctr" | tar -x -C "$rootfs" || ret=1
+		"${docker[@]}" rm -f "$ctr" >/dev/null || ret=1
+	else
+		ret=1
+	fi
+	"${docker[@]}" rmi "$tag" >/dev/null || ret=1
+	return "$ret"
 }
 
 if [ "$mode" = auto ]; then
@@ -109,7 +122,16 @@ if [ "$mode" = auto ]; then
 	echo "build-plugin.sh: $([ $mode = local ] && echo "no base images: assembling the rootfs locally" || echo "building the Dockerfile")"
 fi
 
+# out_remove_failed: nothing half-made is left when the assembly fails
+out_remove_failed()
+{
+	local status=$?
+	[ "$status" -eq 0 ] || rm -rf "$out"
+	exit "$status"
+}
+
 rm -rf "$out"
+trap out_remove_failed EXIT
 rootfs=$out/rootfs
 mkdir -p "$rootfs"
 "assemble_$mode"
@@ -123,6 +145,7 @@ for f in usr/sbin/wgnetd usr/bin/wgnet usr/bin/wireguard-go usr/sbin/iptables-nf
 	usr/sbin/iptables-legacy; do
 	[ -x "$rootfs/$f" ] || { echo "build-plugin.sh: $f missing from the rootfs" >&2; exit 1; }
 done
+trap - EXIT
 echo "build-plugin.sh: $out ($mode, $(du -sh "$rootfs" | cut -f1))"
 
 if [ -n "$create" ]; then

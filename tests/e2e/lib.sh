@@ -16,6 +16,8 @@
 #   wgnetd_stop i [TERM|KILL]     stop it and wait
 #   dockerd_stop i [TERM|KILL]    and dockerd_start i
 #   wgnet_on i args...            the wgnet CLI ($WGNET) in host i
+#   mesh_pair i j                 wgnet init on both (index, endpoint its address:51820, name
+#                                 host<i>) and each the other's peer by its join line
 #   host_wg_pids i, host_kill_wg i   the host's wireguard-go processes (pids; kill -9)
 #   uplink_exec cmd...            run in the uplink (192.168.77.254; a busybox httpd on :80
 #                                 whose /cgi-bin/addr prints the client address)
@@ -640,6 +642,17 @@ wgnet_on()
 	local i=$1
 	shift
 	host_exec "$i" "$WGNET" "$@"
+}
+
+mesh_pair()
+{
+	local i
+	for i in "$1" "$2"; do
+		wgnet_on "$i" init --index "$i" --endpoint "$(host_ip "$i"):51820" --name "host$i" \
+			>/dev/null || die "host $i: wgnet init"
+	done
+	wgnet_on "$1" peer add "$(wgnet_on "$2" join-line)" >/dev/null || die "host $1: peer add"
+	wgnet_on "$2" peer add "$(wgnet_on "$1" join-line)" >/dev/null || die "host $2: peer add"
 }
 
 # host_wg_pids i: the userspace WireGuard processes (wireguard-go) running in host i. wgnetd

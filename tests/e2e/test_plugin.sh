@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_plugin.sh: wgnet as a managed Docker plugin on two simulated hosts (dockerd 20.10;
-# test_plugin_forky.sh: 28.5). The plugin is made from the locally assembled rootfs
-# (scripts/build-plugin.sh --local: no registry to pull a base image from), created on host 1,
-# refused with a bad `docker plugin set` value, pushed to a docker-registry on 127.0.0.1:5000
+# test_plugin_forky.sh: 28.5). The plugin's rootfs is what WGNET_PLUGIN_ROOTFS names: local (the
+# default: scripts/build-plugin.sh --local assembles it from this machine) or image (the
+# Dockerfile built by scripts/build-plugin-image.sh from debootstrapped base images in a dockerd
+# of its own; test_plugin_forky.sh). The plugin is created on host 1, refused with a bad
+# `docker plugin set` value, pushed to a docker-registry on 127.0.0.1:5000
 # and installed with `--alias wgnet` on both hosts (each host has its own registry process on
 # its own loopback, sharing one storage directory). The host's wgnet CLI drives the plugin
 # through /run/wgnet; containers on the two hosts talk; disable, upgrade and enable keep the
@@ -14,6 +16,9 @@ REG=127.0.0.1:5000
 REF=$REG/wgnet:latest
 NAME=wgnet:latest
 PDIR=/tmp/wgnet-plugin.$E2E_ID	# /tmp: seen by forky's docker CLI too
+ROOTFS=${WGNET_PLUGIN_ROOTFS:-local}
+# what Debian 13's wireguard-go 0.0.20231211 says it is (Debian 12's 0.0.20220316 says its own)
+WG_GO_DEBIAN13="wireguard-go v0.0.20230223"
 
 # registry_start i: docker-registry on 127.0.0.1:5000 in host i (storage shared by all hosts)
 registry_start()
@@ -62,8 +67,29 @@ for i in 1 2; do
 	# the mounts' sources must exist (runc does not make them): README, Managed plugin
 	host_exec "$i" mkdir -p -m 0700 /var/lib/wgnet /run/wgnet /run/wireguard
 done
-assert_ok "build-plugin.sh --local assembles the plugin directory" \
-	bash "$E2E_REPO/scripts/build-plugin.sh" --local "$PDIR"
+case $ROOTFS in
+local)
+	assert_ok "build-plugin.sh --local assembles the plugin directory" \
+		bash "$E2E_REPO/scripts/build-plugin.sh" --local "$PDIR"
+	;;
+image)
+	log=$E2E_RUN/image-build.log
+	if ! bash "$E2E_REPO/scripts/build-plugin-image.sh" "$PDIR" >"$log" 2>&1; then
+		keep=/tmp/wgnet-e2e-logs.$E2E_ID	# where e2e_dump_logs keeps the hosts' logs
+		mkdir -p "$keep"
+		cp "$log" "$keep/"
+		die "the Dockerfile builds (build-plugin-image.sh: build-plugin.sh --image)" \
+			"$(tail -n 20 "$log")" "(all in $keep/image-build.log)"
+	fi
+	pass "the Dockerfile builds (build-plugin-image.sh: build-plugin.sh --image): $(
+		tail -n 1 "$log")"
+	assert_match "the rootfs is the image's: Debian 12 (bookworm-slim)" '^12\.' \
+		"$(cat "$PDIR/rootfs/etc/debian_version")"
+	assert_eq "the image's wireguard-go is Debian 13's (trixie-slim stage)" "$WG_GO_DEBIAN13" \
+		"$(chroot "$PDIR/rootfs" /usr/bin/wireguard-go --version | head -n 1)"
+	;;
+*) die "WGNET_PLUGIN_ROOTFS must be local or image, not '$ROOTFS'" ;;
+esac
 
 # ---- create, a bad setting, push
 assert_ok "host 1: docker plugin create $REF" docker_on 1 plugin create "$REF" "$PDIR"
@@ -83,12 +109,7 @@ assert_ok "host 1: docker plugin install --alias wgnet $REF WGNET_MTU=1400" \
 	docker_on 1 plugin install --grant-all-permissions --alias wgnet "$REF" WGNET_MTU=1400
 assert_ok "host 2: docker plugin install --alias wgnet $REF" \
 	docker_on 2 plugin install --grant-all-permissions --alias wgnet "$REF"
-for i in 1 2; do
-	wgnet_on "$i" init --index "$i" --endpoint "$(host_ip "$i"):51820" --name "host$i" \
-		>/dev/null || die "host $i: wgnet init through /run/wgnet"
-done
-wgnet_on 1 peer add "$(wgnet_on 2 join-line)" >/dev/null || die "host 1: wgnet peer add"
-wgnet_on 2 peer add "$(wgnet_on 1 join-line)" >/dev/null || die "host 2: wgnet peer add"
+mesh_pair 1 2		# through /run/wgnet
 assert_match "host 1: wgnet status talks to the managed plugin" "host2" "$(wgnet_on 1 status)"
 assert_eq "host 1: WGNET_MTU given at install is the host's MTU" 1400 \
 	"$(wgnet_on 1 status --json | jq .host.mtu)"

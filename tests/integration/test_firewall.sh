@@ -25,58 +25,12 @@ h2() { ip netns exec "$H2" "$@"; }
 cli2() { "$WGNET" --socket "$H2_CONTROL" "$@"; }
 api2() { IT_PLUGIN_SOCK=$H2_PLUGIN api "$@"; }
 
-# namespaces of earlier runs whose shell is gone; then ours at exit (on_exit)
-fw_reap()
-{
-	local n pid p
-	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^wgf-[a-z0-9]+-[0-9]+$'); do
-		pid=${n##*-}
-		[ "$1" = all ] && [ "$pid" = $$ ] || { [ -d "/proc/$pid" ] && continue; }
-		for p in $(ip netns pids "$n" 2>/dev/null); do
-			kill -KILL "$p" 2>/dev/null
-		done
-		ip netns del "$n" 2>/dev/null
-	done
-}
-fw_reap stale
+# namespaces of earlier runs whose shell is gone; then ours at exit (on_exit); the counters
+# on the receivers (count_on, counted, probe) are mesh.sh's
+mesh_reap wgf stale
 fw_cleanup()
 {
-	fw_reap all
-}
-
-# ---------------------------------------------------------------- counters on the receivers
-
-# count_on NS: a table of our own that counts what reaches NS's input (priority 10: after
-# wgnet's input chain, whose drops are final); probes add one counter rule per port
-count_on()
-{
-	ip netns exec "$1" nft add table inet wgtest
-	ip netns exec "$1" nft add chain inet wgtest in '{ type filter hook input priority 10; }'
-}
-
-# counted RECEIVER-NS PORT: packets counted for udp dport PORT in RECEIVER-NS
-counted()
-{
-	ip netns exec "$1" nft -j list chain inet wgtest in |
-		jq --argjson p "$2" '[.nftables[] | select(.rule) | .rule |
-			select(any(.expr[]; .match.right? == $p)) | .expr[] |
-			select(.counter) | .counter.packets] | add // 0'
-}
-
-# probe SENDER-CMD-PREFIX RECEIVER-NS DST: 3 UDP datagrams from the sender to DST:$PORT (a new
-# port, so a new flow and a new counter); waits up to 1.5 s for them; sets N to what arrived
-probe()
-{
-	local recv=$2 dst=$3 i
-	ip netns exec "$recv" nft add rule inet wgtest in udp dport $PORT counter
-	for i in 1 2 3; do
-		$1 bash -c "echo x >/dev/udp/$dst/$PORT" 2>/dev/null
-	done
-	for i in 1 2 3 4 5 6; do
-		sleep 0.25
-		N=$(counted "$recv" $PORT)
-		[ "$N" -gt 0 ] && break
-	done
+	mesh_reap wgf all
 }
 
 # arrives DESC SENDER-PREFIX RECEIVER-NS DST / blocked ...: judged by the receiver's counter

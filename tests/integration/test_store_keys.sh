@@ -199,6 +199,7 @@ retry 30 etcdctl_ endpoint health >/dev/null || die "etcd back" "$(tail -n 5 "$T
 reachable() { [ "$(cli "$1" status --json | jq -r .store.state)" = reachable ]; }
 assert_ok "host 1 reaches the store again" retry 20 reachable 1
 assert_ok "host 1: wgnet key rotate once the store is back" cli 1 key rotate
-assert_ok "host 2 has host 1's new key" retry 10 one_peer_at 2 1 "$(key_of 1)"
+K1NN=$(key_of 1)
+assert_ok "host 2 has host 1's new key" retry 10 one_peer_at 2 1 "$K1NN"
 
 it_finish
