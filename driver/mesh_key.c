@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh_device.h"
@@ -115,6 +116,8 @@ int mesh_key_switch(struct driver *d, struct errbuf *e)
 	d->st.has_host_key = true;
 	if (persist_save(d, &step) < 0)	/* the next start takes the key from its file */
 		log_error("key rotation: %s", step.msg);
+	events_add(d, EVENT_KEY_ROTATED, NAMES_WG_DEVICE, "this host uses its new key now%s",
+		   dret < 0 ? " (wgnet0 takes it at the next start)" : "");
 	if (dret < 0)
 		return errbuf_set(e, dret, "the new key is saved, but %s could not take it: %s (it "
 				  "does at the next start)", NAMES_WG_DEVICE, strerror(-dret));

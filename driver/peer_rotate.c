@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
@@ -72,9 +73,12 @@ static bool takeover_tick(struct driver *d)
 		while (n--)	/* as they were: the next tick tries again */
 			d->st.peers[taken[n]] = was[n];
 	} else if (n) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			log_info("peer %s: its new key had a handshake: it takes over",
 				 d->st.peers[taken[i]].name);
+			events_add(d, EVENT_PEER_REKEYED, d->st.peers[taken[i]].name,
+				   "its new key took over (its first handshake)");
+		}
 		mesh_sync_logged(d, "key rotation");
 	}
 out:

@@ -193,6 +193,8 @@ static void keeper_tick(struct driver *d)
 	if (!s->removed && store_hosts_keys_has(&s->hosts.revoked, r.key)) {
 		log_error("store: this host's key is revoked (wgnet host revoke): not publishing; "
 			  "it cannot join the store again with this key");
+		events_add(d, EVENT_KEY_REVOKED, r.name, "this host's key is revoked: it is out of "
+			   "the store");
 		s->removed = true;
 	}
 	/* the record only when the store's differs (new endpoints, or overwritten): every put

@@ -335,10 +335,13 @@ static const struct state_peer *peer_by_next(const struct plan_ctx *c, const uin
 
 /* A peer whose key is revoked goes (a join line's too); a revoked next key is dropped. */
 static bool plan_revoked(const struct plan_ctx *c, const struct state_peer *old,
-			 struct state_peer *np, bool *changed)
+			 struct state_peer *np, struct store_plan *p)
 {
+	bool *changed = &p->changed;
+
 	if (store_hosts_keys_has(&c->t->revoked, old->public_key)) {
 		log_warn("store: peer %s removed: its key is revoked", old->name);
+		snprintf(p->revoked[p->nrevoked++], STATE_NAME_MAX, "%s", old->name);
 		*changed = true;
 		return true;
 	}
@@ -386,6 +389,7 @@ static void plan_take_record(const struct store_host *h, const struct state_peer
 
 	if (memcmp(old->public_key, h->rec.key, KEYS_LEN) != 0) {
 		log_info("store: peer %s: its new key took over", old->name);
+		snprintf(p->rekeyed[p->nrekeyed++], STATE_NAME_MAX, "%s", old->name);
 		p->takeover = true;
 	}
 	memcpy(np->public_key, h->rec.key, KEYS_LEN);
@@ -413,7 +417,10 @@ static int plan_build(struct plan_ctx *c, struct store_plan *p)
 	p->peers = calloc(st->npeers + c->nvalid + 1, sizeof(*p->peers));
 	p->mine.v = calloc(st->npeers + c->nvalid + 1, sizeof(*p->mine.v));
 	p->moved = calloc(c->nvalid + 1, sizeof(*p->moved));
-	if (!match || !matched || !p->peers || !p->mine.v || !p->moved)
+	p->rekeyed = calloc(st->npeers + 1, sizeof(*p->rekeyed));
+	p->revoked = calloc(st->npeers + 1, sizeof(*p->revoked));
+	if (!match || !matched || !p->peers || !p->mine.v || !p->moved || !p->rekeyed ||
+	    !p->revoked)
 		goto out;
 	for (size_t i = 0; i < c->nvalid; i++) {
 		const uint8_t *key = t->v[c->valid_names[i]].rec.key;
@@ -433,7 +440,7 @@ static int plan_build(struct plan_ctx *c, struct store_plan *p)
 		const struct store_host *h;
 		const char *ep;
 
-		if (plan_revoked(c, old, np, &p->changed))
+		if (plan_revoked(c, old, np, p))
 			continue;
 		if (!store_hosts_keys_has(c->mine, old->public_key)) {
 			p->npeers++;		/* a join line's */
@@ -522,5 +529,7 @@ void store_plan_release(struct store_plan *p)
 	free(p->peers);
 	store_hosts_keys_release(&p->mine);
 	free(p->moved);
+	free(p->rekeyed);
+	free(p->revoked);
 	*p = (struct store_plan){ 0 };
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
@@ -130,6 +131,11 @@ static void store_apply(struct driver *d)
 	if (!plan.takeover && mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
 	endpoints_push(d, plan.moved, plan.nmoved);
+	for (size_t i = 0; i < plan.nrekeyed; i++)
+		events_add(d, EVENT_PEER_REKEYED, plan.rekeyed[i], "its new key took over (the store's "
+			   "claim moved to it)");
+	for (size_t i = 0; i < plan.nrevoked; i++)
+		events_add(d, EVENT_KEY_REVOKED, plan.revoked[i], "removed: its key is revoked");
 	/* after the device has them: bench/store_scale times this line */
 	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
 		 s->mine.n);

@@ -24,6 +24,7 @@
 #   rekey_failed H                what host H has, for a failed check
 #   cut_off H / cut_back H        host H cut off from etcd both ways (an open watch stream
 #                                 would otherwise still deliver what etcd sends), and back
+#   events_of H                   "event subject" per line: every event host H still holds
 
 . "$IT_LIB_DIR/../etcd.sh"
 
@@ -260,3 +261,15 @@ NFT
 }
 
 cut_back() { ip netns exec "${P}h$1" nft delete table inet wgstcut; }
+
+events_of()	# HOST: the control API's /events, batch after batch
+{
+	local since=0 j
+	while :; do
+		j=$(curl -s --max-time 5 --unix-socket "$T/h$1/control.sock" \
+			"http://localhost/events?since=$since&wait=0") || return
+		jq -r '.events[] | "\(.event) \(.subject)"' <<<"$j"
+		[ "$(jq '.events | length' <<<"$j")" -gt 0 ] || return 0
+		since=$(jq .last <<<"$j")
+	done
+}

@@ -61,6 +61,9 @@ assert_ok "host 1's peer h2 took the new key (its first handshake)" retry 10 too
 assert_eq "host 1's wgnet0: the new key has the allowed IPs, the old one is gone" \
 	"$K2N 10.210.2.0/24" "$(wg1 show wgnet0 allowed-ips | tr '\t' ' ')"
 assert_match "host 1 logged it" "peer h2: its new key had a handshake: it takes over" "$(cat "$IT_LOG")"
+h1_events() { curl -s --unix-socket "$IT_CONTROL_SOCK" "http://localhost/events?since=0&wait=0" |
+	jq -r '.events[] | "\(.event) \(.subject)"'; }
+assert_match "host 1 told peer-rekeyed h2 (wgnet events)" "peer-rekeyed h2" "$(h1_events)"
 traffic_stop
 it_log "join-line rotation under $TRAFFIC_SENT pings every 10 ms: $TRAFFIC_GOT answered, $TRAFFIC_LOST lost"
 assert_ok "the rotation lost at most one handshake's worth of the stream ($TRAFFIC_LOST <= $TRAFFIC_HANDSHAKE packets)" \

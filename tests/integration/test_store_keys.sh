@@ -58,6 +58,8 @@ assert_eq "the store's claim of index 2 is the new key" "$K2N" \
 	"$(etcdctl_ get /wgnet/index/2 --print-value-only)"
 assert_eq "no acknowledgement is left in the store" "" \
 	"$(etcdctl_ get --prefix --keys-only /wgnet/rotate/)"
+assert_match "host 2 told key-rotated (wgnet events)" "key-rotated wgnet0" "$(events_of 2)"
+assert_match "host 1 told peer-rekeyed host2" "peer-rekeyed host2" "$(events_of 1)"
 assert_ok "container 2 -> container 1 after the rotation" retry 5 pingc 2 "$A1"
 
 # ---- two rotations at once, on hosts 3 and 4
@@ -99,6 +101,7 @@ for h in 1 2 4; do
 	assert_match "host $h logged it" "store: peer host3 removed: its key is revoked" \
 		"$(cat "$T/h$h/wgnetd.log")"
 done
+assert_match "host 1 told key-revoked host3 (wgnet events)" "key-revoked host3" "$(events_of 1)"
 assert_eq "the store lists host 3's key as revoked" "host3" \
 	"$(etcdctl_ get "/wgnet/revoked/$K3N" --print-value-only)"
 FORGED="{\"v\":1,\"name\":\"forged\",\"index\":9,\"key\":\"$K3N\",\"listen_port\":51820,\"mtu\":1420,\"endpoints\":[\"10.99.0.3:51820\"]}"
