@@ -119,6 +119,14 @@ struct peer_rotate_part {
 #define STORE_FAILOVER_SECONDS 15	/* no handshake on an endpoint for this long: next */
 #define STORE_SESSION_SECONDS 180	/* WireGuard's reject-after time: a session this young lives */
 
+/* An acknowledgement of host index's next key (key) by this host (by), or one to take back. */
+struct store_ack_due {
+	unsigned index, by;
+	uint8_t key[KEYS_LEN];
+	int64_t lease;			/* this host's, when it was queued */
+	bool stale;			/* no rotation needs it: deleted */
+};
+
 struct store {
 	char path[PATH_MAX];
 	struct etcd etcd;
@@ -131,6 +139,15 @@ struct store {
 	pthread_mutex_t sleep_lock;
 	pthread_cond_t sleep_cond;
 	bool wake;
+	/* acknowledgements the keeper gives at once, without the driver lock (the watcher queues
+	 * them once wgnet0 has the next keys, before it saves the state): under sleep_lock */
+	struct store_ack_due *acks_due;
+	size_t nacks_due;
+	/* those given (or on their way): not given again while the store's copy has not come
+	 * back through the watch (a watcher behind would otherwise send them at every tick, and
+	 * each is an event for every host); under the driver lock */
+	struct store_ack_due *acks_sent;
+	size_t nacks_sent;
 	pthread_t watcher, keeper;
 	bool running;
 	struct store_hosts hosts;

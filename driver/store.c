@@ -97,6 +97,8 @@ void store_free(struct driver *d)
 	threads_stop(s);
 	store_hosts_release(&s->hosts);
 	store_hosts_keys_release(&s->mine);
+	free(s->acks_due);
+	free(s->acks_sent);
 	pthread_cond_destroy(&s->sleep_cond);
 	pthread_mutex_destroy(&s->sleep_lock);
 	free(s);

@@ -235,87 +235,194 @@ static void keeper_tick(struct driver *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* A next key to acknowledge (host index rotates to key), or an acknowledgement of this host's
- * to take back (key unused). */
-struct ack_due {
-	unsigned index;
-	uint8_t key[KEYS_LEN];
-	bool stale;
-};
-
-/* This host's acknowledgements that no rotation needs (the rotating host switched, or gave up,
- * while this host was cut off), for keeper_acks to delete. Lock held. */
-static size_t acks_stale(struct driver *d, struct ack_due **due, size_t n)
+/* One more acknowledgement to give or take back (*v grows); false without memory. */
+static bool ack_push(struct store_ack_due **v, size_t *n, struct store_ack_due a)
 {
-	const struct store_hosts *t = &d->store->hosts;
+	struct store_ack_due *w = reallocarray(*v, *n + 1, sizeof(*w));
 
-	for (size_t i = 0; i < t->nacks; i++) {
+	if (!w)
+		return false;
+	*v = w;
+	w[(*n)++] = a;
+	return true;
+}
+
+static bool ack_same(const struct store_ack_due *a, const struct store_ack_due *b)
+{
+	return a->index == b->index && a->stale == b->stale &&
+	       memcmp(a->key, b->key, KEYS_LEN) == 0;
+}
+
+/* Given already (or on its way), lock held. */
+static bool ack_sent(const struct store *s, const struct store_ack_due *a)
+{
+	for (size_t i = 0; i < s->nacks_sent; i++)	/* a handful, while rotations run */
+		if (ack_same(&s->acks_sent[i], a))
+			return true;
+	return false;
+}
+
+/* One more acknowledgement to give unless it was, noted as given (not noted for want of
+ * memory: given twice at worst); lock held. */
+static bool ack_due(struct store *s, struct store_ack_due a, struct store_ack_due **out,
+		    size_t *n)
+{
+	if (ack_sent(s, &a))
+		return true;
+	if (!ack_push(out, n, a))
+		return false;
+	ack_push(&s->acks_sent, &s->nacks_sent, a);
+	return true;
+}
+
+/* These were not given after all: the next tick gives them again. Lock held. */
+static void acks_sent_forget(struct store *s, const struct store_ack_due *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		for (size_t j = 0; j < s->nacks_sent; j++)
+			if (!ack_same(&s->acks_sent[j], &v[i]))
+				s->acks_sent[k++] = s->acks_sent[j];
+		s->nacks_sent = k;
+	}
+}
+
+/* Forgotten once the store's copy came back through the watch: given, once the store has it
+ * (lost later, with a lapsed lease, it is given again); taken back, once it is gone. Lock held. */
+static void acks_sent_prune(struct driver *d)
+{
+	struct store *s = d->store;
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->nacks_sent; i++) {
+		const struct store_ack_due *a = &s->acks_sent[i];
+		bool stored = store_hosts_acked(&s->hosts, a->index, a->by, a->key);
+		bool keep = a->stale && stored;
+
+		for (size_t j = 0; j < d->st.npeers && !keep && !a->stale && !stored; j++) {
+			const struct state_peer *p = &d->st.peers[j];
+
+			keep = p->index == a->index && p->has_next_key &&
+			       memcmp(p->next_key, a->key, KEYS_LEN) == 0;
+		}
+		if (keep)
+			s->acks_sent[k++] = *a;
+	}
+	s->nacks_sent = k;
+}
+
+/*
+ * What this host must acknowledge: the next key of each store peer that rotates, once wgnet0
+ * has it, under this host's lease (a host that goes away takes its acknowledgements with it);
+ * with stale, its acknowledgements that no rotation needs any more (the rotating host switched,
+ * or gave up, while this host was cut off), to take back. Each once. Lock held.
+ */
+static size_t acks_collect(struct driver *d, bool stale, struct store_ack_due **out)
+{
+	struct store *s = d->store;
+	const struct store_hosts *t = &s->hosts;
+	unsigned self = d->st.host_index;
+	size_t n = 0;
+
+	*out = NULL;
+	acks_sent_prune(d);
+	for (size_t i = 0; s->configured && !s->removed && i < d->st.npeers; i++) {
+		const struct state_peer *p = &d->st.peers[i];
+		struct store_ack_due a = { .index = p->index, .by = self, .lease = s->lease };
+
+		if (!p->has_next_key || !store_mine_has(s, p->public_key) ||
+		    store_hosts_acked(t, p->index, self, p->next_key))
+			continue;
+		memcpy(a.key, p->next_key, KEYS_LEN);
+		if (!ack_due(s, a, out, &n))
+			return n;
+	}
+	for (size_t i = 0; stale && s->configured && s->synced && i < t->nacks; i++) {
 		const struct store_ack *a = &t->acks[i];
 		const struct state_peer *p = NULL;
-		struct ack_due *v;
+		struct store_ack_due st = { .index = a->index, .by = self, .stale = true };
 
-		if (a->by != d->st.host_index)
+		if (a->by != self)
 			continue;
 		for (size_t j = 0; j < d->st.npeers && !p; j++)	/* few: a rotation is rare */
 			if (d->st.peers[j].index == a->index)
 				p = &d->st.peers[j];
 		if (p && p->has_next_key && memcmp(p->next_key, a->key, KEYS_LEN) == 0)
 			continue;
-		v = reallocarray(*due, n + 1, sizeof(*v));
-		if (!v)
-			break;
-		*due = v;
-		v[n++] = (struct ack_due){ .index = a->index, .stale = true };
+		memcpy(st.key, a->key, KEYS_LEN);
+		if (!ack_due(s, st, out, &n))
+			return n;
 	}
 	return n;
 }
 
-/*
- * Each store peer that rotates gets this host's acknowledgement of its next key, once the
- * watcher has put that key on wgnet0 (it wakes the keeper then); under this host's lease, so
- * that a host that goes away takes its acknowledgements with it.
- */
-static void keeper_acks(struct driver *d)
+/* Given (or taken back) in the store, without the lock; v freed. Those that were not are
+ * forgotten as given: the next tick gives them again. */
+static void acks_send(struct driver *d, struct store_ack_due *v, size_t n)
 {
 	struct store *s = d->store;
 	char name[STORE_KEY_MAX], key[KEYS_B64_LEN];
-	struct ack_due *due = NULL;
 	struct errbuf e = { 0 };
-	size_t n = 0;
-	unsigned self;
-	int64_t lease;
+	size_t done = 0;
 	int ret = 0;
 
-	pthread_mutex_lock(&d->lock);
-	self = d->st.host_index;
-	lease = s->lease;
-	for (size_t i = 0; s->configured && !s->removed && i < d->st.npeers; i++) {
-		const struct state_peer *p = &d->st.peers[i];
+	for (; done < n && ret == 0; done++) {
+		store_key_format_ack(v[done].index, v[done].by, name);
+		keys_b64(v[done].key, key);
+		ret = v[done].stale ? etcd_txn(&s->etcd, NULL, 0, &(struct etcd_op){ .key = name },
+					       1, &(bool){ 0 }, &e) :
+				      etcd_put(&s->etcd, name, key, v[done].lease, &e);
+	}
+	if (n) {
+		pthread_mutex_lock(&d->lock);
+		store_reachable_note(d, ret, &e);
+		if (ret < 0)	/* v[done - 1] failed: it and those after it were not given */
+			acks_sent_forget(s, v + done - 1, n - done + 1);
+		pthread_mutex_unlock(&d->lock);
+	}
+	free(v);
+}
 
-		if (!p->has_next_key || !store_mine_has(s, p->public_key) ||
-		    store_hosts_acked(&s->hosts, p->index, self, p->next_key))
-			continue;
-		if (!due && !(due = calloc(d->st.npeers, sizeof(*due))))
-			break;
-		due[n].index = p->index;
-		memcpy(due[n++].key, p->next_key, KEYS_LEN);
-	}
-	if (s->configured && s->synced)
-		n = acks_stale(d, &due, n);
-	pthread_mutex_unlock(&d->lock);
-	for (size_t i = 0; i < n && ret == 0; i++) {
-		store_key_format_ack(due[i].index, self, name);
-		keys_b64(due[i].key, key);
-		ret = due[i].stale ? etcd_txn(&s->etcd, NULL, 0,
-					      &(struct etcd_op){ .key = name }, 1, &(bool){ 0 }, &e) :
-				     etcd_put(&s->etcd, name, key, lease, &e);
-	}
-	free(due);
-	if (!n)
+void store_keeper_ack_soon(struct driver *d)
+{
+	struct store *s = d->store;
+	struct store_ack_due *v;
+	size_t n = acks_collect(d, false, &v), queued = 0;
+
+	pthread_mutex_lock(&s->sleep_lock);	/* after the driver lock, as store_wake */
+	while (queued < n && ack_push(&s->acks_due, &s->nacks_due, v[queued]))
+		queued++;
+	pthread_mutex_unlock(&s->sleep_lock);
+	if (queued < n)		/* no memory: the next tick gives them */
+		acks_sent_forget(s, v + queued, n - queued);
+	free(v);
+	if (n)
+		store_wake(s);
+}
+
+/* The acknowledgements queued by the watcher, at once; else, with the lock, any still due (one
+ * that failed, one the store lost) and those to take back. */
+static void keeper_acks(struct driver *d)
+{
+	struct store *s = d->store;
+	struct store_ack_due *v;
+	size_t n;
+
+	pthread_mutex_lock(&s->sleep_lock);
+	v = s->acks_due;
+	n = s->nacks_due;
+	s->acks_due = NULL;
+	s->nacks_due = 0;
+	pthread_mutex_unlock(&s->sleep_lock);
+	if (n) {	/* their events are not back yet: the lists below would send them again */
+		acks_send(d, v, n);
 		return;
+	}
 	pthread_mutex_lock(&d->lock);
-	store_reachable_note(d, ret, &e);
+	n = acks_collect(d, true, &v);
 	pthread_mutex_unlock(&d->lock);
+	acks_send(d, v, n);
 }
 
 /* "a.b.c.d:port" or "[v6]:port" without DNS (the lock is held). */
@@ -396,8 +503,8 @@ void *store_keeper_main(void *arg)
 	struct store *s = d->store;
 
 	while (!atomic_load(&s->stop)) {
-		keeper_tick(d);
 		keeper_acks(d);
+		keeper_tick(d);
 		pthread_mutex_lock(&d->lock);
 		if (s->configured)
 			failover_tick(d);

@@ -395,6 +395,8 @@ static void plan_take_record(const struct store_host *h, const struct state_peer
 	memcpy(np->public_key, h->rec.key, KEYS_LEN);
 	np->has_next_key = h->rec.has_next;
 	memcpy(np->next_key, h->rec.next_key, KEYS_LEN);
+	p->pending |= np->has_next_key && (!old->has_next_key ||
+					   memcmp(np->next_key, old->next_key, KEYS_LEN) != 0);
 	*changed |= memcmp(np->public_key, old->public_key, KEYS_LEN) != 0 ||
 		    np->has_next_key != old->has_next_key ||
 		    (np->has_next_key && memcmp(np->next_key, old->next_key, KEYS_LEN) != 0);
@@ -480,6 +482,7 @@ static int plan_build(struct plan_ctx *c, struct store_plan *p)
 		memcpy(np->public_key, h->rec.key, KEYS_LEN);
 		np->has_next_key = h->rec.has_next;
 		memcpy(np->next_key, h->rec.next_key, KEYS_LEN);
+		p->pending |= np->has_next_key;
 		np->index = h->index;
 		snprintf(np->name, sizeof(np->name), "%s", h->rec.name);
 		snprintf(np->endpoint, sizeof(np->endpoint), "%s", failover_endpoint(h));

@@ -23,6 +23,7 @@ struct store_plan {
 	size_t nmoved;
 	bool changed;			/* peers differs from the state's */
 	bool takeover;			/* a peer's next key took over: a rotation to apply now */
+	bool pending;			/* a peer has a new next key: to acknowledge once applied */
 	/* what the caller tells (wgnet events): peers whose new key took over, or that went
 	 * because their key is revoked, by name */
 	char (*rekeyed)[STATE_NAME_MAX];

@@ -21,6 +21,7 @@
 #include "driver/persist.h"
 #include "driver/resolve.h"
 #include "driver/store_file.h"
+#include "driver/store_keeper.h"
 #include "driver/store_plan.h"
 #include "driver/store_watch.h"
 
@@ -95,6 +96,7 @@ static void store_apply(struct driver *d)
 	struct store_plan plan = { 0 };
 	struct state_peer *was;
 	struct errbuf e = { 0 };
+	bool first;
 	size_t nwas;
 
 	if (!s->configured || !s->synced || !d->st.host_index)
@@ -109,16 +111,21 @@ static void store_apply(struct driver *d)
 	nwas = d->st.npeers;
 	d->st.peers = plan.peers;
 	d->st.npeers = plan.npeers;
-	/* a peer that rotated its key uses the new one now: the device first, since each of its
-	 * packets that comes before drops (the store, read again at start, has it anyway) */
-	if (plan.takeover && mesh_sync(d, &e) < 0)
+	/* a rotation: the device first (the store, read again at start, has it anyway). A peer
+	 * that switched to its new key: each of its packets that comes before drops. A peer's new
+	 * next key: it waits for every host's acknowledgement, which the keeper gives once wgnet0
+	 * has the key, woken now rather than after two fsyncs */
+	first = plan.takeover || plan.pending;
+	if (first && mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
+	if (plan.pending)
+		store_keeper_ack_soon(d);
 	if (persist_save(d, &e) < 0) {
 		/* back to what was saved: the next change tries again */
 		log_error("store: %s", e.msg);
 		d->st.peers = was;
 		d->st.npeers = nwas;
-		if (plan.takeover)
+		if (first)
 			mesh_sync_logged(d, "store");
 		goto out;
 	}
@@ -128,7 +135,7 @@ static void store_apply(struct driver *d)
 	plan.mine = (struct store_keys){ 0 };
 	if (store_file_save(s, &e) < 0)
 		log_error("store: %s", e.msg);
-	if (!plan.takeover && mesh_sync(d, &e) < 0)
+	if (!first && mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
 	endpoints_push(d, plan.moved, plan.nmoved);
 	for (size_t i = 0; i < plan.nrekeyed; i++)
@@ -139,11 +146,6 @@ static void store_apply(struct driver *d)
 	/* after the device has them: bench/store_scale times this line */
 	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
 		 s->mine.n);
-	for (size_t i = 0; i < d->st.npeers; i++)
-		if (d->st.peers[i].has_next_key) {
-			store_wake(s);	/* the keeper acknowledges next keys: wgnet0 has them */
-			break;
-		}
 out:
 	store_plan_release(&plan);
 }
