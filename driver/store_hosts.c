@@ -248,6 +248,11 @@ void store_hosts_keys_sort(struct store_keys *k)
 	k->n = n;
 }
 
+bool store_hosts_keys_equal(const struct store_keys *a, const struct store_keys *b)
+{
+	return a->n == b->n && (!a->n || memcmp(a->v, b->v, a->n * KEYS_LEN) == 0);
+}
+
 int store_hosts_keys_set(struct store_keys *k, const uint8_t key[KEYS_LEN], bool in)
 {
 	size_t lo = 0, hi = k->n;

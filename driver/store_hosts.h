@@ -90,6 +90,7 @@ void store_hosts_release(struct store_hosts *t);
 bool store_hosts_keys_has(const struct store_keys *k, const uint8_t key[KEYS_LEN]);
 /* Sorted, repeats dropped. */
 void store_hosts_keys_sort(struct store_keys *k);
+bool store_hosts_keys_equal(const struct store_keys *a, const struct store_keys *b);
 /* One key in or out of a sorted set; -ENOMEM. */
 int store_hosts_keys_set(struct store_keys *k, const uint8_t key[KEYS_LEN], bool in);
 void store_hosts_keys_release(struct store_keys *k);

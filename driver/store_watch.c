@@ -96,7 +96,7 @@ static void store_apply(struct driver *d)
 	struct store_plan plan = { 0 };
 	struct state_peer *was;
 	struct errbuf e = { 0 };
-	bool first;
+	bool first, mine;
 	size_t nwas;
 
 	if (!s->configured || !s->synced || !d->st.host_index)
@@ -130,10 +130,12 @@ static void store_apply(struct driver *d)
 		goto out;
 	}
 	plan.peers = was;	/* freed with the plan */
+	mine = !store_hosts_keys_equal(&s->mine, &plan.mine);
 	store_hosts_keys_release(&s->mine);
 	s->mine = plan.mine;
 	plan.mine = (struct store_keys){ 0 };
-	if (store_file_save(s, &e) < 0)
+	/* store.json names the store's peers: written when they change, not at every apply */
+	if (mine && store_file_save(s, &e) < 0)
 		log_error("store: %s", e.msg);
 	if (!first && mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
