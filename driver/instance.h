@@ -153,6 +153,7 @@ struct store {
 	struct store_hosts hosts;
 	int64_t rev;
 	bool synced;			/* hosts reflect the store at rev */
+	bool watch_broke;		/* the watch ended: its next start is a resume */
 	bool reachable;
 	char error[256];
 	struct store_keys mine;		/* peers that came from the store, sorted */

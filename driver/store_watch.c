@@ -159,8 +159,12 @@ static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_
 	bool peers = false;
 
 	pthread_mutex_lock(&d->lock);
-	if (!n && !rev)
+	if (!n && !rev && s->watch_broke)	/* bench/store_scale times this line */
+		log_info("store: the watch resumed from revision %lld", (long long)s->rev + 1);
+	else if (!n && !rev)
 		log_debug("store: watching from revision %lld", (long long)s->rev + 1);
+	if (!n && !rev)
+		s->watch_broke = false;
 	for (size_t i = 0; i < n; i++)
 		peers |= store_hosts_update(&s->hosts, ev[i].kv, ev[i].deleted);
 	if (peers && store_hosts_reindex(&s->hosts) < 0)
@@ -236,6 +240,7 @@ void *store_watch_main(void *arg)
 			pthread_mutex_lock(&d->lock);
 			if (ret < 0)
 				store_reachable_note(d, -ENOTCONN, &e);
+			s->watch_broke |= ret < 0;
 			pthread_mutex_unlock(&d->lock);
 		}
 		store_sleep(s, 1000);
