@@ -158,6 +158,15 @@ struct driver_host_ports {
 int driver_host_allow(struct driver *d, const char *port, bool allow,
 		      struct driver_host_ports *out, struct errbuf *e);
 
+/* `wgnet names`: every name the responder serves, one per name of each record (driver.c). */
+struct driver_name {
+	char name[256];
+	char addr[CIDR_ADDR_STR_MAX];
+	char pool[CIDR_STR_MAX];
+	unsigned host;			/* the host that published it, 0 = this one */
+};
+int driver_names_list(struct driver *d, struct driver_name **out, size_t *n, struct errbuf *e);
+
 /* ---- wgnet events ---- */
 #define DRIVER_EVENTS_BATCH 64
 struct driver_events {

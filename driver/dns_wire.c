@@ -290,6 +290,49 @@ int dns_response_build(const struct dns_query *q, const struct dns_reply *r, uin
 	return (int)off;
 }
 
+int dns_question_set(struct dns_question *q, const char *name, uint16_t qtype)
+{
+	struct dns_question n = { .qtype = qtype, .qclass = DNS_CLASS_IN };
+	size_t o = 0, label = 0;
+
+	for (size_t i = 0;; i++) {
+		if (name[i] == '.' || name[i] == 0) {
+			if ((label == 0 && (name[i] || i)) || o + 1 + label + 1 > DNS_NAME_MAX)
+				return -EINVAL;	/* an empty label, or too long */
+			n.wire[o] = (uint8_t)label;
+			memcpy(n.wire + o + 1, name + i - label, label);
+			o += 1 + label;
+			label = 0;
+			if (name[i] == 0)
+				break;
+			continue;
+		}
+		if (!label_char_ok((uint8_t)name[i]) || ++label > DNS_LABEL_MAX)
+			return -EINVAL;
+	}
+	if (o > 1)
+		n.wire[o++] = 0;	/* the root label ends a name that has labels */
+	n.wire_len = (uint8_t)o;
+	if (!name_text(n.wire, n.name))
+		return -EINVAL;
+	*q = n;
+	return 0;
+}
+
+int dns_query_build(const struct dns_query *q, uint8_t *buf, size_t size)
+{
+	struct dns_reply none = { .rcode = DNS_RCODE_NOERROR, .limit = size };
+	int len;
+
+	if (!q->has_question || !q->question.wire_len)
+		return -EINVAL;
+	/* a response without records is a query but for QR (the OPT record: our size, DO) */
+	len = dns_response_build(q, &none, buf, size);
+	if (len >= 0)
+		buf[2] &= (uint8_t)~(FLAG_QR >> 8);
+	return len;
+}
+
 /*
  * A name in a record: labels and compression pointers, each pointer to a spot past the header
  * and before the lowest one read so far (so a loop cannot be), at most DNS_POINTER_HOPS. Its

@@ -122,6 +122,15 @@ struct dns_reply {
 int dns_response_build(const struct dns_query *q, const struct dns_reply *r, uint8_t *buf,
 		       size_t size);
 
+/*
+ * A query of ours (the peers asked over the tunnel): dns_question_set makes the question of a
+ * dotted name (labels of letters, digits, '-' and '_'; -EINVAL otherwise) and type, class IN;
+ * dns_query_build writes q (ID, opcode, RD, CD, the question, an OPT record of DNS_UDP_MAX when
+ * edns): its length, -EINVAL without a question, -EMSGSIZE when it does not fit.
+ */
+int dns_question_set(struct dns_question *q, const char *name, uint16_t qtype);
+int dns_query_build(const struct dns_query *q, uint8_t *buf, size_t size);
+
 struct dns_response {
 	uint16_t id;
 	uint8_t opcode;

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/dns_names.h"
+#include "driver/dns_server.h"
+#include "driver/docker_engine.h"
+#include "driver/docker_names.h"
 #include "driver/driver.h"
 #include "driver/events.h"
 #include "driver/firewall.h"
@@ -47,6 +51,14 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	firewall_init(d, cfg->iptables, cfg->no_iptables);
 	resolve_init(d);
 	peer_rotate_init(d);
+	docker_names_init(d, cfg->docker_socket ? cfg->docker_socket : DOCKER_SOCKET_DEFAULT);
+	if (dns_names_new(&d->names) < 0) {
+		ret = errbuf_set(e, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	ret = dns_server_new(d, e);
+	if (ret < 0)
+		goto fail;
 	if ((size_t)snprintf(d->state_path, sizeof(d->state_path), "%s/%s", dir, STATE_FILE_NAME) >=
 	    sizeof(d->state_path)) {
 		ret = errbuf_set(e, -ENAMETOOLONG, "state directory path too long: %s", dir);
@@ -96,6 +108,13 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	ret = store_new(d, dir, e);
 	if (ret < 0)
 		goto fail;
+	/* the names responder: its addresses and sockets, then the names from Docker (libcurl
+	 * is set up by store_new) */
+	pthread_mutex_lock(&d->lock);
+	dns_server_sync(d);
+	pthread_mutex_unlock(&d->lock);
+	dns_server_start(d);
+	docker_names_start(d);
 	malloc_trim(0);		/* the loaded state's JSON tree, the link and peer dumps */
 	*out = d;
 	return 0;
@@ -112,6 +131,8 @@ void driver_free(struct driver *d)
 		return;
 	store_free(d);		/* its threads take the lock: first */
 	peer_rotate_stop(d);
+	docker_names_stop(d);
+	dns_server_stop(d);
 	mesh_watchdog_stop(d);
 	firewall_watch_stop(d);
 	freeable = resolve_stop(d);
@@ -123,6 +144,8 @@ void driver_free(struct driver *d)
 	id_list_clear(&d->replay_pools);
 	id_list_clear(&d->replay_addrs);
 	free(d->pending_ages);
+	dns_server_free(d);
+	dns_names_free(d->names);
 	if (!freeable)
 		return;		/* the resolver thread still holds d; the process is ending */
 	firewall_fini(d);
@@ -176,6 +199,8 @@ int driver_status_get(struct driver *d, struct driver_status *out, struct errbuf
 	ret = peers_status_fill(d, &s);
 	if (ret == 0)
 		store_status_fill(d, &s);
+	docker_names_status_fill(d, &s);
+	dns_server_status_fill(d, &s);
 	if (ret < 0) {
 		ret = errbuf_set(e, ret, "out of memory");
 		goto out;
@@ -186,6 +211,53 @@ out:
 	pthread_mutex_unlock(&d->lock);
 	driver_status_release(&s);
 	return ret;
+}
+
+struct names_list {
+	struct driver_name *v;
+	size_t n, cap;
+	int ret;
+};
+
+static void names_list_add(void *arg, enum dns_source source, unsigned host,
+			   const struct dns_record *r)
+{
+	struct names_list *l = arg;
+
+	(void)source;
+	for (const char *name = dns_record_name_next(r, NULL); name && l->ret == 0;
+	     name = dns_record_name_next(r, name)) {
+		struct driver_name *v;
+
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 64;
+			v = reallocarray(l->v, l->cap, sizeof(*v));
+			if (!v) {
+				l->ret = -ENOMEM;
+				return;
+			}
+			l->v = v;
+		}
+		v = &l->v[l->n++];
+		snprintf(v->name, sizeof(v->name), "%s", name);
+		cidr_addr_format(r->addr, v->addr);
+		cidr_format(&r->pool, v->pool);
+		v->host = host;
+	}
+}
+
+int driver_names_list(struct driver *d, struct driver_name **out, size_t *n, struct errbuf *e)
+{
+	struct names_list l = { 0 };
+
+	dns_names_each(d->names, names_list_add, &l);
+	if (l.ret < 0) {
+		free(l.v);
+		return errbuf_set(e, l.ret, "out of memory");
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
 }
 
 void driver_status_release(struct driver_status *s)

@@ -24,6 +24,8 @@ struct driver_config {
 	unsigned listen_port;		/* for a host whose state names none; 0 = 51820 */
 	unsigned mtu;			/* for a host whose state names none, and for wgnet init
 					 * without --mtu instead of the uplink's; 0 = none */
+	const char *docker_socket;	/* the Docker Engine API, for the names of this host's
+					 * containers; NULL = /run/docker.sock, "" = none */
 };
 
 struct driver;

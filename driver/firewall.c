@@ -13,9 +13,12 @@
 #include <time.h>
 
 #include "driver/firewall.h"
+#include "driver/firewall_docker.h"
 #include "driver/instance.h"
+#include "driver/ipam.h"
 #include "driver/log.h"
 #include "driver/thread.h"
+#include "netlink/conntrack.h"
 #include "netlink/iptables.h"
 #include "netlink/nft.h"
 #include "netlink/route.h"
@@ -79,8 +82,9 @@ static size_t uplinks_read(struct driver *d, char (*out)[IFNAMSIZ])
 
 /* Published ports on 127.0.0.1 leave through the bridge with that source after the output
  * DNAT; the kernel routes them only with route_localnet (Docker sets it the same way): on for
- * the bridges that publish ports. Off on all of ours when failing closed: without the table's
- * localnet chain it would let containers reach the host's loopback services. */
+ * the bridges that publish ports, off again on those whose last port went. Off on all of ours
+ * when failing closed: without the table's localnet chain it would let containers reach the
+ * host's loopback services. */
 void firewall_localnet(const struct state *st, bool on)
 {
 	char br[IFNAMSIZ];
@@ -94,14 +98,12 @@ void firewall_localnet(const struct state *st, bool on)
 		for (size_t j = 0; j < st->nendpoints && !ports; j++)
 			ports = st->endpoints[j].nports &&
 				strcmp(st->endpoints[j].network_id, st->pools[i].network_id) == 0;
-		if (!ports && on)
-			continue;
 		names_bridge(st->pools[i].network_id, br);
-		if (on)
+		if (on && ports)
 			ret = sysctl_route_localnet_enable(br);
 		else
 			ret = sysctl_route_localnet_disable(br);
-		if (ret < 0 && on)
+		if (ret < 0 && on && ports)
 			log_warn("could not set route_localnet on %s (%s): published ports will not "
 				 "answer on 127.0.0.1, ignoring", br, strerror(-ret));
 		else if (ret < 0 && ret != -ENOENT)
@@ -122,6 +124,81 @@ void firewall_link_no_ipv6(const char *ifname)
 		log_warn("could not turn IPv6 off on %s (%s), ignoring", ifname, strerror(-ret));
 }
 
+static int dnat_cmp(const void *a, const void *b)
+{
+	const struct nft_dnat *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->host_port != y->host_port)
+		return x->host_port < y->host_port ? -1 : 1;
+	if (x->host_ip != y->host_ip)
+		return x->host_ip < y->host_ip ? -1 : 1;
+	if (x->host_port_end != y->host_port_end)
+		return x->host_port_end < y->host_port_end ? -1 : 1;
+	if (x->ctr_ip != y->ctr_ip)
+		return x->ctr_ip < y->ctr_ip ? -1 : 1;
+	return x->ctr_port < y->ctr_port ? -1 : x->ctr_port > y->ctr_port;
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	return proto == 6 ? "tcp" : proto == 17 ? "udp" : "sctp";
+}
+
+static void dnat_flows_forget(const struct nft_dnat *x, enum conntrack_which which)
+{
+	for (unsigned port = x->host_port; port <= x->host_port_end; port++) {
+		struct conntrack_port p = { x->proto, x->host_ip, (uint16_t)port, x->ctr_ip,
+					    x->ctr_port };
+		int ret = conntrack_delete_port(&p, which);
+
+		if (ret > 0)
+			log_debug("host port %s/%u: %d conntrack entr%s of flows %s deleted",
+				  proto_name(x->proto), port, ret, ret == 1 ? "y" : "ies",
+				  which == CONNTRACK_TO_CTR ? "it no longer leads" :
+							       "it now leads");
+		else if (ret < 0)
+			log_warn("host port %s/%u: could not delete conntrack entries (%s): its "
+				 "flows keep their old way until they are idle",
+				 proto_name(x->proto), port, strerror(-ret));
+	}
+}
+
+/*
+ * A flow's conntrack entry keeps the NAT of its first packet, and a UDP client that keeps
+ * sending keeps it forever. So when the table's DNATs change, the entries they no longer
+ * decide go: those of the flows a port that went DNATed to its container (the gateway moved
+ * to another network, the endpoint left), and those of the flows to a new UDP port that went
+ * elsewhere meanwhile (to the host, or to the Docker bridge that published it before), as
+ * Docker's bridge driver does for its own ports. now becomes the list kept (freed later).
+ */
+static void dnats_settle(struct driver *d, struct nft_dnat *now, size_t n)
+{
+	struct nft_dnat *old = d->fw.dnats;
+	size_t nold = d->fw.ndnats, i = 0, j = 0;
+
+	if (n)
+		qsort(now, n, sizeof(*now), dnat_cmp);
+	while (i < nold || j < n) {
+		int c = i == nold ? 1 : j == n ? -1 : dnat_cmp(&old[i], &now[j]);
+
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+		if (c < 0)
+			dnat_flows_forget(&old[i - 1], CONNTRACK_TO_CTR);
+		else if (c > 0 && now[j - 1].proto == 17)
+			dnat_flows_forget(&now[j - 1], CONNTRACK_ELSEWHERE);
+	}
+	free(old);
+	d->fw.dnats = n ? now : NULL;
+	d->fw.ndnats = n;
+	if (!n)
+		free(now);
+}
+
 bool firewall_wanted(const struct driver *d, const struct state *st)
 {
 	size_t ndn = 0;
@@ -139,6 +216,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	struct nft_bridge *br = NULL;
 	struct nft_dnat *dn = NULL;
 	struct nft_ctr_port *cp = NULL;
+	uint32_t *resp = NULL;
 	size_t nbr = bound_pools(st), ndn = 0, k = 0;
 	int ret;
 
@@ -150,12 +228,14 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 		if (ret < 0)
 			return errbuf_set(e, ret, "could not delete table inet %s: %s",
 					  NFT_TABLE_NAME, strerror(-ret));
+		dnats_settle(d, NULL, 0);
 		return 0;
 	}
 	br = calloc(nbr ? nbr : 1, sizeof(*br));
 	dn = calloc(ndn ? ndn : 1, sizeof(*dn));
 	cp = calloc(st->nendpoints + 1, sizeof(*cp));
-	if (!br || !dn || !cp) {
+	resp = calloc(nbr ? nbr : 1, sizeof(*resp));
+	if (!br || !dn || !cp || !resp) {
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -170,6 +250,7 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 		br[k].slice_addr = p->slice.addr;
 		br[k].slice_len = p->slice.len;
 		br[k].internal = p->internal;
+		resp[k] = ipam_responder_addr(&p->pool, p->slice.len);	/* dns_server.c's */
 		k++;
 	}
 	k = 0;
@@ -212,9 +293,14 @@ static int firewall_build(struct driver *d, const struct state *st, struct errbu
 	}
 	pol.ports = cp;
 	pol.nports = st->nendpoints;
+	pol.responders = resp;
+	pol.nresponders = nbr;
 	ret = nft_apply(&pol);
-	if (ret == 0 && k)
+	if (ret == 0) {
 		firewall_localnet(st, true);	/* after the table: its localnet chain guards 127/8 */
+		dnats_settle(d, dn, k);
+		dn = NULL;			/* kept: the ports now in the table */
+	}
 	if (ret < 0)
 		errbuf_set(e, ret, "could not program table inet %s: %s", NFT_TABLE_NAME,
 			   strerror(-ret));
@@ -222,12 +308,18 @@ out:
 	free(br);
 	free(dn);
 	free(cp);
+	free(resp);
 	return ret;
 }
 
 void firewall_init(struct driver *d, const char *iptables, bool no_iptables)
 {
-	pthread_cond_init(&d->fw.du_cond, NULL);
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);	/* du_next: immune to clock steps */
+	pthread_cond_init(&d->fw.du_cond, &attr);
+	pthread_condattr_destroy(&attr);
 	snprintf(d->fw.iptables, sizeof(d->fw.iptables), "%s", iptables ? iptables : "iptables");
 	d->fw.no_iptables = no_iptables;
 }
@@ -235,6 +327,8 @@ void firewall_init(struct driver *d, const char *iptables, bool no_iptables)
 void firewall_fini(struct driver *d)
 {
 	pthread_cond_destroy(&d->fw.du_cond);
+	free(d->fw.dnats);
+	d->fw.dnats = NULL;
 }
 
 bool firewall_failed(const struct driver *d)
@@ -246,6 +340,8 @@ void firewall_status_fill(struct driver *d, struct driver_status *s)
 {
 	s->firewall_failed = d->fw.failed;
 	s->firewall_ok = !d->fw.failed && (!firewall_wanted(d, &d->st) || nft_exists() == 1);
+	firewall_docker_status(d, s);
+	firewall_docker_user_sync(d, true);	/* and a look at iptables for the next one */
 }
 
 /* Remembered for `wgnet status` and for the mesh, which configures no peer without it. */
@@ -308,18 +404,43 @@ static time_t docker_user_apply(const char *iptables, bool want, const char *wg_
 	return time(NULL);
 }
 
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Lock held: until there is work, or the next look at Docker's firewall is due. */
+static void docker_user_wait(struct driver *d)
+{
+	struct timespec at = { .tv_sec = d->fw.du_next };
+
+	while (!d->fw.du_pending && !d->stopping) {
+		if (pthread_cond_timedwait(&d->fw.du_cond, &d->lock, &at) == ETIMEDOUT)
+			d->fw.du_pending = true;
+	}
+}
+
+/*
+ * DOCKER-USER and Docker's FORWARD chain, when a Docker call or the firewall asks and every
+ * DOCKER_CHECK seconds (firewall_docker.c): our accepts come back after a firewall reload, and
+ * a FORWARD chain that drops our traffic is seen even when dockerd calls nothing.
+ */
 static void *docker_user_main(void *arg)
 {
 	struct driver *d = arg;
 
 	pthread_mutex_lock(&d->lock);
 	for (;;) {
-		bool want;
+		struct iptables_forward fwd;
 		const char *wg_ifname;
 		time_t checked;
+		bool want;
+		int ret;
 
-		while (!d->fw.du_pending && !d->stopping)
-			pthread_cond_wait(&d->fw.du_cond, &d->lock);
+		docker_user_wait(d);
 		if (d->stopping)
 			break;
 		d->fw.du_pending = false;
@@ -327,8 +448,10 @@ static void *docker_user_main(void *arg)
 		wg_ifname = firewall_mesh_on(d) ? NAMES_WG_DEVICE : NULL;
 		pthread_mutex_unlock(&d->lock);
 		checked = docker_user_apply(d->fw.iptables, want, wg_ifname);
+		ret = iptables_forward_read(d->fw.iptables, &fwd);
 		pthread_mutex_lock(&d->lock);
 		d->fw.docker_user_checked = checked;
+		d->fw.du_next = firewall_docker_seen(d, ret, &fwd, mono_now());
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;

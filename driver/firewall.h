@@ -43,7 +43,8 @@ void firewall_link_no_ipv6(const char *ifname);
 /* route_localnet on (published ports on 127.0.0.1) or off (failing closed) on our bridges
  * that publish ports. */
 void firewall_localnet(const struct state *st, bool on);
-/* The firewall of `wgnet status`: failed, ok (the tables there when they should be). */
+/* The firewall of `wgnet status`: failed, ok (the tables there when they should be), and
+ * Docker's (driver/firewall_docker.c). */
 void firewall_status_fill(struct driver *d, struct driver_status *s);
 
 #endif

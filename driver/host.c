@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "driver/dns_server.h"
 #include "driver/instance.h"
 #include "driver/join_line.h"
 #include "driver/firewall.h"
@@ -102,6 +103,7 @@ int driver_host_init(struct driver *d, const struct host_init_req *req, struct e
 		if (firewall_apply(d, &d->st, &step) < 0)
 			log_error("%s", step.msg);
 	}
+	dns_server_sync(d);		/* this host's index: whose slice is its own */
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;

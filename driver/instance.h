@@ -16,6 +16,7 @@
 #include "driver/state.h"
 #include "driver/store_etcd.h"
 #include "driver/store_hosts.h"
+#include "netlink/iptables.h"
 #include "netlink/wg.h"
 
 /*
@@ -26,8 +27,12 @@
  * the owner's functions, never its fields.
  */
 
+struct dns_names;
+struct dns_server;
+struct dns_table;
 struct mesh_seen;
 struct nl;
+struct nft_dnat;
 struct nft_monitor;
 struct resolved;
 
@@ -79,15 +84,28 @@ struct firewall_watch {
 	bool closed;			/* failed closed: no peer, DOCKER-USER rules, route_localnet */
 };
 
+/* Docker's firewall as the DOCKER-USER thread last read it (driver/firewall_docker.c). */
+struct docker_firewall {
+	struct iptables_forward fwd;	/* iptables' FORWARD chain */
+	bool read;			/* fwd was read at least once */
+	time_t bad_since;		/* CLOCK_MONOTONIC: DROP and no jump to DOCKER-USER
+					 * since, 0 = not */
+	bool warned;			/* and for long enough: logged, in wgnet status */
+};
+
 /* Our nftables tables and DOCKER-USER rules (driver/firewall.c, driver/firewall_watch.c). */
 struct firewall_part {
 	bool failed;			/* the last rebuild of our tables failed */
+	struct nft_dnat *dnats;		/* the published ports in the table, sorted */
+	size_t ndnats;
 	char iptables[PATH_MAX];	/* the iptables binary of the host's dockerd */
 	bool no_iptables;
 	/* DOCKER-USER, written by a thread of its own without the lock: iptables may wait on
 	 * the xtables lock, and no Docker call may wait with it */
 	time_t docker_user_checked;	/* last check, 0 = never */
-	pthread_cond_t du_cond;
+	time_t du_next;			/* CLOCK_MONOTONIC: the thread's next look, done or not */
+	struct docker_firewall docker;
+	pthread_cond_t du_cond;		/* on CLOCK_MONOTONIC */
 	pthread_t du_thread;
 	bool du_running, du_pending;
 	struct firewall_watch watch;
@@ -163,6 +181,24 @@ struct store {
 	bool rotating;			/* wgnet key rotate runs (driver/store_rotate.c): the keeper
 					 * leaves this host's record and claim to it */
 	bool keeper_busy;		/* the keeper writes this host's record or lease */
+	/* this host's names records as the store has them (driver/store_names.c) */
+	atomic_bool names_dirty;	/* the store's copy changed: compare again */
+	unsigned names_gen;		/* of the local names last put */
+	struct dns_table *names_mine;	/* NULL until the first read */
+	int64_t names_lease;		/* the lease they were put under */
+};
+
+/* This host's containers' names, read from the Docker Engine API by a thread of its own
+ * (driver/docker_names.c); under the lock but the thread and stop. */
+struct docker_part {
+	char socket[PATH_MAX];		/* "" = off */
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	char api[16];			/* the API version spoken */
+	char version[64];		/* Docker's */
+	char error[256];		/* why Docker is not read now, "" when it is */
+	int error_code;			/* its negative errno, 0 when Docker is read */
 };
 
 /* What changed, as it happened (driver/events.c): every owner appends, plugin/ reads. */
@@ -197,6 +233,10 @@ struct driver {
 	struct peer_rotate_part rot;
 	struct events_part events;
 	struct store *store;		/* membership through etcd (driver/store*.c) */
+	struct docker_part docker;
+	struct dns_names *names;	/* what the responder serves (driver/dns_names.c): a lock
+					 * of its own, taken inside the driver's, never around it */
+	struct dns_server *dns;		/* the responder (driver/dns_server.c): the same */
 };
 
 /* Seconds after which a pool lease with no CreateNetwork is considered abandoned. */

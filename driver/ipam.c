@@ -169,6 +169,13 @@ bool ipam_addr_usable(const struct cidr *slice, uint32_t addr)
 	return cidr_contains(slice, addr) && addr != cidr_first(slice) && addr != cidr_last(slice);
 }
 
+uint32_t ipam_responder_addr(const struct cidr *pool, unsigned slice_len)
+{
+	uint32_t size = 1u << (32 - (slice_len > 30 ? 30 : slice_len));
+
+	return cidr_first(pool) + (size >= 64 ? 53 : size - 2);
+}
+
 /* The first address in [from, to] that is not in used. */
 static bool first_free(const struct addr_set *used, uint64_t from, uint64_t to, uint32_t *out)
 {

@@ -50,4 +50,12 @@ int ipam_addr_pick(const struct addr_set *used, const struct cidr *slice,
 /* True when addr may be given to a container or gateway: in slice, not network/broadcast. */
 bool ipam_addr_usable(const struct cidr *slice, uint32_t addr);
 
+/*
+ * The names responder's address of a pool whose slices are /slice_len: in slice 0, which is
+ * never a host's (indexes start at 1), so that it is the same on every host and never routed
+ * into the tunnel. The pool's address + 53 (10.210.0.53 for 10.210.0.0/16), or slice 0's last
+ * usable address when slices hold fewer than 64 addresses.
+ */
+uint32_t ipam_responder_addr(const struct cidr *pool, unsigned slice_len);
+
 #endif

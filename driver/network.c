@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/dns_server.h"
 #include "driver/endpoint.h"
 #include "driver/firewall.h"
 #include "driver/id_list.h"
@@ -120,6 +121,7 @@ static void network_mesh_sync(struct driver *d, const char *network_id)
 
 	snprintf(what, sizeof(what), "network %s", names_short_id(network_id, idb));
 	mesh_sync_logged(d, what);
+	dns_server_sync(d);		/* the pool's responder comes or goes with it */
 }
 
 static int mtu_option(const char *s, unsigned host_mtu, unsigned *out, struct errbuf *e)
@@ -344,6 +346,7 @@ int network_status_fill(struct driver *d, struct driver_status *s, bool links)
 		sn->mtu = p->mtu;
 		sn->internal = p->internal;
 		sn->bridge_up = links && link_get(d->nl, sn->bridge, &li) == 0 && li.up;
+		dns_server_network_status(d, p, sn);
 		for (size_t j = 0; j < d->st.nendpoints; j++)
 			if (strcmp(d->st.endpoints[j].network_id, p->network_id) == 0)
 				sn->endpoints++;

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <time.h>
 
+#include "driver/dns_server.h"
 #include "driver/instance.h"
 #include "driver/ipam.h"
 #include "driver/join_line.h"
@@ -196,6 +197,7 @@ int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[
 	/* Saved: a failure to program it now is retried at the next change or start. */
 	if (mesh_sync(d, &me) < 0)
 		log_error("peer %s: %s", j.name, me.msg);
+	dns_server_sync(d);		/* a join-line peer is asked for names */
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;
@@ -237,6 +239,7 @@ int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX
 		log_error("peer %s: could not remove it from %s: %s (it goes at the next start)",
 			  gone.name, NAMES_WG_DEVICE, strerror(-ret));
 	ret = 0;
+	dns_server_sync(d);
 out:
 	pthread_mutex_unlock(&d->lock);
 	return ret;

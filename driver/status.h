@@ -25,6 +25,9 @@ struct status_network {
 	bool internal;
 	bool bridge_up;			/* the bridge exists in the kernel */
 	size_t endpoints;
+	char responder[CIDR_ADDR_STR_MAX];	/* the names responder's address of the pool */
+	bool responder_up;		/* it listens on UDP and TCP port 53 */
+	char responder_error[200];	/* why not, "" when it does */
 	size_t addresses_used;		/* of the slice: gateway, aux and containers */
 	size_t addresses;		/* usable addresses of the slice */
 };
@@ -56,6 +59,15 @@ struct status_store {
 	bool removed;			/* our record was removed (wgnet host rm elsewhere) */
 	size_t hosts;			/* records in the store */
 };
+/* The names served (driver/docker_names.c, dns_server.c). */
+struct status_names {
+	char docker_socket[108];	/* "" = names from Docker are off */
+	char docker_api[16];		/* the API version spoken, "" = not connected */
+	char docker_version[64];
+	char docker_error[256];		/* why Docker is not read, "" when it is */
+	size_t local, remote;		/* names served: this host's, the other hosts' */
+	uint64_t queries, answered, refused, peer_queries;
+};
 struct driver_status {
 	unsigned host_index;		/* 0 = not initialised */
 	char host_endpoint[STATE_HOST_ENDPOINT_MAX];
@@ -74,11 +86,15 @@ struct driver_status {
 	bool firewall_ok;		/* tables inet and bridge wgnet present when they should be */
 	bool firewall_failed;		/* its last rebuild failed: no peer is configured */
 	char firewall_note[256];	/* what another program did to it and what came of it */
+	char docker_firewall[16];	/* the host dockerd's backend: "iptables", "nftables", "" */
+	char docker_firewall_seen[128];	/* what says so, or what was looked for */
+	char docker_forward_warning[300];	/* "" = none (driver/firewall_docker.c) */
 	struct driver_host_ports host_allow;
 	struct status_network *networks;
 	size_t nnetworks;
 	size_t pending_pools;		/* RequestPool answered, no CreateNetwork yet */
 	struct status_store store;
+	struct status_names names;
 };
 
 #endif

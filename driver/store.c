@@ -21,6 +21,7 @@
 #include "driver/store.h"
 #include "driver/store_file.h"
 #include "driver/store_keeper.h"
+#include "driver/store_names.h"
 #include "driver/store_watch.h"
 
 #define STORE_CLAIM_TRIES 256
@@ -95,6 +96,7 @@ void store_free(struct driver *d)
 	if (!s)
 		return;
 	threads_stop(s);
+	store_names_free(d);
 	store_hosts_release(&s->hosts);
 	store_hosts_keys_release(&s->mine);
 	free(s->acks_due);

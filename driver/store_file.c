@@ -132,9 +132,10 @@ void store_reachable_note(struct driver *d, int ret, const struct errbuf *e)
 	}
 }
 
-void store_sleep(struct store *s, unsigned ms)
+bool store_sleep(struct store *s, unsigned ms)
 {
 	struct timespec until;
+	bool woken;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += ms / 1000;
@@ -147,8 +148,10 @@ void store_sleep(struct store *s, unsigned ms)
 	while (!s->wake && !atomic_load(&s->stop) &&
 	       pthread_cond_timedwait(&s->sleep_cond, &s->sleep_lock, &until) == 0)
 		;
+	woken = s->wake;
 	s->wake = false;
 	pthread_mutex_unlock(&s->sleep_lock);
+	return woken;
 }
 
 void store_wake(struct store *s)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/dns_server.h"
 #include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
@@ -24,6 +25,9 @@
 #include "driver/persist.h"
 #include "driver/store_file.h"
 #include "driver/store_keeper.h"
+#include "driver/store_names.h"
+
+#define NAMES_TICK_MS 100		/* how soon a change of this host's names is put */
 
 static bool ifname_ours_or_docker(const char *n)
 {
@@ -144,6 +148,7 @@ void store_keeper_leave_finish(struct driver *d)
 			d->st.peers[n++] = d->st.peers[j];
 	d->st.npeers = n;
 	store_hosts_keys_release(&s->mine);
+	store_names_forget(d);
 	s->configured = false;
 	s->leave_pending = false;
 	s->synced = false;
@@ -153,6 +158,7 @@ void store_keeper_leave_finish(struct driver *d)
 		log_error("store: leave: %s", e.msg);
 	if (mesh_sync(d, &e) < 0)
 		log_error("store: leave: %s", e.msg);
+	dns_server_sync(d);
 	log_info("store: this host left the mesh");
 }
 
@@ -224,6 +230,8 @@ static void keeper_tick(struct driver *d)
 	s->keeper_busy = false;
 	store_reachable_note(d, ret, &e);
 	if (ret == 0) {
+		if (lease != s->lease)
+			atomic_store(&s->names_dirty, true);	/* our names go under it */
 		s->lease = lease;
 		s->renewed = time(NULL);
 		s->publish = false;
@@ -509,7 +517,14 @@ void *store_keeper_main(void *arg)
 		if (s->configured)
 			failover_tick(d);
 		pthread_mutex_unlock(&d->lock);
-		store_sleep(s, 1000);
+		/* a second, or less when this host's names changed (they are put at once) or
+		 * acknowledgements are queued (store_wake) */
+		for (unsigned t = 0; t < 1000 && !atomic_load(&s->stop); t += NAMES_TICK_MS) {
+			if (store_names_due(d))
+				store_names_publish(d);
+			if (store_sleep(s, NAMES_TICK_MS))
+				break;
+		}
 	}
 	return NULL;
 }

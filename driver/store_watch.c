@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/dns_server.h"
 #include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
@@ -22,6 +23,7 @@
 #include "driver/resolve.h"
 #include "driver/store_file.h"
 #include "driver/store_keeper.h"
+#include "driver/store_names.h"
 #include "driver/store_plan.h"
 #include "driver/store_watch.h"
 
@@ -139,6 +141,7 @@ static void store_apply(struct driver *d)
 		log_error("store: %s", e.msg);
 	if (!first && mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
+	dns_server_sync(d);		/* whose names are served follows the peers */
 	endpoints_push(d, plan.moved, plan.nmoved);
 	for (size_t i = 0; i < plan.nrekeyed; i++)
 		events_add(d, EVENT_PEER_REKEYED, plan.rekeyed[i], "its new key took over (the store's "
@@ -165,14 +168,17 @@ static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_
 		log_debug("store: watching from revision %lld", (long long)s->rev + 1);
 	if (!n && !rev)
 		s->watch_broke = false;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (store_names_event(d, ev[i].kv, ev[i].deleted))
+			continue;	/* a names record: no peer changes */
 		peers |= store_hosts_update(&s->hosts, ev[i].kv, ev[i].deleted);
+	}
 	if (peers && store_hosts_reindex(&s->hosts) < 0)
 		log_error("store: out of memory indexing the hosts by key");
 	if (rev > s->rev)
 		s->rev = rev;
 	store_reachable_note(d, 0, NULL);
-	/* liveness and acknowledgements change no peer: no plan for them */
+	/* liveness, acknowledgements and names change no peer: no plan for them */
 	if (peers)
 		store_apply(d);
 	pthread_mutex_unlock(&d->lock);
@@ -218,6 +224,7 @@ void *store_watch_main(void *arg)
 			pthread_mutex_lock(&d->lock);
 			if (ret == 0) {
 				hosts_reset(s, &kvs);
+				store_names_reset(d, &kvs);
 				store_apply(d);
 				resync = false;
 			}

@@ -49,13 +49,18 @@ static int addr_msg(struct nl *nl, void *buf, uint16_t type, uint16_t flags, con
 	return 0;
 }
 
-int addr_add(struct nl *nl, const char *ifname, uint32_t addr, uint8_t prefixlen)
+int addr_add_label(struct nl *nl, const char *ifname, uint32_t addr, uint8_t prefixlen,
+		   const char *label)
 {
 	alignas(struct nlmsghdr) char buf[NL_BUF_SIZE];
 	struct nlmsghdr *nlh;
 	uint32_t mask;
 	int ret;
 
+	/* the kernel wants the link's name before the colon (a label is an alias of the link) */
+	if (label && (strnlen(label, IFNAMSIZ) == IFNAMSIZ || strncmp(label, ifname,
+								       strlen(ifname)) != 0))
+		return -EINVAL;
 	ret = addr_msg(nl, buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifname, addr, prefixlen,
 		       &nlh);
 	if (ret < 0)
@@ -65,7 +70,14 @@ int addr_add(struct nl *nl, const char *ifname, uint32_t addr, uint8_t prefixlen
 		mask = prefixlen ? ~0u << (32 - prefixlen) : 0;
 		mnl_attr_put_u32(nlh, IFA_BROADCAST, htonl(addr | ~mask));
 	}
+	if (label)
+		mnl_attr_put_strz(nlh, IFA_LABEL, label);
 	return nl_request(nl, nlh);
+}
+
+int addr_add(struct nl *nl, const char *ifname, uint32_t addr, uint8_t prefixlen)
+{
+	return addr_add_label(nl, ifname, addr, prefixlen, NULL);
 }
 
 int addr_del(struct nl *nl, const char *ifname, uint32_t addr, uint8_t prefixlen)
@@ -87,6 +99,11 @@ static int addr_attr(const struct nlattr *attr, void *data)
 
 	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
 		return MNL_CB_OK;
+	if (type == IFA_LABEL) {
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+			tb[type] = attr;
+		return MNL_CB_OK;
+	}
 	if (type != IFA_LOCAL && type != IFA_ADDRESS)
 		return MNL_CB_OK;
 	if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
@@ -129,6 +146,8 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 		.addr = ntohl(mnl_attr_get_u32(a)),
 		.prefixlen = ifa->ifa_prefixlen,
 	};
+	if (tb[IFA_LABEL])
+		strncpy(vec->v[vec->n - 1].label, mnl_attr_get_str(tb[IFA_LABEL]), IFNAMSIZ - 1);
 	return MNL_CB_OK;
 }
 

@@ -379,6 +379,49 @@ static int split_line(char *line, const char **argv, int max)
 	}
 }
 
+/* One -S FORWARD line into f: the policy, or a rule's -j target. */
+static void forward_line(const char *const *argv, int n, struct iptables_forward *f)
+{
+	if (n == 3 && strcmp(argv[0], "-P") == 0 && strcmp(argv[1], "FORWARD") == 0) {
+		f->policy_drop = strcmp(argv[2], "DROP") == 0;
+		return;
+	}
+	if (n < 4 || strcmp(argv[0], "-A") != 0 || strcmp(argv[1], "FORWARD") != 0)
+		return;
+	for (int i = 2; i + 1 < n; i++) {
+		if (strcmp(argv[i], "-j") != 0 && strcmp(argv[i], "-g") != 0)
+			continue;
+		if (strcmp(argv[i + 1], CHAIN) == 0)
+			f->to_docker_user = true;
+		else if (strncmp(argv[i + 1], "DOCKER", 6) == 0 && !f->docker_chain[0])
+			snprintf(f->docker_chain, sizeof(f->docker_chain), "%s", argv[i + 1]);
+	}
+}
+
+int iptables_forward_read(const char *iptables_bin, struct iptables_forward *out)
+{
+	static const char *const args[] = { "-t", "filter", "-S", "FORWARD" };
+	struct iptables_forward f = { 0 };
+	const char *argv[ARGV_MAX];
+	struct output o = { 0 };
+	char *line, *next;
+	int ret, n;
+
+	ret = status_errno(run(iptables_bin, args, 4, &o));
+	for (line = o.buf; ret == 0 && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		n = split_line(line, argv, ARGV_MAX);
+		if (n > 0)
+			forward_line(argv, n, &f);
+	}
+	free(o.buf);
+	if (ret == 0)
+		*out = f;
+	return ret;
+}
+
 static bool ours(const char *const *argv, int n)
 {
 	for (int i = 0; i + 1 < n; i++)

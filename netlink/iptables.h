@@ -2,6 +2,8 @@
 #ifndef WGNET_NETLINK_IPTABLES_H
 #define WGNET_NETLINK_IPTABLES_H
 
+#include <stdbool.h>
+
 /*
  * The fixed accept rules wgnet needs in Docker's DOCKER-USER chain, written only through the
  * iptables binary dockerd uses (never as native nft rules in iptables-nft's tables). Each rule
@@ -18,5 +20,16 @@ int iptables_docker_user_ensure(const char *iptables_bin, const char *wg_ifname)
 int iptables_docker_user_remove(const char *iptables_bin);
 /* 1 if all our rules are present, 0 if not (or no chain), -errno on failure. */
 int iptables_docker_user_present(const char *iptables_bin, const char *wg_ifname);
+
+/* What the filter table's FORWARD chain says of Docker (`iptables -S FORWARD`). */
+struct iptables_forward {
+	bool policy_drop;		/* -P FORWARD DROP */
+	bool to_docker_user;		/* a rule jumps to DOCKER-USER */
+	char docker_chain[32];		/* the first other DOCKER* chain it jumps to, "" = none
+					 * (DOCKER-FORWARD from 28.0, DOCKER-ISOLATION-STAGE-1 and
+					 * DOCKER before) */
+};
+/* 0 with *out filled, -errno when the binary fails (-EBUSY: the xtables lock stayed held). */
+int iptables_forward_read(const char *iptables_bin, struct iptables_forward *out);
 
 #endif

@@ -26,6 +26,8 @@
 #define SET_SLICES_ID 2
 #define SET_PORTS "ports"		/* table bridge wgnet: iifname . ether . ip of each port */
 #define SET_PORTS_ID 3
+#define SET_RESPONDERS "responders"
+#define SET_RESPONDERS_ID 4
 #define PORTS_PREFIX "wgv*"		/* the container ports the set speaks for */
 #define TYPE_IPADDR 7			/* nftables' ipv4_addr datatype, for `nft list` */
 #define TYPE_ETHERADDR 9		/* nftables' ether_addr datatype */
@@ -240,15 +242,62 @@ static void input_simple(struct nft_batch *b, const char *wg, bool replies, int 
 	nft_batch_put_rule(b, &rl);
 }
 
-/* The host is closed to the mesh: replies (ICMP errors are related), pings and what the user
- * opened pass; every other new connection from the tunnel to a local address ends here. */
+/* iifname != "wgb*" iifname != "lo" ip daddr @responders drop: the names responders answer
+ * the containers of our bridges (and the host), never the uplink, Docker's other networks or
+ * the mesh, whatever the user opened to it */
+static void input_responders(struct nft_batch *b)
+{
+	struct nft_rule rl;
+
+	if (b->err)
+		return;
+	rule_init(b, &rl, "input");
+	nft_rule_put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_NEQ, "wgb*");
+	nft_rule_put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_NEQ, "lo");
+	nft_rule_put_ipv4(&rl);
+	nft_rule_put_ip_lookup(&rl, IP_DADDR, SET_RESPONDERS, SET_RESPONDERS_ID, false);
+	nft_rule_put_verdict(&rl, NF_DROP);
+	nft_batch_put_rule(b, &rl);
+}
+
+/* iifname W ip daddr @local_slices udp dport 53 accept: the peers ask our gateways for the
+ * names of this host's containers (the responder checks that they ask for their pool) */
+static void input_peer_names(struct nft_batch *b, const char *wg)
+{
+	uint8_t udp = IPPROTO_UDP;
+	uint16_t dport = htons(53);
+	struct nft_rule rl;
+
+	if (b->err)
+		return;
+	rule_init(b, &rl, "input");
+	nft_rule_put_ifname(&rl, NFT_META_IIFNAME, NFT_CMP_EQ, wg);
+	nft_rule_put_ipv4(&rl);
+	nft_rule_put_ip_lookup(&rl, IP_DADDR, SET_SLICES, SET_SLICES_ID, false);
+	nft_rule_put_meta(&rl, NFT_META_L4PROTO);
+	nft_rule_put_cmp(&rl, NFT_CMP_EQ, &udp, sizeof(udp));
+	nft_rule_put_payload(&rl, NFT_PAYLOAD_TRANSPORT_HEADER, TH_DPORT, sizeof(dport));
+	nft_rule_put_cmp(&rl, NFT_CMP_EQ, &dport, sizeof(dport));
+	nft_rule_put_verdict(&rl, NF_ACCEPT);
+	nft_batch_put_rule(b, &rl);
+}
+
+/* The host is closed to the mesh: replies (ICMP errors are related), pings, the peers' names
+ * port and what the user opened pass; every other new connection from the tunnel to a local
+ * address ends here. The responders are for our bridges alone, first. */
 static void put_input(struct nft_batch *b, const struct nft_policy *p)
 {
-	if (!p->wg_ifname)
+	if (!p->wg_ifname && !p->nresponders)
 		return;
 	nft_batch_put_chain(b, "input", "filter", NF_INET_LOCAL_IN, 0);
+	if (p->nresponders)
+		input_responders(b);
+	if (!p->wg_ifname)
+		return;
 	input_simple(b, p->wg_ifname, true, NF_ACCEPT);
 	input_accept(b, p->wg_ifname, IPPROTO_ICMP, 0);
+	if (p->nbridges)
+		input_peer_names(b, p->wg_ifname);
 	for (size_t i = 0; i < p->nhost_allow; i++)
 		input_accept(b, p->wg_ifname, p->host_allow[i].proto, p->host_allow[i].port);
 	input_simple(b, p->wg_ifname, false, NF_DROP);
@@ -422,7 +471,7 @@ static int policy_check(const struct nft_policy *p)
 	for (size_t i = 0; i < p->nhost_allow; i++)
 		if (!p->host_allow[i].proto || !p->host_allow[i].port)
 			return -EINVAL;
-	if (p->nports && !p->ports)
+	if ((p->nports && !p->ports) || (p->nresponders && !p->responders))
 		return -EINVAL;
 	for (size_t i = 0; i < p->nports; i++)
 		if (!p->ports[i].ifname[0] || strnlen(p->ports[i].ifname, IFNAMSIZ) == IFNAMSIZ)
@@ -455,17 +504,23 @@ static void put_interval_set(struct nft_batch *b, const char *name, uint32_t id,
 }
 
 static void put_policy(struct nft_batch *b, const struct nft_policy *p,
-		       struct nft_batch_interval *pools, struct nft_batch_interval *slices)
+		       struct nft_batch_interval *pools, struct nft_batch_interval *slices,
+		       struct nft_batch_interval *responders)
 {
 	for (size_t i = 0; i < p->nbridges; i++) {
 		pools[i] = interval_of(p->bridges[i].pool_addr, p->bridges[i].pool_len);
 		slices[i] = interval_of(p->bridges[i].slice_addr, p->bridges[i].slice_len);
 	}
+	for (size_t i = 0; i < p->nresponders; i++)
+		responders[i] = interval_of(p->responders[i], 32);
 	nft_batch_put_table(b, NFT_MSG_NEWTABLE);	/* create first: the delete cannot fail */
 	nft_batch_put_table(b, NFT_MSG_DELTABLE);
 	nft_batch_put_table(b, NFT_MSG_NEWTABLE);
 	put_interval_set(b, SET_POOLS, SET_POOLS_ID, pools, p->nbridges);
 	put_interval_set(b, SET_SLICES, SET_SLICES_ID, slices, p->nbridges);
+	if (p->nresponders)
+		put_interval_set(b, SET_RESPONDERS, SET_RESPONDERS_ID, responders,
+				 p->nresponders);
 	put_localnet(b);
 	put_forward(b, p);
 	put_input(b, p);
@@ -476,7 +531,7 @@ static void put_policy(struct nft_batch *b, const struct nft_policy *p,
 
 int nft_apply(const struct nft_policy *p)
 {
-	struct nft_batch_interval *pools = NULL, *slices = NULL;
+	struct nft_batch_interval *pools = NULL, *slices = NULL, *responders = NULL;
 	struct nft_batch b = { 0 };
 	size_t limit;
 	int ret;
@@ -486,17 +541,18 @@ int nft_apply(const struct nft_policy *p)
 		return ret;
 	pools = calloc(p->nbridges + 1, sizeof(*pools));
 	slices = calloc(p->nbridges + 1, sizeof(*slices));
-	if (!pools || !slices) {
+	responders = calloc(p->nresponders + 1, sizeof(*responders));
+	if (!pools || !slices || !responders) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	limit = 16384 + (p->nbridges * 9 + p->ndnats * 2 + p->nuplinks + p->nhost_allow +
-			 p->nports) * 1024;
+			 p->nports + p->nresponders) * 1024;
 	for (;;) {
 		ret = nft_batch_init(&b, NFT_TABLE_NAME, limit);
 		if (ret < 0)
 			goto out;
-		put_policy(&b, p, pools, slices);
+		put_policy(&b, p, pools, slices, responders);
 		if (!b.full)
 			break;
 		nft_batch_release(&b);	/* over the estimate: build it again, twice as big */
@@ -507,6 +563,7 @@ out:
 	nft_batch_release(&b);
 	free(pools);
 	free(slices);
+	free(responders);
 	return ret;
 }
 
@@ -548,6 +605,20 @@ int nft_delete(void)
 out:
 	nft_batch_release(&b);
 	return ret;
+}
+
+int nft_table_exists(const char *family, const char *name)
+{
+	static const struct {
+		const char *name;
+		uint16_t nfproto;
+	} families[] = { { "ip", NFPROTO_IPV4 }, { "ip6", NFPROTO_IPV6 },
+			 { "inet", NFPROTO_INET }, { "bridge", NFPROTO_BRIDGE } };
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (strcmp(families[i].name, family) == 0)
+			return nft_batch_table_exists(name, families[i].nfproto);
+	return -EINVAL;
 }
 
 int nft_exists(void)

@@ -43,7 +43,9 @@ struct nft_dnat {
  * Forward: from a wgnet bridge only to the same bridge, to wg_ifname for its own pool (with a
  * source of its slice other than the gateway) and, unless internal, to the uplinks; into a
  * bridge only from the same bridge, the tunnel (to the local slice), replies and published
- * ports. Input: on wg_ifname only replies, ICMP errors, echo requests and host_allow.
+ * ports. Input: on wg_ifname only replies, ICMP errors, echo requests, UDP port 53 of the
+ * local slices (the names the peers ask for) and host_allow; the responders only from the
+ * bridges and the host itself.
  */
 /* A container's port on its bridge and the only MAC and IPv4 source it may send from. */
 struct nft_ctr_port {
@@ -64,6 +66,10 @@ struct nft_policy {
 	size_t nhost_allow;
 	const struct nft_ctr_port *ports;	/* table bridge wgnet: no spoofed source */
 	size_t nports;
+	/* the names responders' addresses (on lo): reached from the bridges and the host only;
+	 * and UDP port 53 of the local slices (the gateways) open to wg_ifname, for the peers */
+	const uint32_t *responders;
+	size_t nresponders;
 };
 
 /* Replace (or create) the table, and `bridge wgnet` beside it, with exactly this policy,
@@ -76,5 +82,8 @@ int nft_port_update(const struct nft_ctr_port *port, bool add);
 int nft_delete(void);
 /* 1 if both tables exist, 0 if not, -errno on failure. */
 int nft_exists(void);
+/* Another program's table: 1 if family ("ip", "ip6", "inet", "bridge") has one of that
+ * name, 0 if not, -errno (-EINVAL: another family). */
+int nft_table_exists(const char *family, const char *name);
 
 #endif

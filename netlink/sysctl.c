@@ -10,18 +10,27 @@
 
 #define IP_FORWARD_PATH "/proc/sys/net/ipv4/ip_forward"
 
-/* Writes v ('0' or '1') unless the value already is v; -errno of the open, read or write. */
+/* Writes v ('0' or '1') unless the value already is v; -errno of the open, read or write.
+ * Read first on its own: a read-only /proc/sys (a managed plugin's) fails only a change. */
 static int sysctl_ensure(const char *path, char v)
 {
 	char c = 0, line[2] = { v, '\n' };
 	int fd, ret = 0;
+	ssize_t n;
 
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (read(fd, &c, 1) != 1)
-		ret = -errno;
-	else if (c != v && pwrite(fd, line, 2, 0) != 2)
+	n = read(fd, &c, 1);
+	if (n != 1)
+		ret = n < 0 ? -errno : -EIO;
+	close(fd);
+	if (ret < 0 || c == v)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, line, 2) != 2)
 		ret = -errno;
 	close(fd);
 	return ret;
@@ -29,19 +38,8 @@ static int sysctl_ensure(const char *path, char v)
 
 int sysctl_ipv4_forward_enable(void)
 {
-	char c = 0;
-	int fd, ret;
-
-	ret = sysctl_ensure(IP_FORWARD_PATH, '1');
-	if (ret != -EROFS && ret != -EACCES && ret != -EPERM)
-		return ret;
 	/* read-only /proc/sys (managed plugin): fine if dockerd turned it on already */
-	fd = open(IP_FORWARD_PATH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = read(fd, &c, 1) == 1 && c == '1' ? 0 : -EROFS;
-	close(fd);
-	return ret;
+	return sysctl_ensure(IP_FORWARD_PATH, '1');
 }
 
 /* net.<family>.conf.<ifname>.<key> = v */

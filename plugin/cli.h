@@ -35,6 +35,7 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT
 #define CLI_USAGE_KEY_ROTATE "wgnet [--socket PATH] key rotate [--finish]"
 #define CLI_USAGE_KEY "wgnet [--socket PATH] key rotate [--finish]"
 #define CLI_USAGE_STATUS "wgnet [--socket PATH] status [--json]"
+#define CLI_USAGE_NAMES "wgnet [--socket PATH] names [--json]"
 #define CLI_USAGE_JOIN "wgnet [--socket PATH] join-line"
 #define CLI_USAGE_EVENTS "wgnet [--socket PATH] events [--json] [--since N]"
 #define CLI_USAGE_PEER_ADD "wgnet [--socket PATH] peer add [--endpoint HOST:PORT | " \
@@ -116,6 +117,7 @@ int cli_print_peers(const struct cli_peers *ps);
 
 /* The commands: i is the index of the first argument after the command's name. */
 int cli_cmd_status(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_status.c */
+int cli_cmd_names(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_names.c */
 int cli_cmd_events(int argc, char **argv, int i, struct cli_socket *sock);	/* cli_events.c */
 /* cli_init.c */
 int cli_cmd_init(int argc, char **argv, int i, struct cli_socket *sock);

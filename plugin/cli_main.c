@@ -66,6 +66,10 @@ static const struct cli_verb cli_verbs[] = {
 	{ .name = "status", .run = cli_cmd_status, .usage = CLI_USAGE_STATUS,
 	  .help = "show this host, its peers and its networks; --json prints\n"
 		  "wgnetd's reply" },
+	{ .name = "names", .run = cli_cmd_names, .usage = CLI_USAGE_NAMES,
+	  .help = "show the names this host answers for its pools' containers\n"
+		  "(its own and the other hosts'): name, address, pool, host;\n"
+		  "--json prints wgnetd's reply" },
 	{ .name = "events", .run = cli_cmd_events, .usage = CLI_USAGE_EVENTS,
 	  .help = "print what changes as it happens, one line each, until\n"
 		  "interrupted: peer up/down, endpoint moved, failover, firewall\n"

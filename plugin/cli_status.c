@@ -16,6 +16,9 @@ struct cli_network {
 	int internal;
 	json_int_t mtu;
 	json_int_t endpoints;
+	const char *responder;		/* the names responder: NULL from an older wgnetd */
+	int listening;
+	const char *responder_error;
 };
 
 struct cli_status {
@@ -38,17 +41,25 @@ struct cli_status {
 	struct cli_network *nets;	/* strings borrowed from the reply */
 	size_t n_nets;
 	json_t *store;			/* borrowed, NULL without a store */
+	const char *docker_backend;	/* the host dockerd's firewall; NULL from an older wgnetd */
+	const char *docker_seen;
+	const char *docker_warning;	/* "" = none */
+	json_t *names;			/* borrowed, NULL from an older wgnetd */
 };
 
 static int cli_parse_network(json_t *j, size_t i, struct cli_network *net)
 {
 	struct cli_network n = { 0 };
 	json_error_t jerr;
+	json_t *resp = NULL;
 
-	if (json_unpack_ex(j, &jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:I}",
+	if (json_unpack_ex(j, &jerr, 0, "{s:s, s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:I, s?o}",
 			   "network_id", &n.id, "pool", &n.pool, "slice", &n.slice,
 			   "gateway", &n.gateway, "bridge", &n.bridge, "bridge_up", &n.bridge_up,
-			   "mtu", &n.mtu, "internal", &n.internal, "endpoints", &n.endpoints) < 0) {
+			   "mtu", &n.mtu, "internal", &n.internal, "endpoints", &n.endpoints,
+			   "responder", &resp) < 0 ||
+	    (resp && json_unpack_ex(resp, &jerr, 0, "{s:s, s:b, s:s}", "address", &n.responder,
+				    "listening", &n.listening, "error", &n.responder_error) < 0)) {
 		fprintf(stderr, "wgnet: malformed reply from wgnetd: network %zu: ", i);
 		cli_print_clean(stderr, jerr.text);
 		fputc('\n', stderr);
@@ -56,7 +67,9 @@ static int cli_parse_network(json_t *j, size_t i, struct cli_network *net)
 	}
 	if (!cli_id_ok(n.id) || !cli_text_ok(n.pool, false) || !cli_text_ok(n.slice, false) ||
 	    !cli_text_ok(n.gateway, false) || !cli_text_ok(n.bridge, false) ||
-	    !cli_u16_ok(n.mtu) || n.endpoints < 0) {
+	    !cli_u16_ok(n.mtu) || n.endpoints < 0 ||
+	    (n.responder && (!cli_text_ok(n.responder, false) ||
+			     !cli_text_ok(n.responder_error, true)))) {
 		fprintf(stderr, "wgnet: malformed reply from wgnetd: network %zu has a bad value\n",
 			i);
 		return -EBADMSG;
@@ -94,6 +107,27 @@ static int cli_parse_host_mesh(json_t *root, struct cli_status *s)
 	return 0;
 }
 
+/* "docker_firewall": {"backend", "seen", "warning"}, optional for an older wgnetd. */
+static int cli_parse_docker(json_t *root, struct cli_status *s)
+{
+	json_t *o = json_object_get(root, "docker_firewall");
+	json_error_t jerr;
+
+	if (!o)
+		return 0;
+	if (json_unpack_ex(o, &jerr, 0, "{s:s, s:s, s:s}", "backend", &s->docker_backend, "seen",
+			   &s->docker_seen, "warning", &s->docker_warning) < 0) {
+		cli_malformed(&jerr);
+		return -EBADMSG;
+	}
+	if (!cli_text_len_ok(s->docker_backend, CLI_NAME_MAX, false) ||
+	    !cli_text_ok(s->docker_seen, true) || !cli_text_ok(s->docker_warning, true)) {
+		cli_fail("malformed reply from wgnetd: bad docker_firewall value", NULL);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 static void cli_status_release(struct cli_status *s)
 {
 	free(s->nets);
@@ -123,11 +157,16 @@ static int cli_parse_status(json_t *root, struct cli_status *st)
 		return -EBADMSG;
 	}
 	ret = cli_parse_host_mesh(root, &s);
+	if (ret == 0)
+		ret = cli_parse_docker(root, &s);
 	if (ret < 0)
 		return ret;
 	s.store = json_object_get(root, "store");
 	if (s.store && !json_is_object(s.store))
 		s.store = NULL;
+	s.names = json_object_get(root, "names");
+	if (s.names && !json_is_object(s.names))
+		s.names = NULL;
 	if (peers) {
 		ret = cli_parse_peers(peers, &s.peers);
 		if (ret < 0)
@@ -216,6 +255,36 @@ static void cli_print_store(json_t *st)
 		       "again\n");
 }
 
+/* "names     Docker 20.10.24, API 1.41   2 here, 5 from other hosts" and each responder */
+static void cli_print_names(const struct cli_status *s)
+{
+	const char *api = json_string_value(json_object_get(s->names, "docker_api"));
+	const char *ver = json_string_value(json_object_get(s->names, "docker_version"));
+	const char *err = json_string_value(json_object_get(s->names, "docker_error"));
+	const char *sock = json_string_value(json_object_get(s->names, "docker_socket"));
+
+	if (!sock || !sock[0] || !cli_text_ok(sock, false))
+		printf("names     not read from Docker (wgnetd --docker-socket \"\")");
+	else if (api && api[0] && cli_text_ok(api, false) && ver && cli_text_ok(ver, true))
+		printf("names     Docker %s, API %s on %s", ver, api, sock);
+	else
+		printf("names     Docker on %s not read", sock);
+	printf("   %lld here, %lld from other hosts (wgnet names)\n",
+	       (long long)json_integer_value(json_object_get(s->names, "local")),
+	       (long long)json_integer_value(json_object_get(s->names, "remote")));
+	if (err && err[0] && cli_text_ok(err, false))
+		printf("          %s\n", err);
+	for (size_t i = 0; i < s->n_nets; i++) {
+		const struct cli_network *n = &s->nets[i];
+
+		if (!n->responder)
+			continue;
+		printf("          responder %s (pool %s) %s%s\n", n->responder, n->pool,
+		       n->listening ? "listening on port 53" : "NOT listening: ",
+		       n->listening ? "" : n->responder_error);
+	}
+}
+
 static int cli_print_status(const struct cli_status *s)
 {
 	bool note = s->firewall_note && s->firewall_note[0];
@@ -232,7 +301,9 @@ static int cli_print_status(const struct cli_status *s)
 		       "program?); wgnetd rebuilds it within seconds\n", s->firewall);
 	if (!ok && note)
 		printf("          %s\n", s->firewall_note);
-	if (!ok)
+	if (s->docker_warning && s->docker_warning[0])
+		printf("WARNING   %s\n", s->docker_warning);
+	if (!ok || (s->docker_warning && s->docker_warning[0]))
 		putchar('\n');
 	if (s->index == 0)
 		printf("host      (not initialised: run wgnet init --index N)   firewall %s\n",
@@ -244,6 +315,10 @@ static int cli_print_status(const struct cli_status *s)
 	cli_print_host_mesh(s);
 	if (ok && note)
 		printf("firewall  ok (%s)\n", s->firewall_note);
+	if (s->docker_backend)
+		printf("docker    firewall backend %s (%s)\n",
+		       strcmp(s->docker_backend, "none") == 0 ? "none seen" : s->docker_backend,
+		       s->docker_seen);
 	if (s->store)
 		cli_print_store(s->store);
 	if (s->has_peers) {
@@ -258,6 +333,10 @@ static int cli_print_status(const struct cli_status *s)
 		       (long long)s->pending_pools, s->pending_pools == 1 ? "" : "s");
 	if (s->n_nets == 0) {
 		printf("no networks\n");
+		if (s->names) {
+			putchar('\n');
+			cli_print_names(s);
+		}
 		return 0;
 	}
 	printf("%-12s  %-15s %-15s %-12s %-14s %-5s %s\n", "NETWORK", "POOL", "SLICE", "GATEWAY",
@@ -268,6 +347,10 @@ static int cli_print_status(const struct cli_status *s)
 		printf("%-12.12s  %-15s %-15s %-12s %-14s %-5lld %lld%s%s\n", n->id, n->pool,
 		       n->slice, n->gateway, n->bridge, (long long)n->mtu, (long long)n->endpoints,
 		       n->internal ? "  (internal)" : "", n->bridge_up ? "" : "  (bridge missing)");
+	}
+	if (s->names) {
+		putchar('\n');
+		cli_print_names(s);
 	}
 	return 0;
 }

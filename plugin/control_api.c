@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The wgnet CLI's API: strict JSON (a typo is an error), answers for humans and scripts. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -99,11 +100,46 @@ int control_api_parse_peer_add(const json_t *req, struct peer_add_req *out, stru
 
 static json_t *network_json(const struct status_network *n)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:b, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:b, s:I, s:{s:s, s:b, s:s}}",
 			 "network_id", n->network_id, "pool", n->pool, "slice", n->slice,
 			 "gateway", n->gateway, "bridge", n->bridge, "bridge_up", n->bridge_up,
 			 "mtu", (int)n->mtu, "internal", n->internal,
-			 "endpoints", (json_int_t)n->endpoints);
+			 "endpoints", (json_int_t)n->endpoints, "responder", "address",
+			 n->responder, "listening", n->responder_up, "error", n->responder_error);
+}
+
+/* The names served: where they come from, how many, what was asked. */
+static json_t *names_json(const struct status_names *n)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "docker_socket", n->docker_socket, "docker_api", n->docker_api,
+			 "docker_version", n->docker_version, "docker_error", n->docker_error,
+			 "local", (json_int_t)n->local, "remote", (json_int_t)n->remote,
+			 "queries", (json_int_t)n->queries, "answered", (json_int_t)n->answered,
+			 "refused", (json_int_t)n->refused,
+			 "peer_queries", (json_int_t)n->peer_queries);
+}
+
+/* GET /names: every name served, with its address, pool and host (0: this one) */
+static int names(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	struct driver_name *v = NULL;
+	json_t *a = json_array();
+	size_t n = 0;
+	int ret;
+
+	(void)req;
+	ret = a ? driver_names_list(d, &v, &n, e) : errbuf_set(e, -ENOMEM, "out of memory");
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:i}", "name", v[i].name,
+						       "address", v[i].addr, "pool", v[i].pool,
+						       "host", (int)v[i].host)) < 0)
+			ret = errbuf_set(e, -ENOMEM, "out of memory");
+	free(v);
+	*reply = ret == 0 ? json_pack("{s:o}", "names", a) : NULL;
+	if (ret < 0)
+		json_decref(a);
+	return ret < 0 ? ret : *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }
 
 static json_t *peer_json(const struct status_peer *p)
@@ -192,6 +228,13 @@ static int status(struct driver *d, const json_t *req, json_t **reply, struct er
 			out = NULL;
 		}
 	}
+	if (out)
+		json_object_set_new(out, "docker_firewall", json_pack(
+			"{s:s, s:s, s:s}", "backend", st.docker_firewall[0] ? st.docker_firewall :
+			"none", "seen", st.docker_firewall_seen, "warning",
+			st.docker_forward_warning));
+	if (out)
+		json_object_set_new(out, "names", names_json(&st.names));
 	if (out && st.store.configured | st.store.leave_pending)
 		json_object_set_new(out, "store", json_pack(
 			"{s:s, s:s, s:s, s:I, s:I, s:b, s:b}", "urls", st.store.urls, "state",
@@ -424,6 +467,7 @@ const struct api_route control_api_routes[] = {
 	{ "GET", "/status", false, status },
 	{ "GET", "/join-line", false, join_line },
 	{ "GET", "/peers", false, peers },
+	{ "GET", "/names", false, names },
 	{ "POST", "/peers/add", true, peer_add },
 	{ "POST", "/peers/rm", true, peer_rm },
 	{ "GET", "/host/allowed", false, host_list },

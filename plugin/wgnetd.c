@@ -51,14 +51,16 @@ static void usage(FILE *f)
 		"  --listen-port N        WireGuard port when `wgnet init` names none (51820)\n"
 		"  --mtu N                WireGuard and bridge MTU for `wgnet init` without --mtu\n"
 		"                         (default: the uplink's MTU minus 80)\n"
+		"  --docker-socket PATH   the Docker Engine API, where the names of this host's\n"
+		"                         containers are read (/run/docker.sock; \"\": no names)\n"
 		"  --metrics ADDR:PORT    serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 		"                         (a numeric IPv4 or [IPv6] address; default: none)\n"
 		"  --log-level LEVEL      error, warn, info (default) or debug\n"
 		"  --help, --version\n"
 		"\n"
 		"WGNET_LOG_LEVEL, WGNET_WG_BACKEND, WGNET_LISTEN_PORT, WGNET_MTU, WGNET_IPTABLES,\n"
-		"WGNET_METRICS and WGNET_WG_CGROUP_ROOT set the same as their options (the managed\n"
-		"plugin's settings); an option wins. Empty = unset.\n");
+		"WGNET_METRICS, WGNET_WG_CGROUP_ROOT and WGNET_DOCKER_SOCKET set the same as their\n"
+		"options (the managed plugin's settings); an option wins. Empty = unset.\n");
 }
 
 /* The environment variables of the managed plugin (config.json "env"), as options. */
@@ -73,6 +75,7 @@ static const struct {
 	{ "WGNET_IPTABLES", 'i' },
 	{ "WGNET_WG_CGROUP_ROOT", 'C' },
 	{ "WGNET_METRICS", 'm' },
+	{ "WGNET_DOCKER_SOCKET", 'D' },
 };
 
 /* iptables "auto": the variant dockerd uses. Legacy iptables registers its tables with the
@@ -141,6 +144,11 @@ static int apply_option(struct options *o, int c, const char *v, const char *wha
 	case 'C':
 		o->driver.wg_cgroup_root = v;
 		return 0;
+	case 'D':
+		if (strlen(v) >= 108)	/* sun_path */
+			break;
+		o->driver.docker_socket = v;
+		return 0;
 	case 'P':
 		if (parse_uint(v, 1, 65535, &o->driver.listen_port) < 0)
 			break;
@@ -167,7 +175,7 @@ static int apply_option(struct options *o, int c, const char *v, const char *wha
 		c == 'P' ? "a port number 1..65535" :
 		c == 'M' ? "an MTU 1280..9000" :
 		c == 'm' ? "ADDR:PORT (a numeric IPv4 or [IPv6] address, a port 1..65535)" :
-		"error, warn, info or debug");
+		c == 'D' ? "a socket path of at most 107 bytes" : "error, warn, info or debug");
 	return -EINVAL;
 }
 
@@ -186,6 +194,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "wg-cgroup-root", required_argument, NULL, 'C' },
 		{ "listen-port", required_argument, NULL, 'P' },
 		{ "mtu", required_argument, NULL, 'M' },
+		{ "docker-socket", required_argument, NULL, 'D' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },

@@ -19,6 +19,8 @@ packages=(
 	# run and test: kernel tools, a real dockerd, the busybox test image, WireGuard tools
 	nftables iptables iproute2 docker.io busybox-static wireguard-tools iputils-ping
 	curl jq ca-certificates procps psmisc util-linux debootstrap iperf3 conntrack strace
+	# names across hosts: dig asks the responders
+	bind9-dnsutils
 	# managed plugin and compose e2e: a local registry for push/install, Debian's compose 1.29
 	docker-registry docker-compose
 	# membership store tests: a real etcd cluster with TLS client certificates

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: every test, as root on Debian 12 (the README's test command; .ci/run runs it).
 #   1. scripts/setup.sh (packages; quick when already done)
-#   2. build/release  gcc, RelWithDebInfo: unit, integration, e2e (dockerd 20.10 and 28.5),
-#                     kernel (qemu)
+#   2. build/release  gcc, RelWithDebInfo: unit, integration, e2e (dockerd 20.10, 28.5 and
+#                     29.7 with both firewall backends), kernel (qemu)
 #   3. build/sanitize gcc, ASan+UBSan:     unit, integration
 #   4. build/fuzz     clang, libFuzzer:    each fuzz target for WGNET_FUZZ_SECONDS (default 20)
 #   5. scripts/lint.sh: clang-tidy's default checks on every project file
@@ -15,6 +15,9 @@
 # (qemu missing) and a lint that could not run are failures, unless the caller named the step
 # in WGNET_TEST_SKIP (words: setup unit integration e2e kernel sanitize fuzz lint); the summary
 # line lists what was skipped that way. WGNET_TEST_SKIP_SETUP=1 is the same as naming setup.
+# The e2e tests against Docker Engine 29 need its binaries (WGNET_E2E_DOCKER29, default
+# ../shared/tools/docker-29: tests/e2e/docker29.sh): where they are not there, those tests do
+# not run and the last line says so and how to provide them; under CI=true that is a failure.
 set -uo pipefail
 exec </dev/null
 
@@ -85,6 +88,23 @@ tests()
 	fi
 }
 
+# e2e_docker29: e2e_args and d29_note: the Docker 29 tests left out, and why, when their
+# binaries are not there (a failed step under CI=true)
+e2e_args=()
+d29_note=""
+e2e_docker29()
+{
+	local why
+	[[ "$skip_words" == *" e2e "* ]] && return 0
+	why=$(bash tests/e2e/docker29.sh --where 2>&1 >/dev/null) && return 0
+	e2e_args=(-LE '^docker29$')
+	d29_note="; the Docker 29 e2e tests did not run: $why"
+	if [ "${CI:-}" = true ]; then
+		echo "test.sh: CI=true and $why" >&2
+		printf 'FAILED\t%s\n' "release: e2e against Docker 29 (no binaries)" >>"$results"
+	fi
+}
+
 if [ "$(id -u)" -ne 0 ]; then
 	echo "test.sh: run as root (the integration and e2e tests make namespaces)" >&2
 	exit 1
@@ -115,7 +135,8 @@ if ! step_failed "build release"; then
 	lane_pid=$!
 	step unit "release: unit" tests release unit -j "$jobs"
 	step integration "release: integration" tests release integration -j "$jobs"
-	step e2e "release: e2e" tests release e2e -j "$jobs"
+	e2e_docker29
+	step e2e "release: e2e" tests release e2e -j "$jobs" "${e2e_args[@]}"
 	step kernel "release: kernel (qemu)" tests release kernel
 	wait "$lane_pid"
 	echo
@@ -137,6 +158,7 @@ note=""
 	note="; skipped at the caller's request (WGNET_TEST_SKIP='${WGNET_TEST_SKIP:-}'$(
 		[ "${WGNET_TEST_SKIP_SETUP:-0}" = 1 ] && echo ' WGNET_TEST_SKIP_SETUP=1')):$(
 		printf ' [%s]' "${skipped[@]}")"
+note+=$d29_note
 if [ ${#failed[@]} -eq 0 ]; then
 	echo "test.sh: all $npassed steps passed in $((secs / 60))m$((secs % 60))s$note"
 	exit 0

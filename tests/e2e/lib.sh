@@ -18,6 +18,7 @@
 #   wgnet_on i args...            the wgnet CLI ($WGNET) in host i
 #   mesh_pair i j                 wgnet init on both (index, endpoint its address:51820, name
 #                                 host<i>) and each the other's peer by its join line
+#   iptables_on i, nft_on i args...  iptables and nft in host i (those of its dockerd's tree)
 #   host_wg_pids i, host_kill_wg i   the host's wireguard-go processes (pids; kill -9)
 #   uplink_exec cmd...            run in the uplink (192.168.77.254; a busybox httpd on :80
 #                                 whose /cgi-bin/addr prints the client address)
@@ -29,10 +30,13 @@
 #
 # Environment: WGNETD, WGNET (default build/release/wgnetd and wgnet, as scripts/test.sh
 # builds them); WGNET_E2E_DOCKER (debian = Debian 12's dockerd 20.10, the default; forky =
-# dockerd 28.5 from a Debian 14 tree made by forky.sh: the test fails when a host's dockerd
-# says another version); WGNET_E2E_CACHE (default
-# /var/cache/wgnet-e2e: the forky tree, reused across runs); WGNET_E2E_RUN (default /var/tmp:
-# where the per-run directory with the hosts' docker data and logs goes).
+# dockerd 28.5 from a Debian 14 tree made by forky.sh; docker29 = Docker Engine 29.7.2 in a
+# copy of that tree made by docker29.sh from the binaries WGNET_E2E_DOCKER29 names: the test
+# fails when a host's dockerd says another version); WGNET_E2E_FIREWALL (iptables, the
+# default, or nftables: dockerd --firewall-backend, docker29 only; the test fails when
+# `docker info` names another backend); WGNET_E2E_CACHE (default /var/cache/wgnet-e2e: the
+# forky and docker29 trees, reused across runs); WGNET_E2E_RUN (default /var/tmp: where the
+# per-run directory with the hosts' docker data and logs goes).
 # WGNET_E2E_WG_BACKEND: kernel or userspace, the WireGuard backend the mesh tests ask wgnetd
 # for (default: kernel when this kernel can make a wireguard link, else userspace).
 # WGNET_E2E_TIME_SCALE: a whole number the waits of retry() are multiplied by (default 1; a slow
@@ -51,7 +55,9 @@ E2E_UPLINK_IP=192.168.77.254
 E2E_CACHE=${WGNET_E2E_CACHE:-/var/cache/wgnet-e2e}
 E2E_RUN=${WGNET_E2E_RUN:-/var/tmp}/wgnet-e2e.$E2E_ID
 E2E_DOCKER=${WGNET_E2E_DOCKER:-debian}
-E2E_FORKY=""
+E2E_FIREWALL=${WGNET_E2E_FIREWALL:-iptables}
+E2E_ROOT=""	# the Debian 14 tree of the hosts' dockerd (forky, docker29); "": this machine's
+E2E_NFT_BACKEND=""	# 1: dockerd --firewall-backend=nftables
 E2E_HOSTS=()
 E2E_PIDS_UPLINK=()
 E2E_PASSED=0
@@ -228,7 +234,7 @@ e2e_leftovers()
 		pid_alive "$pid" && echo "process $pid ($(cat "/proc/$pid/comm" 2>/dev/null))"
 	done
 	[ -e "$E2E_RUN" ] && echo "directory $E2E_RUN"
-	ls -d /tmp/.forky-ready-"$E2E_ID"-* 2>/dev/null
+	ls -d /tmp/.e2e-root-ready-"$E2E_ID"-* 2>/dev/null
 	return 0
 }
 
@@ -246,16 +252,30 @@ e2e_init()
 	trap 'exit 143' TERM
 	mkdir -p "$E2E_RUN" "$E2E_CACHE"
 	e2e_rootdirs_add
-	e2e_log "e2e run $E2E_ID in $E2E_RUN, dockerd: $E2E_DOCKER"
+	e2e_log "e2e run $E2E_ID in $E2E_RUN, dockerd: $E2E_DOCKER, firewall backend: $E2E_FIREWALL"
 
 	# the dockerd each choice is: a host whose dockerd says another version fails the test
 	case $E2E_DOCKER in
 	debian) E2E_DOCKERD_VERSION=20.10 ;;	# Debian 12's docker.io
 	forky)
 		E2E_DOCKERD_VERSION=28.5		# Debian 14's, in the tree forky.sh makes
-		E2E_FORKY=$(bash "$E2E_LIB_DIR/forky.sh") || die "forky tree (tests/e2e/forky.sh)"
+		E2E_ROOT=$(bash "$E2E_LIB_DIR/forky.sh") || die "forky tree (tests/e2e/forky.sh)"
 		;;
-	*) die "WGNET_E2E_DOCKER must be debian or forky, not '$E2E_DOCKER'" ;;
+	docker29)
+		E2E_DOCKERD_VERSION=29.7		# Docker's own, in a copy of the forky tree
+		E2E_ROOT=$(bash "$E2E_LIB_DIR/docker29.sh") ||
+			die "Docker 29 tree (tests/e2e/docker29.sh, WGNET_E2E_DOCKER29)"
+		;;
+	*) die "WGNET_E2E_DOCKER must be debian, forky or docker29, not '$E2E_DOCKER'" ;;
+	esac
+	case $E2E_FIREWALL in
+	iptables) ;;
+	nftables)
+		[ "$E2E_DOCKER" = docker29 ] ||
+			die "WGNET_E2E_FIREWALL=nftables needs WGNET_E2E_DOCKER=docker29"
+		E2E_NFT_BACKEND=1
+		;;
+	*) die "WGNET_E2E_FIREWALL must be iptables or nftables, not '$E2E_FIREWALL'" ;;
 	esac
 
 	# the busybox image, made once per run and imported into every host
@@ -337,6 +357,16 @@ underlay_attach()
 	ip -n "$1" link set eth0 up
 }
 
+# host_boot_forwarding NS: net.ipv4.ip_forward in namespace NS as a real host boots with it:
+# off, so that dockerd turns it on and sets FORWARD to DROP itself; on with the nftables
+# backend, with which dockerd leaves forwarding to the host (sysctl.d) and will not start
+# without it
+host_boot_forwarding()
+{
+	ip netns exec "$1" sysctl -qw net.ipv4.ip_forward="$([ "$E2E_FIREWALL" = nftables ] &&
+		echo 1 || echo 0)"
+}
+
 # host_add i: network namespace on the underlay and the holder of its mount namespace
 host_add()
 {
@@ -349,8 +379,7 @@ host_add()
 	E2E_HOSTS+=("$i")
 	underlay_attach "$ns" "h$i" "$(host_ip "$i")"
 	ip -n "$ns" route add default via "$E2E_UPLINK_IP"
-	# as on a real host: dockerd turns forwarding on and sets FORWARD to DROP itself
-	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=0
+	host_boot_forwarding "$ns"
 
 	# `ip netns exec` mounts a fresh /sys, which hides the cgroup mounts: repeat them
 	# (v1: a tmpfs and one mount per controller; v2: one cgroup2 mount)
@@ -376,7 +405,7 @@ host_add()
 	echo $! >"$dir/holder.pid"
 	disown $!
 	e2e_wait_mounted "$dir" holder || die "host $i: mounts ($(cat "$dir/holder.log"))"
-	[ -n "$E2E_FORKY" ] && host_add_forky "$i"
+	[ -n "$E2E_ROOT" ] && host_add_root "$i"
 	return 0
 }
 
@@ -392,38 +421,39 @@ e2e_wait_mounted()
 	return 1
 }
 
-# host_add_forky i: a second mount namespace for host i whose root is the forky tree, for its
-# dockerd and docker CLI. Its root is made with pivot_root, not chroot: `docker exec` enters a
-# container's mount namespace with setns(), which lands on the namespace's root, and under a
-# chroot that is the machine's root file system instead of the container's. The host's /run,
+# host_add_root i: a second mount namespace for host i whose root is the Debian 14 tree
+# (forky's or docker29's), for its dockerd and docker CLI. Its root is made with pivot_root,
+# not chroot: `docker exec` enters a container's mount namespace with setns(), which lands on
+# the namespace's root, and under a chroot that is the machine's root file system instead of
+# the container's. The host's /run,
 # /var/lib/docker, /var/lib/containerd and /var/lib/wgnet (a managed plugin's state mount) are
 # bound in, so sockets and files are shared with the host.
-host_add_forky()
+host_add_root()
 {
 	local i=$1 dir mounts d
 	dir=$(host_dir "$i")
-	mounts="mount --bind '$E2E_FORKY' '$E2E_FORKY'"
+	mounts="mount --bind '$E2E_ROOT' '$E2E_ROOT'"
 	for d in /proc /sys /dev /run /var/lib/docker /var/lib/containerd /var/lib/wgnet /tmp; do
-		mounts+=" && mkdir -p '$E2E_FORKY$d' && mount --rbind $d '$E2E_FORKY$d'"
+		mounts+=" && mkdir -p '$E2E_ROOT$d' && mount --rbind $d '$E2E_ROOT$d'"
 	done
-	mounts+=" && mkdir -p '$E2E_FORKY/.oldroot' && cd '$E2E_FORKY'"
+	mounts+=" && mkdir -p '$E2E_ROOT/.oldroot' && cd '$E2E_ROOT'"
 	mounts+=" && pivot_root . .oldroot && cd / && umount -l /.oldroot"
+	mounts+=" && touch '/tmp/.e2e-root-ready-$E2E_ID-$i'"
 	nsenter -t "$(host_holder "$i")" -m -n -- unshare -m --propagation private \
-		/bin/sh -c "$mounts && touch '/tmp/.forky-ready-$E2E_ID-$i' && exec sleep infinity" \
-		>"$dir/forky.log" 2>&1 &
-	echo $! >"$dir/forky.pid"
+		/bin/sh -c "$mounts && exec sleep infinity" >"$dir/root.log" 2>&1 &
+	echo $! >"$dir/root.pid"
 	disown $!
 	# the ready flag is written in the shared /tmp, seen here under the same name
-	ln -sf "/tmp/.forky-ready-$E2E_ID-$i" "$dir/forky.ready"
-	e2e_wait_mounted "$dir" forky || die "host $i: forky root ($(cat "$dir/forky.log"))"
-	rm -f "/tmp/.forky-ready-$E2E_ID-$i" "$dir/forky.ready"
+	ln -sf "/tmp/.e2e-root-ready-$E2E_ID-$i" "$dir/root.ready"
+	e2e_wait_mounted "$dir" root || die "host $i: $E2E_DOCKER root ($(cat "$dir/root.log"))"
+	rm -f "/tmp/.e2e-root-ready-$E2E_ID-$i" "$dir/root.ready"
 }
 
 # host_docker_holder i: the holder whose mount namespace dockerd and the docker CLI run in
 host_docker_holder()
 {
-	if [ -n "$E2E_FORKY" ]; then
-		cat "$(host_dir "$1")/forky.pid"
+	if [ -n "$E2E_ROOT" ]; then
+		cat "$(host_dir "$1")/root.pid"
 	else
 		host_holder "$1"
 	fi
@@ -442,7 +472,9 @@ dockerd_start()
 	# left behind by a kill -9, they stop the next start (simulated-hosts.md)
 	host_exec "$i" rm -f /run/docker.pid /run/docker/containerd/containerd.pid
 	# a simple command in the background, and nsenter execs: $! is dockerd itself
-	nsenter -t "$(host_docker_holder "$i")" -m -n -- dockerd >>"$dir/dockerd.log" 2>&1 &
+	# (the iptables backend is dockerd's default: it runs as configured out of the box)
+	nsenter -t "$(host_docker_holder "$i")" -m -n -- dockerd \
+		${E2E_NFT_BACKEND:+--firewall-backend=nftables} >>"$dir/dockerd.log" 2>&1 &
 	pid=$!
 	disown "$pid"
 	echo "$pid" >"$dir/dockerd.pid"
@@ -467,7 +499,7 @@ dockerd_stop()
 }
 
 # docker_argv i: E2E_DOCKER_ARGV = the command line of host i's docker CLI (for `timeout`);
-# Debian 12's own CLI (not one that PATH may find first), or forky's in its root
+# Debian 12's own CLI (not one that PATH may find first), or the Debian 14 tree's (28.5)
 docker_argv()
 {
 	E2E_DOCKER_ARGV=(nsenter -t "$(host_docker_holder "$1")" -m -n --
@@ -481,11 +513,11 @@ docker_on()
 	"${E2E_DOCKER_ARGV[@]}" "$@"
 }
 
-# host_up i [i...]: a ready host: namespaces, dockerd (the version WGNET_E2E_DOCKER names, or
-# the test stops), the image bb:latest
+# host_up i [i...]: a ready host: namespaces, dockerd (the version WGNET_E2E_DOCKER names and
+# the firewall backend WGNET_E2E_FIREWALL names, or the test stops), the image bb:latest
 host_up()
 {
-	local i v
+	local i v fw
 	for i in "$@"; do
 		host_add "$i"
 		dockerd_start "$i"
@@ -494,6 +526,16 @@ host_up()
 			pass "host $i: dockerd $v ($E2E_DOCKER: $E2E_DOCKERD_VERSION.x)"
 		else
 			die "host $i: dockerd $E2E_DOCKERD_VERSION.x ($E2E_DOCKER)" "it says: $v"
+		fi
+		# `docker info` names the backend from 28.1 on; 20.10 has iptables alone
+		if [ "$E2E_DOCKER" != debian ]; then
+			fw=$(docker_on "$i" info -f '{{.FirewallBackend.Driver}}' 2>&1)
+			if [ "$fw" = "$E2E_FIREWALL" ]; then
+				pass "host $i: docker info says firewall backend $fw"
+			else
+				die "host $i: firewall backend $E2E_FIREWALL" \
+					"docker info says: $fw"
+			fi
 		fi
 		docker_on "$i" import - bb:latest <"$E2E_RUN/bb.tar" >/dev/null ||
 			die "host $i: docker import"
@@ -688,6 +730,20 @@ iptables_on()
 	nsenter -t "$(host_docker_holder "$i")" -m -n -- iptables "$@"
 }
 
+# nft_on i args...: nft in host i, the Debian 14 tree's when it has one: Debian 12's nft 1.0.6
+# crashes (exit 139) on any command that reads every table once Docker 29's nftables backend
+# made its `ip docker-bridges` (`nft list ruleset`, `nft list tables`)
+nft_on()
+{
+	local i=$1
+	shift
+	if [ -n "$E2E_ROOT" ] && [ -x "$E2E_ROOT/usr/sbin/nft" ]; then
+		nsenter -t "$(host_docker_holder "$i")" -m -n -- nft "$@"
+	else
+		host_exec "$i" nft "$@"
+	fi
+}
+
 # wgnet_leftovers i: print what of wgnet's is still in host i (links, table, DOCKER-USER rules)
 wgnet_leftovers()
 {
@@ -696,7 +752,7 @@ wgnet_leftovers()
 	jq -r '.[].ifname | select(test("^wg(b|v|c)|^wgnet0$"))' <<<"$out"
 	# after wgnet init the tables stay for the host itself (the input chain closes it to the
 	# mesh): what is left over is a rule that still names a bridge or a veth of ours
-	out=$(host_exec "$i" nft list ruleset) || { query_failed "host $i: nft list ruleset" $?; return; }
+	out=$(nft_on "$i" list ruleset) || { query_failed "host $i: nft list ruleset" $?; return; }
 	grep -oE '"wg(b[0-9a-f]{10}|v[0-9a-f]{11})"' <<<"$out" | sort -u | sed 's/^/nft rule for /'
 	# wgnetd removes its DOCKER-USER rules from a thread of its own, just after the call
 	# (no DOCKER-USER chain, e.g. after a simulated reboot: no rule)
@@ -717,7 +773,7 @@ e2e_dump_logs()
 	mkdir -p "$keep"
 	for i in "${E2E_HOSTS[@]}"; do
 		dir=$(host_dir "$i")
-		for f in wgnetd.log dockerd.log holder.log forky.log; do
+		for f in wgnetd.log dockerd.log holder.log root.log; do
 			[ -s "$dir/$f" ] || continue
 			cp "$dir/$f" "$keep/host$i-$f"
 			echo "---- host $i $f (last 30 lines; all in $keep/host$i-$f)"
@@ -786,7 +842,7 @@ e2e_cleanup()
 	else
 		rm -rf "$E2E_RUN"
 	fi
-	rm -f /tmp/.forky-ready-"$E2E_ID"-*
+	rm -f /tmp/.e2e-root-ready-"$E2E_ID"-*
 	e2e_rootdirs_release
 	left=$(e2e_leftovers)
 	if [ -n "$left" ]; then

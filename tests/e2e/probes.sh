@@ -10,6 +10,7 @@
 #
 #   place_ctr NAME i              container NAME of host i is a place (its pid is looked up once)
 #   at PLACE CMD...               CMD (a tool of this machine) in PLACE's network namespace
+#   nft_at PLACE args...          nft there (a host's: the one of its dockerd's tree, nft_on)
 #   probe_send NAME EXPECT FROM TO CHAIN MATCH CMD...
 #                                 FROM runs CMD; TO counts packets matching MATCH in its CHAIN
 #                                 (in: input after everything, pre: prerouting before anything,
@@ -50,6 +51,15 @@ at()
 	esac
 }
 
+# nft_at PLACE args...: nft in PLACE (a host's is its dockerd tree's: lib.sh's nft_on)
+nft_at()
+{
+	case $1 in
+	h[0-9]) nft_on "${1#h}" "${@:2}" ;;
+	*) at "$1" nft "${@:2}" ;;
+	esac
+}
+
 probe_send()
 {
 	local i=${#PROBE_NAME[@]}
@@ -84,7 +94,7 @@ counters_arm()
 		script[$to]+="add rule inet wgtest ${PROBE_CHAIN[i]} $rules"$'\n'
 	done
 	for place in "${!script[@]}"; do
-		at "$place" nft -f - <<-EOF || die "counters in $place"
+		nft_at "$place" -f - <<-EOF || die "counters in $place"
 			table inet wgtest
 			delete table inet wgtest
 			table inet wgtest {
@@ -104,7 +114,8 @@ counters_read()
 	declare -gA COUNT=()
 	for place in $(printf '%s\n' "${PROBE_TO[@]}" | sort -u); do
 		[ -n "$place" ] || continue
-		out=$(at "$place" nft -j list table inet wgtest) || die "read the counters of $place"
+		out=$(nft_at "$place" -j list table inet wgtest) ||
+			die "read the counters of $place"
 		while read -r i n; do
 			COUNT[$i]=$n
 		done < <(jq -r '.nftables[] | .rule? // empty |

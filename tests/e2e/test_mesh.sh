@@ -4,8 +4,9 @@
 # 10.210.i.0/24 of the network app. Host 1 is "behind NAT" for host 2: host 2 adds it with
 # --no-endpoint and learns its endpoint from host 1's handshake. Host 3 listens on UDP 51821 and
 # has an MTU of 1400 (wgnet init --listen-port, --mtu). WGNET_E2E_DOCKER=forky runs it against
-# dockerd 28.5 (test_mesh_forky.sh); the WireGuard backend is named (E2E_WG_BACKEND, lib.sh) and
-# given to wgnetd with --wg-backend (and --wg-userspace for userspace).
+# dockerd 28.5 (test_mesh_forky.sh), docker29 against 29.7.2 with either firewall backend
+# (test_mesh_d29.sh, test_mesh_d29_nft.sh); the WireGuard backend is named (E2E_WG_BACKEND,
+# lib.sh) and given to wgnetd with --wg-backend (and --wg-userspace for userspace).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HOSTS=(1 2 3)
@@ -433,10 +434,10 @@ host_exec 3 ip link del wgnet0 2>/dev/null
 for l in $(host_links 3 '^wg(b|v|c)'); do
 	host_exec 3 ip link del "$l" 2>/dev/null
 done
-host_exec 3 nft delete table inet wgnet 2>/dev/null
-# the rest of the firewall and the forwarding switch are gone after a reboot too
-host_exec 3 nft flush ruleset
-host_exec 3 sysctl -qw net.ipv4.ip_forward=0
+nft_on 3 delete table inet wgnet 2>/dev/null
+# the rest of the firewall is gone after a reboot too, and forwarding is as at boot
+nft_on 3 flush ruleset
+host_boot_forwarding "$(host_ns 3)"
 # /run is a tmpfs and the conntrack table lives in RAM: both start empty
 host_exec 3 sh -c 'for m in $(awk "\$2 ~ \"^/run/\" { print \$2 }" /proc/self/mounts | sort -r); do
 	umount -l "$m"; done; rm -rf /run/* /run/.[!.]* 2>/dev/null; true'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_metrics.sh: wgnetd --metrics on two simulated hosts with a real dockerd 20.10, scraped as
-# Prometheus would. Host 1 serves on its own address 192.168.77.1:9586, host 2 on its
+# test_metrics.sh: wgnetd --metrics on two simulated hosts with a real dockerd 20.10 (29.7:
+# test_metrics_d29.sh), scraped as Prometheus would. Host 1 serves on its own address 192.168.77.1:9586, host 2 on its
 # 127.0.0.1:9586. Off by default: nothing listens until --metrics is given. The exposition
 # passes `promtool check metrics` (Debian's, tests/promtool.sh); the WireGuard families say what
 # `wg show` says and move with traffic (pings between containers); the API counters move with
@@ -142,7 +142,7 @@ host_exec 2 wg set wgnet0 peer "$(wgnet_on 1 status --json | jq -r .host.public_
 	allowed-ips "10.210.1.0/24,$H1/32" || die "host 2: a route to $H1 through the tunnel"
 host_exec 2 ip rule add from 10.210.2.1 to "$H1" lookup 77 || die "host 2: ip rule"
 host_exec 2 ip route add "$H1/32" dev wgnet0 table 77 || die "host 2: route through wgnet0"
-host_exec 1 nft -f - <<EOF || die "host 1: counters"
+nft_on 1 -f - <<EOF || die "host 1: counters"
 table inet wgtest {
 	chain pre {
 		type filter hook prerouting priority -400;
@@ -157,7 +157,7 @@ EOF
 # counted CHAIN: host 2's SYNs to the metrics port counted in that chain of host 1
 counted()
 {
-	host_exec 1 nft -j list chain inet wgtest "$1" |
+	nft_on 1 -j list chain inet wgtest "$1" |
 		jq '[.nftables[] | .rule? // empty | .expr[] | .counter?.packets // empty] | add // 0'
 }
 from_mesh()
@@ -174,6 +174,6 @@ assert_ok "allowed: host 2 scrapes host 1 through the tunnel" retry_eq 10 200 fr
 assert_ok "and its SYN passed host 1's input chain" test "$(counted in)" -ge 1
 assert_ok "wgnet host deny tcp/$PORT" wgnet_on 1 host deny "tcp/$PORT"
 assert_eq "denied again: no answer from the mesh" 000 "$(from_mesh)"
-host_exec 1 nft delete table inet wgtest
+nft_on 1 delete table inet wgtest
 
 e2e_finish

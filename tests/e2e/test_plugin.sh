@@ -44,6 +44,7 @@ compose_on()
 	local i=$1
 	shift
 	host_exec "$i" env IMAGE=bb:latest WGNET_DRIVER="$NAME" WGNET_SUBNET=10.220.0.0/16 \
+		WGNET_DNS=10.220.0.53 \
 		DOCKER_HOST=unix:///run/docker.sock docker-compose -p demo \
 		-f "$E2E_REPO/examples/compose/docker-compose.yml" "$@"
 }
@@ -162,6 +163,10 @@ web=$(container_ip 2 demo_web_1 demo_app)
 assert_match "compose: web is in host 2's slice of the pool" '^10\.220\.2\.' "$web"
 assert_match "compose: host 1's client fetches host 2's web by IP" "hello from" \
 	"$(retry 20 fetch 1 demo_client_1 "http://$web/" && fetch 1 demo_client_1 "http://$web/")"
+# the plugin reads the names of host 2's containers through the Docker socket it mounts, and
+# host 1's asks host 2 for them over the tunnel (join lines)
+assert_match "compose: host 1's client fetches http://web/ on host 2 by its name" "hello from" \
+	"$(retry 20 fetch 1 demo_client_1 http://web/ && fetch 1 demo_client_1 http://web/)"
 for i in 1 2; do
 	assert_ok "host $i: docker-compose down" compose_on "$i" down -t 1
 done

@@ -3,6 +3,8 @@
 # (from a container, a LAN neighbour and a peer of the mesh) on two simulated hosts with a real
 # dockerd 20.10, and a mutation check: each rule of `inet wgnet`, `bridge wgnet` and wgnet's
 # DOCKER-USER is deleted in turn and the probes run again: a rule no probe needs is a failure.
+# test_security_d29_nft.sh runs it against dockerd 29.7.2 with the nftables firewall backend,
+# where there is no DOCKER-USER (that part of the mutation check says so and is skipped).
 #
 #   host 1: c1 c3 (app 10.210.0.0/16; c1 publishes 8080:80/tcp and 127.0.0.1:8081:81/udp),
 #           ci ci3 (int 10.211.0.0/16, --internal), cd (docker0), cb (a br-* network),
@@ -11,11 +13,13 @@
 #           wgnet0 with a peer entry for host 1 that also routes host 1's own addresses,
 #           127.0.0.1 and 172.16.0.0/12 (whoever holds host 2's key can do that)
 #   uplink: 192.168.77.254 (and 2001:db8:77::254), the hosts' LAN neighbour
+#   the names responder of app: 10.210.0.53 on host 1's lo; the peers ask host 1's gateways
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/probes.sh"
 
 FRAME=${FRAME:-$E2E_REPO/build/release/tests/frame}
 H1=192.168.77.1
+DNS=10.210.0.53		# the names responder of pool app (its address + 53)
 UP=$E2E_UPLINK_IP
 
 e2e_init
@@ -81,7 +85,8 @@ uplink_exec ip route add 10.211.0.0/16 via "$H1"
 H1_KEY=$(wg_on 2 show wgnet0 allowed-ips | awk '/10\.210\.1\.0\/24/ { print $1 }')
 [ -n "$H1_KEY" ] || die "host 2 has no peer for host 1's slice"
 wg_on 2 set wgnet0 peer "$H1_KEY" allowed-ips \
-	"10.210.1.0/24,10.211.1.0/24,$H1/32,127.0.0.1/32,172.16.0.0/12" || die "attacker peer entry"
+	"10.210.1.0/24,10.211.1.0/24,$H1/32,127.0.0.1/32,172.16.0.0/12,$DNS/32" ||
+	die "attacker peer entry"
 retry 20 at c2 ping -c1 -W1 "${IP[c1]}" || die "the mesh does not carry c2 -> c1"
 retry 20 at ci2 ping -c1 -W1 "${IP[ci]}" || die "the mesh does not carry ci2 -> ci"
 
@@ -220,6 +225,27 @@ probe_send "docker0 container -> the tunnel" blocked cd h1 post \
 probe_udp "docker0 container -> wgnet container" blocked cd c1 "${IP[c1]}"
 probe_udp "br-* container -> wgnet container" blocked cb c1 "${IP[c1]}"
 
+# The names responder of app (on host 1's lo, the same address on every host) answers the
+# containers of its bridges; nobody else reaches it, whatever the host opens to the mesh. Each
+# sender reaches something else of host 1 (the probes above: its positive controls). The peers
+# ask host 1's gateways (UDP 53) for its own names.
+udp "$DNS" 53
+probe_send "container -> the names responder of its pool" arrives c1 h1 in \
+	"ip saddr ${IP[c1]} ip daddr $DNS udp dport 53" "${UDP[@]}"
+probe_send "uplink -> the names responder, UDP" blocked up h1 in \
+	"ip saddr $UP ip daddr $DNS udp dport 53" "${UDP[@]}"
+probe_send "docker0 container -> the names responder" blocked cd h1 in \
+	"ip saddr ${IP[cd]} ip daddr $DNS udp dport 53" "${UDP[@]}"
+syn "$DNS" 53
+probe_send "uplink -> the names responder, TCP" blocked up h1 in \
+	"ip saddr $UP ip daddr $DNS tcp dport 53 tcp flags syn" "${SYN[@]}"
+probe_send "peer: -> the names responder through the tunnel" blocked h2 h1 in \
+	"ip saddr 10.210.2.250 ip daddr $DNS udp dport 53" \
+	"$FRAME" wgnet0 udp src=10.210.2.250 dst="$DNS" dport=53 sport={P}
+probe_send "peer: -> host 1's gateway, UDP 53 (the peers' names port)" arrives h2 h1 in \
+	"ip saddr 10.210.2.250 ip daddr 10.210.1.1 udp dport 53 udp sport {P}" \
+	"$FRAME" wgnet0 udp src=10.210.2.250 dst=10.210.1.1 dport=53 sport={P}
+
 # the checks (probes.sh): 0 when the thing they name happened, 1 when not, 2 when they broke
 check_peer_ping() { at c2 ping -c1 -W3 10.210.1.1 || return 1; }
 check_host_ping() { at h1 ping -c1 -W3 -I 10.210.1.1 "${IP[c2]}" || return 1; }
@@ -324,6 +350,32 @@ probes_run
 e2e_log "all ${#PROBE_NAME[@]} probes in $PROBE_SECS ms"
 probe_report
 
+# What the responders answer (wgnetd's, not a rule: the mutation check stops wgnetd): a
+# container only its own pool's names, a peer only this host's names of the pool it asks from.
+# ask WHERE SERVER NAME [dig options]: "STATUS address..." of dig from place WHERE
+ask()
+{
+	local out
+	out=$(at "$1" dig +tries=1 +time=2 "${@:4}" "$3" @"$2") || { echo "no answer"; return; }
+	echo "$(grep -oE 'status: [A-Z]+' <<<"$out" | cut -d' ' -f2)" \
+		"$(awk '$4 == "A" { print $5 }' <<<"$out" | xargs)" | xargs
+}
+if retry_eq 10 "NOERROR ${IP[c2]}" ask c1 "$DNS" c2; then
+	pass "container of app asks app's responder for c2 (on host 2): its address"
+else
+	fail "container of app asks app's responder for c2 (on host 2): its address" "$RETRY_OUT"
+fi
+assert_eq "container of pool int asks app's responder for c2: REFUSED, no address" "REFUSED" \
+	"$(ask ci "$DNS" c2)"
+assert_eq "container of pool int asks its own responder for c2: REFUSED" "REFUSED" \
+	"$(ask ci 10.211.0.53 c2)"
+assert_eq "peer (host 2, app's slice) asks host 1's app gateway for c1: its address" \
+	"NOERROR ${IP[c1]}" "$(ask h2 10.210.1.1 c1 -b 10.210.2.1)"
+assert_eq "peer asks host 1's app gateway for ci (pool int): REFUSED" "REFUSED" \
+	"$(ask h2 10.210.1.1 ci -b 10.210.2.1)"
+assert_eq "peer asks host 1's int gateway from app's slice: no answer" "no answer" \
+	"$(ask h2 10.211.1.1 ci -b 10.210.2.1)"
+
 # ---------------------------------------------------------------- 2. the mutation check
 # wgnetd would put a deleted rule back at once (it watches its tables): it stops, the kernel
 # keeps everything (SIGTERM), and each rule is deleted, the probes run, the table put back.
@@ -332,18 +384,18 @@ probe_report
 [ -z "$(probes_changed)" ] || die "the mutation check needs every probe as expected first"
 wgnetd_stop 1
 SAVED=$E2E_RUN/tables.nft
-host_exec 1 nft list table inet wgnet >"$SAVED.inet" || die "save inet wgnet"
-host_exec 1 nft list table bridge wgnet >"$SAVED.bridge" || die "save bridge wgnet"
+nft_on 1 list table inet wgnet >"$SAVED.inet" || die "save inet wgnet"
+nft_on 1 list table bridge wgnet >"$SAVED.bridge" || die "save bridge wgnet"
 tables_restore()
 {
-	host_exec 1 nft delete table inet wgnet 2>/dev/null
-	host_exec 1 nft delete table bridge wgnet 2>/dev/null
-	host_exec 1 nft -f "$SAVED.inet" && host_exec 1 nft -f "$SAVED.bridge"
+	nft_on 1 delete table inet wgnet 2>/dev/null
+	nft_on 1 delete table bridge wgnet 2>/dev/null
+	nft_on 1 -f - <"$SAVED.inet" && nft_on 1 -f - <"$SAVED.bridge"
 }
 # the rules of a table as "family chain handle<TAB>text"
 rules_of()
 {
-	host_exec 1 nft -j list table "$1" wgnet | jq -r '.nftables[] | .rule? // empty |
+	nft_on 1 -j list table "$1" wgnet | jq -r '.nftables[] | .rule? // empty |
 		"\(.family) \(.chain) \(.handle)"'
 }
 mutate()	# DESC DELETE-CMD... : run the probes without it; a rule no probe needs fails
@@ -361,24 +413,56 @@ mutate()	# DESC DELETE-CMD... : run the probes without it; a rule no probe needs
 	fi
 }
 UNNEEDED=()
-# our tables must stand alone (Docker 29's nftables backend has no FORWARD drop): Docker's
-# FORWARD chain is bypassed while they are mutated
-iptables_on 1 -I FORWARD 1 -m comment --comment wgnet-test -j ACCEPT || die "bypass FORWARD"
+# our tables must stand alone (a host's own firewall may accept everything): Docker's filters
+# are bypassed while they are mutated: its iptables FORWARD chain and, from 28.0 on, its raw
+# PREROUTING drops of packets for its containers that come from elsewhere; on its nftables
+# backend the forward and raw-PREROUTING chains of `ip docker-bridges`
+docker_forward_bypass()	# on|off
+{
+	local h op chain
+	if [ "$E2E_FIREWALL" = iptables ]; then
+		[ "$1" = on ] && op=-I || op=-D
+		iptables_on 1 "$op" FORWARD -m comment --comment wgnet-test -j ACCEPT &&
+			iptables_on 1 -t raw "$op" PREROUTING -m comment --comment wgnet-test \
+				-j ACCEPT
+		return
+	fi
+	for chain in filter-FORWARD raw-PREROUTING; do
+		if [ "$1" = on ]; then
+			nft_on 1 insert rule ip docker-bridges "$chain" accept \
+				comment '"wgnet-test"' || return 1
+			continue
+		fi
+		h=$(nft_on 1 -a list chain ip docker-bridges "$chain" |
+			sed -nE 's/.*comment "wgnet-test" # handle ([0-9]+)$/\1/p')
+		[ -n "$h" ] || return 1
+		nft_on 1 delete rule ip docker-bridges "$chain" handle "$h" || return 1
+	done
+}
+docker_forward_bypass on || die "bypass Docker's forward filter"
 for fam in inet bridge; do
 	n=$(rules_of "$fam" | wc -l)
 	for ((k = 1; k <= n; k++)); do
 		tables_restore || die "restore the tables"
 		read -r f chain handle < <(rules_of "$fam" | sed -n "${k}p")
-		text=$(host_exec 1 nft -a list chain "$f" wgnet "$chain" | grep -E "# handle $handle\$" |
+		text=$(nft_on 1 -a list chain "$f" wgnet "$chain" | grep -E "# handle $handle\$" |
 			sed -E 's/^\s+//; s/ # handle [0-9]+$//')
-		mutate "$f $chain: $text" host_exec 1 nft delete rule "$f" wgnet "$chain" handle "$handle"
+		mutate "$f $chain: $text" nft_on 1 delete rule "$f" wgnet "$chain" handle "$handle"
 	done
 done
 tables_restore || die "restore the tables"
-iptables_on 1 -D FORWARD -m comment --comment wgnet-test -j ACCEPT
-# wgnet's DOCKER-USER accepts, with Docker's FORWARD chain as dockerd made it
-mapfile -t DU < <(iptables_on 1 -S DOCKER-USER | grep -- '--comment wgnet')
-assert_ok "wgnet's DOCKER-USER rules are there (${#DU[@]})" test "${#DU[@]}" -ge 4
+docker_forward_bypass off || die "put Docker's forward filter back"
+DU=()
+if [ "$E2E_FIREWALL" = iptables ]; then
+	# wgnet's DOCKER-USER accepts, with Docker's FORWARD chain as dockerd made it
+	mapfile -t DU < <(iptables_on 1 -S DOCKER-USER | grep -- '--comment wgnet')
+	assert_ok "wgnet's DOCKER-USER rules are there (${#DU[@]})" test "${#DU[@]}" -ge 4
+else
+	assert_fails "nftables backend: there is no DOCKER-USER chain" iptables_on 1 -S DOCKER-USER
+	assert_match "iptables says there is no such chain" 'No chain' "$ASSERT_OUT"
+	e2e_log "mutation check: no DOCKER-USER on Docker's nftables backend: its part is" \
+		"skipped, wgnet's tables above were the whole firewall"
+fi
 for rule in "${DU[@]}"; do
 	spec=${rule#-A DOCKER-USER }
 	pos=$(iptables_on 1 -S DOCKER-USER | grep -v '^-N' | grep -nxF -- "$rule" | cut -d: -f1)

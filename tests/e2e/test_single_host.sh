@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_single_host.sh: wgnetd on one simulated host, used by a real dockerd (issue 3's
 # end-to-end acceptance). Host index 3, underlay 192.168.77.3, uplink 192.168.77.254.
-# WGNET_E2E_DOCKER=forky runs the same test against dockerd 28.5 (test_single_host_forky.sh).
+# WGNET_E2E_DOCKER=forky runs the same test against dockerd 28.5 (test_single_host_forky.sh),
+# docker29 against 29.7.2 (test_single_host_d29.sh).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 H=3
@@ -58,15 +59,32 @@ assert_eq "bridge $br has $SLICE.1/24" "$SLICE.1/24" \
 assert_eq "bridge $br MTU" 1420 "$(jq -r '.[0].mtu' <<<"$brjson")"
 assert_eq "bridge $br is up" true "$(jq -r '(.[0].flags // []) | index("UP") != null' <<<"$brjson")"
 assert_ok "nft table inet wgnet exists" host_exec "$H" nft list table inet wgnet
-# written by a thread of wgnetd's (no Docker call waits on the xtables lock): within a second
-docker_user_has_wgnet() { iptables_on "$H" -S DOCKER-USER | grep wgnet >/dev/null; }
-retry 5 docker_user_has_wgnet
-assert_match "DOCKER-USER has wgnet's accepts" 'wgnet' "$(iptables_on "$H" -S DOCKER-USER)"
+if [ "$E2E_FIREWALL" = iptables ]; then
+	# written by a thread of wgnetd's (no Docker call waits on the xtables lock): at once
+	docker_user_has_wgnet() { iptables_on "$H" -S DOCKER-USER | grep wgnet >/dev/null; }
+	retry 5 docker_user_has_wgnet
+	assert_match "DOCKER-USER has wgnet's accepts" 'wgnet' "$(iptables_on "$H" -S DOCKER-USER)"
+else
+	# Docker's nftables backend has no DOCKER-USER, and wgnet makes none: its tables suffice
+	assert_fails "nftables backend: no DOCKER-USER chain (wgnet made none)" \
+		iptables_on "$H" -S DOCKER-USER
+	assert_match "iptables says there is no such chain" 'No chain' "$ASSERT_OUT"
+fi
 
 status=$(wgnet_on "$H" status 2>&1)
 assert_match "wgnet status shows the slice" "$SLICE\.0/24" "$status"
 assert_match "wgnet status shows the bridge" "$br" "$status"
 assert_ok "wgnet status --json is JSON" jq -e . <<<"$(wgnet_on "$H" status --json)"
+
+# the host dockerd's firewall backend, as wgnet status tells it (iptables is read by a thread)
+docker_firewall() { wgnet_on "$H" status --json | jq -r ".docker_firewall.${1:-backend}"; }
+retry_eq 10 "$E2E_FIREWALL" docker_firewall
+assert_eq "wgnet status --json: the host's dockerd uses the $E2E_FIREWALL backend" \
+	"$E2E_FIREWALL" "$(docker_firewall)"
+assert_match "wgnet status says so" "^docker +firewall backend $E2E_FIREWALL \(" \
+	"$(wgnet_on "$H" status)"
+e2e_log "docker firewall: $(wgnet_on "$H" status | grep '^docker')"
+assert_eq "no warning about iptables' FORWARD chain" "" "$(docker_firewall warning)"
 
 # ---- two containers on the slice
 ctr ca app
@@ -189,13 +207,49 @@ assert_ok "after dockerd restart: egress from ca" fetch ca "http://$E2E_UPLINK_I
 assert_fails "after dockerd restart: a second network on $POOL is still refused" \
 	docker_on "$H" network create -d wgnet --ipam-driver wgnet --subnet "$POOL" app2
 
+# ---- Docker 29: the host switched from the iptables backend to nftables without a reboot.
+# Docker leaves iptables' FORWARD policy DROP and DOCKER-USER with its jump, so wgnet's accepts
+# there still let its traffic through; once the jump is gone too, nothing does: wgnet warns
+if [ "$E2E_DOCKER" = docker29 ] && [ "$E2E_FIREWALL" = iptables ]; then
+	dockerd_stop "$H" TERM
+	E2E_NFT_BACKEND=1
+	E2E_FIREWALL=nftables
+	dockerd_start "$H"
+	assert_eq "switched: docker info says firewall backend nftables" nftables \
+		"$(docker_on "$H" info -f '{{.FirewallBackend.Driver}}')"
+	assert_ok "switched: ca and cb (--restart always) run again" retry 30 both_running
+	retry_eq 10 nftables docker_firewall
+	assert_eq "switched: wgnet status says nftables" nftables "$(docker_firewall)"
+	e2e_log "switched: $(wgnet_on "$H" status | grep '^docker')"
+	fwd=$(iptables_on "$H" -S FORWARD)
+	assert_match "switched: iptables' FORWARD policy is still DROP" '^-P FORWARD DROP' "$fwd"
+	assert_match "switched: and still jumps to DOCKER-USER" '^-A FORWARD -j DOCKER-USER' "$fwd"
+	assert_ok "switched: egress from ca (wgnet's DOCKER-USER accepts)" \
+		fetch ca "http://$E2E_UPLINK_IP/"
+	assert_eq "switched: no warning while the jump is there" "" "$(docker_firewall warning)"
+	iptables_on "$H" -D FORWARD -j DOCKER-USER || die "delete FORWARD's jump to DOCKER-USER"
+	assert_fails "no jump to DOCKER-USER: egress from ca is dropped" \
+		fetch ca "http://$E2E_UPLINK_IP/"
+	# seen twice 10 s apart: dockerd sets the policy before it makes DOCKER-USER
+	warned() { docker_firewall warning | grep 'no rule jumps to DOCKER-USER' >/dev/null; }
+	assert_ok "no jump to DOCKER-USER: wgnet status warns" retry 40 warned
+	assert_match "and says so first, in its text form" \
+		'^WARNING +iptables. FORWARD policy is DROP' "$(wgnet_on "$H" status | head -n 1)"
+	assert_match "wgnetd's log says so" 'warn: iptables. FORWARD policy is DROP and no rule' \
+		"$(cat "$(host_dir "$H")/wgnetd.log")"
+	iptables_on "$H" -P FORWARD ACCEPT || die "iptables -P FORWARD ACCEPT"
+	assert_ok "FORWARD accepts: egress from ca" fetch ca "http://$E2E_UPLINK_IP/"
+	retry_eq 10 "" docker_firewall warning
+	assert_eq "FORWARD accepts: the warning is gone" "" "$(docker_firewall warning)"
+fi
+
 # ---- teardown: network rm removes what wgnet made for it
 docker_on "$H" rm -f $(docker_on "$H" ps -aq) >/dev/null || die "docker rm -f"
 assert_eq "no wgv/wgc veth left once containers are gone" "" \
 	"$(matching '^[0-9]+: wg[vc]' host_exec "$H" ip -o link show)"
 assert_ok "docker network rm app" docker_on "$H" network rm app
 assert_fails "bridge $br is gone" host_exec "$H" ip link show dev "$br"
-assert_eq "the nft ruleset no longer names $br" "" "$(matching "$br" host_exec "$H" nft list ruleset)"
+assert_eq "the nft ruleset no longer names $br" "" "$(matching "$br" nft_on "$H" list ruleset)"
 assert_ok "docker network rm ranged plain" docker_on "$H" network rm ranged plain
 # wgnet0 belongs to the host, not to a network: it stays while the host is initialised
 assert_eq "nothing of wgnet's is left but wgnet0 (links, nft table, DOCKER-USER rules)" "" \

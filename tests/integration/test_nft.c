@@ -44,6 +44,9 @@ static const struct nft_dnat three_dnats[] = {
 	{ 6, IP4(127, 0, 0, 1), 8081, 8081, IP4(10, 210, 1, 5), 81, "wgb1" },
 };
 
+/* the names responders of both pools (their address + 53) */
+static const uint32_t two_responders[] = { 0x0ad20035, 0x0adc0035 };
+
 static const struct nft_policy full = {
 	.wg_ifname = "wgnet0",
 	.bridges = two_bridges,
@@ -56,6 +59,8 @@ static const struct nft_policy full = {
 	.nhost_allow = 2,
 	.ports = one_port,
 	.nports = 1,
+	.responders = two_responders,
+	.nresponders = 2,
 };
 
 /* stdout of a shell command; *status gets its exit status */
@@ -217,8 +222,10 @@ static void test_apply_full(void **state)
 		"iifname \"wgb*\" drop",
 	};
 	static const char *const input[] = {
+		"iifname != \"wgb*\" iifname != \"lo\" ip daddr @responders drop",
 		"iifname \"wgnet0\" ct state established,related accept",
 		"iifname \"wgnet0\" icmp type echo-request accept",
+		"iifname \"wgnet0\" ip daddr @local_slices udp dport 53 accept",
 		"iifname \"wgnet0\" tcp dport 53 accept",
 		"iifname \"wgnet0\" udp dport 5353 accept",
 		"iifname \"wgnet0\" drop",
@@ -253,6 +260,11 @@ static void test_apply_full(void **state)
 	assert_string_equal(elems, "10.210.0.0/16,10.220.0.0/16");
 	set_elems(root, "local_slices", elems, sizeof(elems));
 	assert_string_equal(elems, "10.210.1.0/24,10.220.3.0/24");
+	/* single addresses: nft shows them as such, not as /32 prefixes */
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+		find_obj(root, "set", "responders"), "elem"), 0)), "10.210.0.53");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+		find_obj(root, "set", "responders"), "elem"), 1)), "10.220.0.53");
 	check_chain(root, "forward", "filter", "forward", 0);
 	check_chain(root, "postrouting", "nat", "postrouting", 100);
 	check_chain(root, "prerouting", "nat", "prerouting", -100);
@@ -260,7 +272,7 @@ static void test_apply_full(void **state)
 	check_chain(root, "input", "filter", "input", 0);
 	check_chain(root, "localnet", "filter", "prerouting", -300);
 	assert_int_equal(count_rules(root, "forward"), 17);
-	assert_int_equal(count_rules(root, "input"), 5);
+	assert_int_equal(count_rules(root, "input"), 7);
 	assert_int_equal(count_rules(root, "localnet"), 1);
 	assert_int_equal(count_rules(root, "postrouting"), 2);	/* wgb2 is internal */
 	assert_int_equal(count_rules(root, "prerouting"), 2);

@@ -442,6 +442,20 @@ static void test_addr_pick_tiny(void **state)
 	assert_int_equal(ipam_addr_pick(&used, &z, &z, UINT32_MAX, &a), -ENOSPC);
 }
 
+/* slice 0's address 53 (the same on every host), or its last usable one in small slices */
+static void test_responder_addr(void **state)
+{
+	struct cidr pool = C("10.210.0.0/16");
+
+	(void)state;
+	assert_int_equal(ipam_responder_addr(&pool, 24), IP(10, 210, 0, 53));
+	assert_int_equal(ipam_responder_addr(&pool, 26), IP(10, 210, 0, 53));
+	assert_int_equal(ipam_responder_addr(&pool, 27), IP(10, 210, 0, 30));
+	assert_int_equal(ipam_responder_addr(&pool, 30), IP(10, 210, 0, 2));
+	pool = C("172.20.64.0/18");
+	assert_int_equal(ipam_responder_addr(&pool, 20), IP(172, 20, 64, 53));
+}
+
 static void test_errbuf(void **state)
 {
 	struct errbuf e = { 0 };
@@ -495,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_addr_pick_exhaust),
 		cmocka_unit_test(test_addr_pick_worst),
 		cmocka_unit_test(test_addr_pick_tiny),
+		cmocka_unit_test(test_responder_addr),
 		cmocka_unit_test(test_errbuf),
 		cmocka_unit_test(test_errbuf_http_status),
 	};
