@@ -137,12 +137,14 @@ struct peer_rotate_part {
 #define STORE_FAILOVER_SECONDS 15	/* no handshake on an endpoint for this long: next */
 #define STORE_SESSION_SECONDS 180	/* WireGuard's reject-after time: a session this young lives */
 
-/* An acknowledgement of host index's next key (key) by this host (by), or one to take back. */
+/* An acknowledgement of host index's next key (key) by this host (by), put only while the
+ * claim of index holds claim (the key it rotates from: a late one is not written), or one to
+ * take back. */
 struct store_ack_due {
 	unsigned index, by;
-	uint8_t key[KEYS_LEN];
+	uint8_t key[KEYS_LEN], claim[KEYS_LEN];
 	int64_t lease;			/* this host's, when it was queued */
-	bool stale;			/* no rotation needs it: deleted */
+	bool back;			/* the rotation gave up: deleted */
 };
 
 struct store {
@@ -161,9 +163,8 @@ struct store {
 	 * them once wgnet0 has the next keys, before it saves the state): under sleep_lock */
 	struct store_ack_due *acks_due;
 	size_t nacks_due;
-	/* those given (or on their way): not given again while the store's copy has not come
-	 * back through the watch (a watcher behind would otherwise send them at every tick, and
-	 * each is an event for every host); under the driver lock */
+	/* those given (or on their way): not given again while the rotation lasts (the watch
+	 * does not bring them back: only the rotating host reads them); under the driver lock */
 	struct store_ack_due *acks_sent;
 	size_t nacks_sent;
 	pthread_t watcher, keeper;

@@ -82,7 +82,8 @@ struct etcd_event {
 	bool deleted;
 };
 /*
- * Watches every key under prefix from revision start (0 = now) and calls cb for each batch of
+ * Watches every key from key up to end (excluded; NULL: every key under key, as a prefix) from
+ * revision start (0 = now) and calls cb for each batch of
  * events with the highest revision they carry (0 for the stream's first answer, which holds
  * none), until *stop is set, the stream breaks or cb returns < 0. Never the answers' header
  * revision: that is the store's latest, and a stream that breaks while it still catches up from
@@ -91,8 +92,8 @@ struct etcd_event {
  * -ENOTCONN when the stream could not be opened or broke.
  */
 typedef int (*etcd_watch_cb)(void *arg, const struct etcd_event *ev, size_t n, int64_t rev);
-int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_watch_cb cb,
-		      void *arg, const atomic_bool *stop, struct errbuf *e);
+int etcd_watch_range(struct etcd *c, const char *key, const char *end, int64_t start,
+		     etcd_watch_cb cb, void *arg, const atomic_bool *stop, struct errbuf *e);
 
 /* For the client's own files (store_etcd_watch.c): the first key after every key that starts with prefix (range_end); int64
  * fields as proto3 JSON sends them (strings); a key or value as base64; one kv. */

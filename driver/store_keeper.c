@@ -257,7 +257,8 @@ static bool ack_push(struct store_ack_due **v, size_t *n, struct store_ack_due a
 
 static bool ack_same(const struct store_ack_due *a, const struct store_ack_due *b)
 {
-	return a->index == b->index && a->stale == b->stale &&
+	/* under another lease (the first lapsed, and took it along): given again */
+	return a->index == b->index && a->lease == b->lease &&
 	       memcmp(a->key, b->key, KEYS_LEN) == 0;
 }
 
@@ -296,97 +297,98 @@ static void acks_sent_forget(struct store *s, const struct store_ack_due *v, siz
 	}
 }
 
-/* Forgotten once the store's copy came back through the watch: given, once the store has it
- * (lost later, with a lapsed lease, it is given again); taken back, once it is gone. Lock held. */
-static void acks_sent_prune(struct driver *d)
+/*
+ * Forgotten once no rotation needs them. The rotating host switched: its claim moved on, and the
+ * switch deleted them. It gave up (its claim holds the old key) or left: taken back (into *out),
+ * since they would stay under this host's lease. Lock held.
+ */
+static void acks_sent_prune(struct driver *d, struct store_ack_due **out, size_t *n)
 {
 	struct store *s = d->store;
 	size_t k = 0;
 
 	for (size_t i = 0; i < s->nacks_sent; i++) {
-		const struct store_ack_due *a = &s->acks_sent[i];
-		bool stored = store_hosts_acked(&s->hosts, a->index, a->by, a->key);
-		bool keep = a->stale && stored;
+		struct store_ack_due a = s->acks_sent[i];
+		const struct state_peer *p = NULL;
 
-		for (size_t j = 0; j < d->st.npeers && !keep && !a->stale && !stored; j++) {
-			const struct state_peer *p = &d->st.peers[j];
-
-			keep = p->index == a->index && p->has_next_key &&
-			       memcmp(p->next_key, a->key, KEYS_LEN) == 0;
+		for (size_t j = 0; j < d->st.npeers && !p; j++)	/* few: while a rotation runs */
+			if (d->st.peers[j].index == a.index)
+				p = &d->st.peers[j];
+		if (p && p->has_next_key && memcmp(p->next_key, a.key, KEYS_LEN) == 0) {
+			s->acks_sent[k++] = a;
+			continue;
 		}
-		if (keep)
-			s->acks_sent[k++] = *a;
+		a.back = true;
+		if ((!p || memcmp(p->public_key, a.claim, KEYS_LEN) == 0) && !ack_push(out, n, a))
+			s->acks_sent[k++] = s->acks_sent[i];	/* no memory: the next tick */
 	}
 	s->nacks_sent = k;
 }
 
 /*
  * What this host must acknowledge: the next key of each store peer that rotates, once wgnet0
- * has it, under this host's lease (a host that goes away takes its acknowledgements with it);
- * with stale, its acknowledgements that no rotation needs any more (the rotating host switched,
- * or gave up, while this host was cut off), to take back. Each once. Lock held.
+ * has it, under this host's lease (a host that goes away takes its acknowledgements with it).
+ * Each once. Lock held.
  */
-static size_t acks_collect(struct driver *d, bool stale, struct store_ack_due **out)
+static size_t acks_collect(struct driver *d, struct store_ack_due **out)
 {
 	struct store *s = d->store;
-	const struct store_hosts *t = &s->hosts;
 	unsigned self = d->st.host_index;
 	size_t n = 0;
 
 	*out = NULL;
-	acks_sent_prune(d);
+	acks_sent_prune(d, out, &n);
 	for (size_t i = 0; s->configured && !s->removed && i < d->st.npeers; i++) {
 		const struct state_peer *p = &d->st.peers[i];
 		struct store_ack_due a = { .index = p->index, .by = self, .lease = s->lease };
 
-		if (!p->has_next_key || !store_mine_has(s, p->public_key) ||
-		    store_hosts_acked(t, p->index, self, p->next_key))
+		if (!p->has_next_key || !store_mine_has(s, p->public_key))
 			continue;
 		memcpy(a.key, p->next_key, KEYS_LEN);
+		memcpy(a.claim, p->public_key, KEYS_LEN);
 		if (!ack_due(s, a, out, &n))
-			return n;
-	}
-	for (size_t i = 0; stale && s->configured && s->synced && i < t->nacks; i++) {
-		const struct store_ack *a = &t->acks[i];
-		const struct state_peer *p = NULL;
-		struct store_ack_due st = { .index = a->index, .by = self, .stale = true };
-
-		if (a->by != self)
-			continue;
-		for (size_t j = 0; j < d->st.npeers && !p; j++)	/* few: a rotation is rare */
-			if (d->st.peers[j].index == a->index)
-				p = &d->st.peers[j];
-		if (p && p->has_next_key && memcmp(p->next_key, a->key, KEYS_LEN) == 0)
-			continue;
-		memcpy(st.key, a->key, KEYS_LEN);
-		if (!ack_due(s, st, out, &n))
 			return n;
 	}
 	return n;
 }
 
 /* Given (or taken back) in the store, without the lock; v freed. Those that were not are
- * forgotten as given: the next tick gives them again. */
+ * forgotten as given: the next tick gives (or takes back) them again. One whose claim moved on
+ * (the rotation ended) is not written: a late acknowledgement would stay, under this host's
+ * lease, for nothing. */
 static void acks_send(struct driver *d, struct store_ack_due *v, size_t n)
 {
 	struct store *s = d->store;
-	char name[STORE_KEY_MAX], key[KEYS_B64_LEN];
+	char name[STORE_KEY_MAX], ikey[STORE_KEY_MAX], key[KEYS_B64_LEN], claim[KEYS_B64_LEN];
 	struct errbuf e = { 0 };
 	size_t done = 0;
 	int ret = 0;
 
 	for (; done < n && ret == 0; done++) {
 		store_key_format_ack(v[done].index, v[done].by, name);
+		store_key_format(STORE_INDEX_PREFIX, v[done].index, ikey);
 		keys_b64(v[done].key, key);
-		ret = v[done].stale ? etcd_txn(&s->etcd, NULL, 0, &(struct etcd_op){ .key = name },
-					       1, &(bool){ 0 }, &e) :
-				      etcd_put(&s->etcd, name, key, v[done].lease, &e);
+		keys_b64(v[done].claim, claim);
+		if (v[done].back)
+			ret = etcd_txn(&s->etcd, NULL, 0, &(struct etcd_op){ .key = name }, 1,
+				       &(bool){ 0 }, &e);
+		else
+			ret = etcd_txn(&s->etcd, &(struct etcd_guard){ ikey, claim }, 1,
+				       &(struct etcd_op){ .key = name, .value = key,
+							  .lease = v[done].lease },
+				       1, &(bool){ 0 }, &e);
 	}
 	if (n) {
 		pthread_mutex_lock(&d->lock);
 		store_reachable_note(d, ret, &e);
-		if (ret < 0)	/* v[done - 1] failed: it and those after it were not given */
+		if (ret < 0)	/* v[done - 1] failed: it and those after it were not sent */
 			acks_sent_forget(s, v + done - 1, n - done + 1);
+		for (size_t i = ret < 0 ? done - 1 : n; i < n; i++) {
+			if (!v[i].back)
+				continue;
+			v[i].back = false;	/* given again: the next prune takes it back */
+			ack_push(&s->acks_sent, &s->nacks_sent, v[i]);
+		}
 		pthread_mutex_unlock(&d->lock);
 	}
 	free(v);
@@ -396,7 +398,7 @@ void store_keeper_ack_soon(struct driver *d)
 {
 	struct store *s = d->store;
 	struct store_ack_due *v;
-	size_t n = acks_collect(d, false, &v), queued = 0;
+	size_t n = acks_collect(d, &v), queued = 0;
 
 	pthread_mutex_lock(&s->sleep_lock);	/* after the driver lock, as store_wake */
 	while (queued < n && ack_push(&s->acks_due, &s->nacks_due, v[queued]))
@@ -410,7 +412,7 @@ void store_keeper_ack_soon(struct driver *d)
 }
 
 /* The acknowledgements queued by the watcher, at once; else, with the lock, any still due (one
- * that failed, one the store lost) and those to take back. */
+ * that failed, one the store lost with this host's lease). */
 static void keeper_acks(struct driver *d)
 {
 	struct store *s = d->store;
@@ -428,7 +430,7 @@ static void keeper_acks(struct driver *d)
 		return;
 	}
 	pthread_mutex_lock(&d->lock);
-	n = acks_collect(d, true, &v);
+	n = acks_collect(d, &v);
 	pthread_mutex_unlock(&d->lock);
 	acks_send(d, v, n);
 }

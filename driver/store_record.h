@@ -18,7 +18,8 @@
  *                     "endpoints": ["HOST:PORT", ...], "next_key" while it rotates its key}
  *   /wgnet/alive/<N>  its liveness: the name, under a lease of STORE_LEASE_TTL seconds
  *   /wgnet/rotate/<N>/<M>  host M has host N's next key on its device: that key, under M's
- *                     lease (host N switches once every live host has said so)
+ *                     lease (host N switches once every live host has said so); the last
+ *                     prefix: the hosts watch /wgnet/ up to it, and only host N reads these
  *   /wgnet/revoked/<base64 key>  a key no host accepts again: the name it had
  * A record is checked like a join line (name, index, key, each endpoint), and must sit under
  * its own index.

@@ -19,6 +19,7 @@
 #include "driver/store_rotate.h"
 
 #define ROTATE_POLL_MS 10
+#define ACKS_POLL_MS 50		/* the acknowledgements read from the store */
 
 bool store_configured(const struct driver *d)
 {
@@ -103,25 +104,47 @@ static void missing_names(struct driver *d, const uint8_t key[KEYS_LEN], char *o
 	}
 }
 
+/* This host's acknowledgements as the store has them now, into its hosts' table (the watch
+ * leaves them out); a read that fails is tried again at the next poll. */
+static void acks_read(struct driver *d, struct etcd *c, unsigned index)
+{
+	struct store *s = d->store;
+	char prefix[STORE_KEY_MAX];
+	struct etcd_kvs kvs = { 0 };
+	struct errbuf e = { 0 };
+
+	snprintf(prefix, sizeof(prefix), "%s%u/", STORE_ROTATE_PREFIX, index);
+	if (etcd_range_prefix(c, prefix, &kvs, &e) < 0)
+		return;
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < kvs.n; i++)
+		store_hosts_update(&s->hosts, &kvs.v[i], false);
+	pthread_mutex_unlock(&d->lock);
+	etcd_kvs_release(&kvs);
+}
+
 /*
  * Waits for every live host to acknowledge key, at most STORE_ROTATE_WAIT_MS (a host cut off
- * from the store for less than its lease cannot), without the lock. The acknowledgements arrive
- * through the watcher. Fills the counts of out, and the names of those that did not.
+ * from the store for less than its lease cannot), without the lock. The acknowledgements are
+ * read from the store every ACKS_POLL_MS. Fills the counts of out, and the names of those that
+ * did not.
  */
-static void acks_wait(struct driver *d, const uint8_t key[KEYS_LEN], struct key_rotate_reply *out,
+static void acks_wait(struct driver *d, struct etcd *c, unsigned index,
+		      const uint8_t key[KEYS_LEN], struct key_rotate_reply *out,
 		      const struct timespec *t0)
 {
 	struct store *s = d->store;
 	size_t live, acked;
 
 	for (;;) {
+		acks_read(d, c, index);
 		pthread_mutex_lock(&d->lock);
 		live = live_hosts(d, &out->hosts);
-		acked = store_hosts_acks(&s->hosts, d->st.host_index, key);
+		acked = store_hosts_acks(&s->hosts, index, key);
 		pthread_mutex_unlock(&d->lock);
 		if (acked >= live || ms_since(t0) >= STORE_ROTATE_WAIT_MS)
 			break;
-		sleep_ms(ROTATE_POLL_MS);
+		sleep_ms(ACKS_POLL_MS);
 	}
 	/* before the switch, which deletes the acknowledgements */
 	pthread_mutex_lock(&d->lock);
@@ -202,7 +225,7 @@ int store_key_rotate(struct driver *d, struct key_rotate_reply *out, struct errb
 		ret = rotate_abandon(d, ret, ret == 0, e);
 		goto out;
 	}
-	acks_wait(d, next, out, &t0);
+	acks_wait(d, &c, r.index, next, out, &t0);
 	memcpy(r.key, next, KEYS_LEN);
 	r.has_next = false;
 	memset(r.next_key, 0, KEYS_LEN);

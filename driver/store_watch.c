@@ -236,8 +236,11 @@ void *store_watch_main(void *arg)
 			pthread_mutex_lock(&d->lock);
 			from = s->rev + 1;
 			pthread_mutex_unlock(&d->lock);
-			ret = etcd_watch_prefix(&s->etcd, STORE_PREFIX, from, watch_events, d,
-						&s->stop, &e);
+			/* all of /wgnet/ but the acknowledgements (rotate/, last of its prefixes):
+			 * only the rotating host needs them, and it reads them (store_rotate.c);
+			 * watched, each rotation cost every host an event per host */
+			ret = etcd_watch_range(&s->etcd, STORE_PREFIX, STORE_ROTATE_PREFIX, from,
+					       watch_events, d, &s->stop, &e);
 			if (ret == -ESTALE) {
 				log_info("store: revision %lld was compacted: reading everything "
 					 "again", (long long)from);

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "driver/dns_record.h"
 #include "driver/store_record.h"
 
 #define KEY_B64 "ZmFrZSBwdWJsaWMga2V5IG9mIDMyIGJ5dGVzIGxvbmc="	/* 32 bytes */
@@ -191,6 +192,21 @@ static void test_revoked_and_ack_keys(void **state)
 	assert_false(store_key_parse_ack("/wgnet/rotate/1234567/4", &index, &by));
 }
 
+/* The watch of /wgnet/ ends where the acknowledgements begin (store_watch.c): every other prefix
+ * sorts before rotate/, so that each host still sees every record, claim and name. */
+static void test_prefixes_before_acks(void **ctx)
+{
+	static const char *const watched[] = { STORE_INDEX_PREFIX, STORE_HOSTS_PREFIX,
+					       STORE_ALIVE_PREFIX, STORE_REVOKED_PREFIX,
+					       DNS_RECORD_PREFIX };
+
+	(void)ctx;
+	for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
+		assert_true(strncmp(watched[i], STORE_PREFIX, strlen(STORE_PREFIX)) == 0);
+		assert_true(strcmp(watched[i], STORE_ROTATE_PREFIX) < 0);
+	}
+}
+
 /* The compare-and-swap of a rotation: guarded by the claim holding the old key and the new key
  * not revoked; publish writes the record with its next key, switch swaps the claim, writes the
  * record with the new key and deletes the acknowledgements, all in one transaction. */
@@ -281,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_prefixes_before_acks),
 		cmocka_unit_test(test_next_key),
 		cmocka_unit_test(test_revoked_and_ack_keys),
 		cmocka_unit_test(test_rotation_txn),
