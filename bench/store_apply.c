@@ -16,6 +16,7 @@
 
 #include "driver/log.h"
 #include "driver/store_hosts.h"
+#include "driver/store_plan.h"
 
 static double now_ms(void)
 {
@@ -75,7 +76,7 @@ static void plan_into(struct store_hosts *t, struct state *st, struct store_keys
 {
 	struct store_plan p = { 0 };
 
-	if (store_hosts_reindex(t) < 0 || store_hosts_plan(t, st, mine, &p) < 0) {
+	if (store_hosts_reindex(t) < 0 || store_plan_make(t, st, mine, &p) < 0) {
 		fprintf(stderr, "store_apply: out of memory\n");
 		exit(1);
 	}
@@ -88,7 +89,7 @@ static void plan_into(struct store_hosts *t, struct state *st, struct store_keys
 		*mine = p.mine;
 		p.mine = (struct store_keys){ 0 };
 	}
-	store_hosts_plan_release(&p);
+	store_plan_release(&p);
 }
 
 static int cmp_double(const void *a, const void *b)

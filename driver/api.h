@@ -140,8 +140,10 @@ struct peer_add_req {
 	bool no_endpoint;		/* ignore the line's endpoint (the peer is behind NAT) */
 	int keepalive;			/* -1 = default 25 s */
 };
+/* *rotates: the line is a known peer's (its index and name) with a new key, which now waits
+ * beside the old one until that host uses it (wgnet key rotate there). */
 int driver_peer_add(struct driver *d, const struct peer_add_req *req,
-		    char name[DRIVER_NAME_MAX], struct errbuf *e);
+		    char name[DRIVER_NAME_MAX], bool *rotates, struct errbuf *e);
 /* By name or base64 public key; -ENOENT if unknown. */
 int driver_peer_rm(struct driver *d, const char *peer, char name[DRIVER_NAME_MAX],
 		   struct errbuf *e);
@@ -180,6 +182,43 @@ void driver_events_get(struct driver *d, uint64_t since, uint64_t epoch, struct 
 /* Lock not held: the newest number once it is above seen, or after ms, or when the driver
  * stops, whichever comes first. */
 uint64_t driver_events_wait(struct driver *d, uint64_t seen, unsigned ms);
+
+/*
+ * wgnet key rotate: a new key pair for this host. With a store, all of it: the new key
+ * published, every live host acknowledging it, the claim swapped, the switch. With join lines,
+ * two steps: the new pair and its join line (the other hosts add it: it waits beside the old
+ * key), then finish (the switch). Defined in key_rotate.c.
+ */
+struct key_rotate_req {
+	bool finish;			/* join lines: switch to the new key now */
+};
+#define DRIVER_ROTATE_MISSING_MAX 256
+struct key_rotate_reply {
+	char old_key[DRIVER_KEY_B64_MAX];
+	char new_key[DRIVER_KEY_B64_MAX];
+	bool store;			/* through the store */
+	bool switched;			/* this host uses the new key now */
+	size_t hosts;			/* store: the store's peers */
+	size_t acked;			/* ... that had the new key before the switch */
+	char missing[DRIVER_ROTATE_MISSING_MAX];	/* ... the others' names, ", " between */
+	long wait_ms;			/* from publishing the new key to the switch */
+	size_t line_peers;		/* peers from join lines: each needs the new line */
+	char join_line[DRIVER_JOIN_LINE_MAX];	/* with the new key */
+};
+int driver_key_rotate(struct driver *d, const struct key_rotate_req *req,
+		      struct key_rotate_reply *out, struct errbuf *e);
+
+/* wgnet host revoke NAME|KEY: the key (and the next key of its rotation) on the store's revoked
+ * list, which every host refuses from then on, and its host out of the store. Defined in
+ * store_revoke.c. */
+struct host_revoke_reply {
+	char name[DRIVER_NAME_MAX];	/* "" when no host of the store had the key */
+	unsigned index;			/* 0 the same */
+	size_t keys;			/* revoked: 1, or 2 with the next key of a rotation */
+	bool removed;			/* its claim, record and liveness went */
+};
+int driver_host_revoke(struct driver *d, const char *host, struct host_revoke_reply *out,
+		       struct errbuf *e);
 
 /* A peer of `wgnet status` is up: a handshake within the last 180 s. */
 struct status_peer;

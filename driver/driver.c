@@ -21,9 +21,11 @@
 #include "driver/log.h"
 #include "driver/mesh.h"
 #include "driver/mesh_device.h"
+#include "driver/mesh_key.h"
 #include "driver/mesh_watchdog.h"
 #include "driver/metrics.h"
 #include "driver/network.h"
+#include "driver/peer_rotate.h"
 #include "driver/peers.h"
 #include "driver/persist.h"
 #include "driver/reconcile.h"
@@ -33,7 +35,8 @@
 
 int driver_new(const struct driver_config *cfg, struct driver **out, struct errbuf *e)
 {
-	static const char *const files[] = { STATE_FILE_NAME, KEYS_FILE_NAME, STORE_FILE_NAME };
+	static const char *const files[] = { STATE_FILE_NAME, KEYS_FILE_NAME, KEYS_NEXT_FILE_NAME,
+					     STORE_FILE_NAME };
 	const char *dir = cfg->state_dir ? cfg->state_dir : "/var/lib/wgnet";
 	struct errbuf step = { 0 };
 	bool mesh_up = false;
@@ -47,6 +50,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	events_init(d);
 	firewall_init(d, cfg->iptables, cfg->no_iptables);
 	resolve_init(d);
+	peer_rotate_init(d);
 	docker_names_init(d, cfg->docker_socket ? cfg->docker_socket : DOCKER_SOCKET_DEFAULT);
 	if (dns_names_new(&d->names) < 0) {
 		ret = errbuf_set(e, -ENOMEM, "out of memory");
@@ -84,6 +88,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	ret = reconcile_all(d, e);
 	if (ret < 0)
 		goto fail;
+	mesh_key_load(d);	/* a rotation under way goes on */
 	if (d->st.host_index) {
 		/* The mesh failing (no WireGuard at all?) must not take the local networks down. */
 		mesh_up = mesh_start(d, &step) == 0;
@@ -99,6 +104,7 @@ int driver_new(const struct driver_config *cfg, struct driver **out, struct errb
 	resolve_start(d, mesh_endpoint_resolved);
 	mesh_watchdog_start(d);
 	firewall_watch_start(d);
+	peer_rotate_start(d);
 	ret = store_new(d, dir, e);
 	if (ret < 0)
 		goto fail;
@@ -124,6 +130,7 @@ void driver_free(struct driver *d)
 	if (!d)
 		return;
 	store_free(d);		/* its threads take the lock: first */
+	peer_rotate_stop(d);
 	docker_names_stop(d);
 	dns_server_stop(d);
 	mesh_watchdog_stop(d);
@@ -143,6 +150,7 @@ void driver_free(struct driver *d)
 		return;		/* the resolver thread still holds d; the process is ending */
 	firewall_fini(d);
 	resolve_fini(d);
+	peer_rotate_fini(d);
 	events_fini(d);
 	pthread_mutex_destroy(&d->lock);
 	free(d);

@@ -29,6 +29,12 @@ const char *event_kind_name(enum event_kind kind)
 		return "watchdog-restart";
 	case EVENT_WATCHDOG_FAILED:
 		return "watchdog-failed";
+	case EVENT_KEY_ROTATED:
+		return "key-rotated";
+	case EVENT_PEER_REKEYED:
+		return "peer-rekeyed";
+	case EVENT_KEY_REVOKED:
+		return "key-revoked";
 	}
 	return "unknown";
 }

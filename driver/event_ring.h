@@ -27,6 +27,9 @@ enum event_kind {
 	EVENT_STORE_BACK,
 	EVENT_WATCHDOG_RESTART,		/* wireguard-go died or hung and was started again */
 	EVENT_WATCHDOG_FAILED,		/* starting it again failed */
+	EVENT_KEY_ROTATED,		/* this host switched to its new key */
+	EVENT_PEER_REKEYED,		/* a peer's new key took over from its old one */
+	EVENT_KEY_REVOKED,		/* a peer went, or this host is out: the key is revoked */
 };
 
 struct event {

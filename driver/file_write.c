@@ -90,3 +90,11 @@ fail:
 	unlink(tmp);
 	return ret;
 }
+
+int file_write_rename(const char *from, const char *to, struct errbuf *e)
+{
+	if (rename(from, to) < 0)
+		return errbuf_set(e, -errno, "could not rename %s to %s: %s", from, to,
+				  strerror(errno));
+	return fsync_dir_of(to, e) < 0 ? 1 : 0;
+}

@@ -16,5 +16,8 @@
  */
 #define FILE_WRITE_TEMP_SUFFIX ".XXXXXX"
 int file_write_atomic(const char *path, const void *data, size_t len, struct errbuf *e);
+/* A file written so put over another (a key that takes over), the directory fsync'd after:
+ * the same returns. */
+int file_write_rename(const char *from, const char *to, struct errbuf *e);
 
 #endif

@@ -41,6 +41,10 @@ struct resolved;
 struct mesh_part {
 	char key_path[PATH_MAX];
 	struct keys keys;		/* loaded at init/start; wiped by mesh_fini */
+	/* the pair a rotation switches to (driver/mesh_key.c), kept in its own file until then */
+	char next_path[PATH_MAX];
+	struct keys next;
+	bool has_next;
 	char mode[16];			/* "auto", "kernel" or "userspace" */
 	char program[PATH_MAX];		/* userspace implementation, "" = wireguard-go */
 	char cgroup_root[PATH_MAX];	/* "" = leave wireguard-go in wgnetd's cgroup */
@@ -119,11 +123,29 @@ struct resolver_part {
 	bool running, busy;
 };
 
+/* Join-line peers that rotate their key: the new key takes over at its first handshake, which a
+ * thread looks for while there is one (driver/peer_rotate.c). */
+struct peer_rotate_part {
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool running;
+};
+
 /* Membership through etcd (driver/store.c, store_watch.c, store_keeper.c, store_file.c).
  * Under the driver lock, but etcd (fixed while the threads run) and stop. */
 #define STORE_RENEW_SECONDS 10		/* keepalive period, a third of the lease */
 #define STORE_FAILOVER_SECONDS 15	/* no handshake on an endpoint for this long: next */
 #define STORE_SESSION_SECONDS 180	/* WireGuard's reject-after time: a session this young lives */
+
+/* An acknowledgement of host index's next key (key) by this host (by), put only while the
+ * claim of index holds claim (the key it rotates from: a late one is not written), or one to
+ * take back. */
+struct store_ack_due {
+	unsigned index, by;
+	uint8_t key[KEYS_LEN], claim[KEYS_LEN];
+	int64_t lease;			/* this host's, when it was queued */
+	bool back;			/* the rotation gave up: deleted */
+};
 
 struct store {
 	char path[PATH_MAX];
@@ -133,17 +155,33 @@ struct store {
 	bool leave_pending;
 	bool removed;
 	atomic_bool stop;
+	/* the threads sleep on this, and are woken by stop or store_wake (driver/store_file.c) */
+	pthread_mutex_t sleep_lock;
+	pthread_cond_t sleep_cond;
+	bool wake;
+	/* acknowledgements the keeper gives at once, without the driver lock (the watcher queues
+	 * them once wgnet0 has the next keys, before it saves the state): under sleep_lock */
+	struct store_ack_due *acks_due;
+	size_t nacks_due;
+	/* those given (or on their way): not given again while the rotation lasts (the watch
+	 * does not bring them back: only the rotating host reads them); under the driver lock */
+	struct store_ack_due *acks_sent;
+	size_t nacks_sent;
 	pthread_t watcher, keeper;
 	bool running;
 	struct store_hosts hosts;
 	int64_t rev;
 	bool synced;			/* hosts reflect the store at rev */
+	bool watch_broke;		/* the watch ended: its next start is a resume */
 	bool reachable;
 	char error[256];
 	struct store_keys mine;		/* peers that came from the store, sorted */
 	int64_t lease;
 	time_t renewed;
 	bool publish;
+	bool rotating;			/* wgnet key rotate runs (driver/store_rotate.c): the keeper
+					 * leaves this host's record and claim to it */
+	bool keeper_busy;		/* the keeper writes this host's record or lease */
 	/* this host's names records as the store has them (driver/store_names.c) */
 	atomic_bool names_dirty;	/* the store's copy changed: compare again */
 	unsigned names_gen;		/* of the local names last put */
@@ -193,6 +231,7 @@ struct driver {
 	struct mesh_part mesh;
 	struct firewall_part fw;
 	struct resolver_part res;
+	struct peer_rotate_part rot;
 	struct events_part events;
 	struct store *store;		/* membership through etcd (driver/store*.c) */
 	struct docker_part docker;

@@ -40,16 +40,21 @@ int keys_from_b64(const char *s, uint8_t out[KEYS_LEN])
 	return 0;
 }
 
+/* What file_write_* said of path: 1 (only the directory's fsync failed) counts as written. */
+static int key_file_written(const char *path, int ret, const struct errbuf *we, struct errbuf *e)
+{
+	if (ret > 0)	/* renamed into place: the next start reads it */
+		log_warn("%s written, but %s, ignoring", path, we->msg);
+	else if (ret < 0)
+		return errbuf_set(e, ret, "%s", we->msg);
+	return 0;
+}
+
 static int write_secret(const char *path, const char *text, struct errbuf *e)
 {
 	struct errbuf we = { 0 };
-	int ret = file_write_atomic(path, text, strlen(text), &we);
 
-	if (ret > 0)	/* renamed into place: the next start reads it */
-		log_warn("%s written, but %s, ignoring", path, we.msg);
-	else if (ret < 0)
-		return errbuf_set(e, ret, "%s", we.msg);
-	return 0;
+	return key_file_written(path, file_write_atomic(path, text, strlen(text), &we), &we, e);
 }
 
 static int keys_create(const char *path, struct keys *out, struct errbuf *e)
@@ -79,6 +84,20 @@ static int keys_create(const char *path, struct keys *out, struct errbuf *e)
 
 int keys_load_or_create(const char *path, struct keys *out, struct errbuf *e)
 {
+	int ret = keys_load(path, out, e);
+
+	return ret == -ENOENT ? keys_create(path, out, e) : ret;
+}
+
+int keys_promote(const char *from, const char *to, struct errbuf *e)
+{
+	struct errbuf we = { 0 };
+
+	return key_file_written(to, file_write_rename(from, to, &we), &we, e);
+}
+
+int keys_load(const char *path, struct keys *out, struct errbuf *e)
+{
 	char buf[128];
 	struct keys k;
 	struct stat st;
@@ -89,7 +108,7 @@ int keys_load_or_create(const char *path, struct keys *out, struct errbuf *e)
 		return errbuf_set(e, -EIO, "libsodium could not be initialised");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == ENOENT)
-		return keys_create(path, out, e);
+		return -ENOENT;
 	if (fd < 0)
 		return errbuf_set(e, -errno, "could not open %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -12,6 +12,7 @@
  * Never logged, never in a reply or an error message.
  */
 #define KEYS_FILE_NAME "private.key"
+#define KEYS_NEXT_FILE_NAME "private.key.next"	/* a rotation's new pair, until it takes over */
 #define KEYS_LEN 32
 #define KEYS_B64_LEN 45			/* 44 characters + NUL */
 
@@ -22,6 +23,10 @@ struct keys {
 
 /* Loads the key pair from path, or makes and saves a new one if the file does not exist. */
 int keys_load_or_create(const char *path, struct keys *out, struct errbuf *e);
+/* The same, -ENOENT (e untouched) when the file does not exist. */
+int keys_load(const char *path, struct keys *out, struct errbuf *e);
+/* The pair in from becomes the one in to (renamed over it, the directory synced). */
+int keys_promote(const char *from, const char *to, struct errbuf *e);
 void keys_wipe(struct keys *k);
 
 void keys_b64(const uint8_t key[KEYS_LEN], char out[KEYS_B64_LEN]);

@@ -173,6 +173,38 @@ static void allowed_ips_delta(const struct wg_peer *cur, struct wg_peer *p)
 	p->replace_allowed_ips = false;
 }
 
+/* Nothing of p to set on the device's peer cur: an apply sends only what changes (a store's
+ * change is applied on every host, and each would otherwise send every peer again). */
+static bool peer_unchanged(const struct wg_peer *cur, const struct wg_peer *p)
+{
+	return cur && !p->replace_allowed_ips && !p->nallowed_ips &&
+	       p->keepalive == cur->keepalive && p->endpoint.ss_family == AF_UNSPEC;
+}
+
+/*
+ * A peer's next key (it rotates): on the device beside its key, with no allowed IPs and no
+ * keepalive, so that the peer's first handshake with it is accepted; it takes the allowed IPs
+ * when it takes over. Its endpoint is the one the device uses for the peer (cur), else the
+ * configured one.
+ */
+static void next_key_add(struct driver *d, const struct state_peer *sp, const struct wg_peer *cur,
+			 const struct wg_peer *const *sorted, size_t nhave, bool *named,
+			 const struct wg_peer *have, struct wg_peer *p)
+{
+	const struct wg_peer *ncur = mesh_device_peer_find(sorted, nhave, sp->next_key);
+
+	memcpy(p->public_key, sp->next_key, KEYS_LEN);
+	p->replace_allowed_ips = !ncur || ncur->nallowed_ips;
+	if (ncur)
+		named[ncur - have] = true;
+	if (ncur && ncur->endpoint.ss_family != AF_UNSPEC)
+		return;
+	if (cur && cur->endpoint.ss_family != AF_UNSPEC)
+		p->endpoint = cur->endpoint;
+	else if (sp->endpoint[0])
+		resolve_endpoint(d, sp->endpoint, &p->endpoint);
+}
+
 /*
  * Every peer of the state with its current allowed IPs, in one set operation; a peer the
  * device already reaches (in have) keeps the endpoint it roamed to, and its allowed IPs
@@ -184,7 +216,7 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 	 * peers from a store) */
 	const struct wg_peer **sorted = calloc(have->npeers + 1, sizeof(*sorted));
 	bool *named = calloc(have->npeers + 1, sizeof(*named));
-	struct wg_peer *v = calloc(d->st.npeers + have->npeers + 1, sizeof(*v));
+	struct wg_peer *v = calloc(2 * d->st.npeers + have->npeers + 1, sizeof(*v));
 	size_t n = 0;
 	int ret;
 
@@ -216,6 +248,19 @@ static int peers_apply(struct driver *d, const struct wg_device *have, struct er
 		if (sp->endpoint[0] && !(cur && cur->endpoint.ss_family != AF_UNSPEC) &&
 		    resolve_endpoint(d, sp->endpoint, &p->endpoint) < 0)
 			log_debug("peer %s: no address for endpoint %s yet", sp->name, sp->endpoint);
+		if (peer_unchanged(cur, p)) {
+			free(p->allowed_ips);
+			*p = (struct wg_peer){ 0 };
+			n--;
+		}
+		if (sp->has_next_key) {
+			p = &v[n++];
+			next_key_add(d, sp, cur, sorted, have->npeers, named, have->peers, p);
+			if (peer_unchanged(mesh_device_peer_find(sorted, have->npeers, sp->next_key), p)) {
+				*p = (struct wg_peer){ 0 };
+				n--;
+			}
+		}
 	}
 	for (size_t i = 0; i < have->npeers; i++) {
 		if (named[i])
@@ -484,7 +529,9 @@ int mesh_init(struct driver *d, const char *backend, const char *program,
 	struct mesh_part *m = &d->mesh;
 
 	if ((size_t)snprintf(m->key_path, sizeof(m->key_path), "%s/%s", state_dir,
-			     KEYS_FILE_NAME) >= sizeof(m->key_path))
+			     KEYS_FILE_NAME) >= sizeof(m->key_path) ||
+	    (size_t)snprintf(m->next_path, sizeof(m->next_path), "%s/%s", state_dir,
+			     KEYS_NEXT_FILE_NAME) >= sizeof(m->next_path))
 		return errbuf_set(e, -ENAMETOOLONG, "state directory path too long: %s", state_dir);
 	snprintf(m->mode, sizeof(m->mode), "%s", backend ? backend : "auto");
 	snprintf(m->program, sizeof(m->program), "%s", program ? program : "");
@@ -499,6 +546,7 @@ int mesh_init(struct driver *d, const char *backend, const char *program,
 void mesh_fini(struct driver *d)
 {
 	keys_wipe(&d->mesh.keys);
+	keys_wipe(&d->mesh.next);
 }
 
 int mesh_public_key(struct driver *d, uint8_t pub[KEYS_LEN], struct errbuf *e)

@@ -15,14 +15,18 @@
 #include "driver/log.h"
 #include "driver/mesh.h"
 #include "driver/mesh_device.h"
+#include "driver/mesh_key.h"
+#include "driver/peer_rotate.h"
 #include "driver/peers.h"
 #include "driver/persist.h"
+#include "driver/store_rotate.h"
 
-static void self_join_line(const struct driver *d, char out[DRIVER_JOIN_LINE_MAX])
+void peers_join_line(const struct driver *d, const uint8_t key[KEYS_LEN],
+		     char out[DRIVER_JOIN_LINE_MAX])
 {
 	struct join_line j = { .index = d->st.host_index };
 
-	memcpy(j.key, d->st.host_public_key, KEYS_LEN);
+	memcpy(j.key, key, KEYS_LEN);
 	join_line_text_clean(j.endpoint, sizeof(j.endpoint), d->st.host_endpoint);
 	if (d->st.host_name[0])
 		snprintf(j.name, sizeof(j.name), "%s", d->st.host_name);
@@ -40,20 +44,62 @@ int driver_join_line(struct driver *d, char out[DRIVER_JOIN_LINE_MAX], struct er
 		ret = errbuf_set(e, -EAGAIN, "this host has no wgnet index yet: run 'wgnet init "
 				 "--index N' first");
 	else
-		self_join_line(d, out);
+		peers_join_line(d, d->st.host_public_key, out);
 	pthread_mutex_unlock(&d->lock);
 	return ret;
 }
 
+/* A key no peer and not this host has (for a peer's next key: but skip's own). */
+static int key_check(const struct driver *d, const uint8_t key[KEYS_LEN],
+		     const struct state_peer *skip, struct errbuf *e)
+{
+	char b64[KEYS_B64_LEN];
+
+	if (memcmp(key, d->st.host_public_key, KEYS_LEN) == 0)
+		return errbuf_set(e, -EEXIST, "that key is this host's own public key");
+	for (size_t i = 0; i < d->st.npeers; i++) {
+		const struct state_peer *p = &d->st.peers[i];
+
+		if (p != skip && (memcmp(p->public_key, key, KEYS_LEN) == 0 ||
+				  (p->has_next_key && memcmp(p->next_key, key, KEYS_LEN) == 0))) {
+			keys_b64(key, b64);
+			return errbuf_set(e, -EEXIST, "peer %s already has key %s", p->name, b64);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The line of a known join-line peer (its index and name) with another key: that host rotates
+ * its key. The new key waits on wgnet0 beside the old one, without allowed IPs, and takes over
+ * at its first handshake (driver/peer_rotate.c). NULL when the line is not that; *e worded when
+ * it is but cannot be taken.
+ */
+static struct state_peer *rotation_of(struct driver *d, const struct join_line *j, int *ret,
+				      struct errbuf *e)
+{
+	for (size_t i = 0; i < d->st.npeers; i++) {
+		struct state_peer *p = &d->st.peers[i];
+
+		if (p->index != j->index || strcmp(p->name, j->name) != 0 ||
+		    memcmp(p->public_key, j->key, KEYS_LEN) == 0)
+			continue;
+		if (store_has_peer(d, p->public_key)) {
+			*ret = errbuf_set(e, -EEXIST, "peer %s comes from the store: its key changes "
+					  "there (wgnet key rotate on that host)", p->name);
+			return NULL;
+		}
+		*ret = key_check(d, j->key, p, e);
+		return *ret < 0 ? NULL : p;
+	}
+	return NULL;
+}
+
 static int peer_check(const struct driver *d, const struct join_line *j, struct errbuf *e)
 {
-	char key[KEYS_B64_LEN];
-
 	if (j->index == d->st.host_index)
 		return errbuf_set(e, -EEXIST, "index %u is this host's own index: each host needs "
 				  "its own (is this the line of this host?)", j->index);
-	if (memcmp(j->key, d->st.host_public_key, KEYS_LEN) == 0)
-		return errbuf_set(e, -EEXIST, "that key is this host's own public key");
 	for (size_t i = 0; i < d->st.npeers; i++) {
 		const struct state_peer *p = &d->st.peers[i];
 
@@ -61,19 +107,38 @@ static int peer_check(const struct driver *d, const struct join_line *j, struct 
 			return errbuf_set(e, -EEXIST, "peer %s already has index %u (its slices would "
 					  "overlap): remove it first (wgnet peer rm %s)", p->name,
 					  j->index, p->name);
-		if (memcmp(p->public_key, j->key, KEYS_LEN) == 0) {
-			keys_b64(j->key, key);
-			return errbuf_set(e, -EEXIST, "peer %s already has key %s", p->name, key);
-		}
 		if (strcmp(p->name, j->name) == 0)
 			return errbuf_set(e, -EEXIST, "a peer named %s exists already: remove it "
 					  "first (wgnet peer rm %s)", j->name, j->name);
 	}
+	return key_check(d, j->key, NULL, e);
+}
+
+/* The peer rotates to the line's key: saved and applied (the new key waits on wgnet0). */
+static int peer_rotation_add(struct driver *d, struct state_peer *p, const struct join_line *j,
+			     struct errbuf *e)
+{
+	struct state_peer was = *p;
+	struct errbuf me = { 0 };
+	int ret;
+
+	p->has_next_key = true;
+	memcpy(p->next_key, j->key, KEYS_LEN);
+	ret = persist_save(d, e);
+	if (ret < 0) {
+		*p = was;
+		return ret;
+	}
+	log_info("peer %s: its new key waits beside the old one until its first handshake",
+		 p->name);
+	if (mesh_sync(d, &me) < 0)
+		log_error("peer %s: %s", p->name, me.msg);
+	peer_rotate_wake(d);
 	return 0;
 }
 
 int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[DRIVER_NAME_MAX],
-		    struct errbuf *e)
+		    bool *rotates, struct errbuf *e)
 {
 	struct errbuf me = { 0 };
 	struct state_peer *p;
@@ -98,6 +163,14 @@ int driver_peer_add(struct driver *d, const struct peer_add_req *req, char name[
 	if (!d->st.host_index || !d->st.has_host_key) {
 		ret = errbuf_set(e, -EAGAIN, "this host has no wgnet index yet: run 'wgnet init "
 				 "--index N' first");
+		goto out;
+	}
+	p = rotation_of(d, &j, &ret, e);
+	*rotates = p != NULL;
+	if (p || ret < 0) {
+		ret = ret < 0 ? ret : peer_rotation_add(d, p, &j, e);
+		if (ret == 0)
+			snprintf(name, DRIVER_NAME_MAX, "%s", j.name);
 		goto out;
 	}
 	ret = peer_check(d, &j, e);
@@ -177,8 +250,12 @@ int peers_state_fill(struct driver *d, struct driver_status *s)
 	snprintf(s->host_name, sizeof(s->host_name), "%s", d->st.host_name);
 	s->listen_port = d->st.listen_port ? d->st.listen_port : WG_DEFAULT_PORT;
 	if (d->st.host_index && d->st.has_host_key) {
+		uint8_t next[KEYS_LEN];
+
 		keys_b64(d->st.host_public_key, s->public_key);
-		self_join_line(d, s->join_line);
+		peers_join_line(d, d->st.host_public_key, s->join_line);
+		if (mesh_key_pending(d, next))
+			keys_b64(next, s->next_key);
 	}
 	s->peers = calloc(d->st.npeers ? d->st.npeers : 1, sizeof(*s->peers));
 	if (!s->peers)
@@ -192,6 +269,8 @@ int peers_state_fill(struct driver *d, struct driver_status *s)
 		out->index = sp->index;
 		keys_b64(sp->public_key, out->public_key);
 		memcpy(out->key, sp->public_key, sizeof(out->key));
+		if (sp->has_next_key)
+			keys_b64(sp->next_key, out->next_key);
 		join_line_text_clean(out->configured_endpoint, sizeof(out->configured_endpoint),
 				     sp->endpoint);
 		out->keepalive = sp->keepalive;

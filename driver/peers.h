@@ -2,6 +2,9 @@
 #ifndef WGNET_DRIVER_PEERS_H
 #define WGNET_DRIVER_PEERS_H
 
+#include <stdint.h>
+
+#include "driver/keys.h"
 #include "driver/status.h"
 
 struct driver;
@@ -13,5 +16,8 @@ int peers_status_fill(struct driver *d, struct driver_status *s);
 /* The same from the state alone, in its order: the metrics read the device without the lock
  * (mesh_device_status_merge). */
 int peers_state_fill(struct driver *d, struct driver_status *s);
+/* This host's join line, with key (its own, or the next one of a rotation); lock held. */
+void peers_join_line(const struct driver *d, const uint8_t key[KEYS_LEN],
+		     char out[DRIVER_JOIN_LINE_MAX]);
 
 #endif

@@ -160,11 +160,6 @@ static int peer_cmp_index(const struct state_peer *x, const struct state_peer *y
 	return (x->index > y->index) - (x->index < y->index);
 }
 
-static int peer_cmp_key(const struct state_peer *x, const struct state_peer *y)
-{
-	return memcmp(x->public_key, y->public_key, sizeof(x->public_key));
-}
-
 static int peer_cmp_name(const struct state_peer *x, const struct state_peer *y)
 {
 	return strcmp(x->name, y->name);
@@ -185,12 +180,54 @@ static int peer_order(const void *a, const void *b, void *arg)
 	return r ? r : (x > y) - (x < y);	/* equal ones in file order */
 }
 
+/* A peer's key or the next key of its rotation: no two peers may share either. */
+struct peer_key {
+	const uint8_t *key;
+	size_t peer;
+	const char *field;
+};
+
+static int peer_key_order(const void *a, const void *b)
+{
+	const struct peer_key *x = a, *y = b;
+	int r = memcmp(x->key, y->key, 32);
+
+	return r ? r : (x->peer > y->peer) - (x->peer < y->peer);
+}
+
+static int check_peer_keys(const struct parse_ctx *c, const struct state *s)
+{
+	struct peer_key *v = calloc(2 * s->npeers + 1, sizeof(*v));
+	size_t n = 0;
+	char where[32];
+	int ret = 0;
+
+	if (!v)
+		return errbuf_set(c->e, -ENOMEM, "%s: out of memory", c->src);
+	for (size_t i = 0; i < s->npeers; i++) {
+		v[n++] = (struct peer_key){ s->peers[i].public_key, i, "public_key" };
+		if (s->peers[i].has_next_key)
+			v[n++] = (struct peer_key){ s->peers[i].next_key, i, "next_key" };
+	}
+	qsort(v, n, sizeof(*v), peer_key_order);
+	for (size_t i = 0; i < n && !ret; i++) {
+		snprintf(where, sizeof(where), "peers[%zu]", v[i].peer);
+		if (s->has_host_key && memcmp(v[i].key, s->host_public_key, 32) == 0)
+			ret = state_bad(c, where, v[i].field, "is this host's own key");
+		else if (i && memcmp(v[i - 1].key, v[i].key, 32) == 0)
+			ret = state_bad(c, where, v[i].field, "repeats peers[%zu]%s%s", v[i - 1].peer,
+					v[i - 1].field == v[i].field ? "" : ".",
+					v[i - 1].field == v[i].field ? "" : v[i - 1].field);
+	}
+	free(v);
+	return ret;
+}
+
 /* Sorted rather than pairwise: a hostile file must not cost O(n^2) (65535 peers fit). */
 static int check_peers(const struct parse_ctx *c, const struct state *s)
 {
 	struct peer_field fields[] = {
 		{ "index", peer_cmp_index },
-		{ "public_key", peer_cmp_key },
 		{ "name", peer_cmp_name },
 	};
 	const struct state_peer **v = NULL;
@@ -203,11 +240,10 @@ static int check_peers(const struct parse_ctx *c, const struct state *s)
 		snprintf(where, sizeof(where), "peers[%zu]", i);
 		if (s->host_index && p->index == s->host_index)
 			return state_bad(c, where, "index", "%u is this host's own index", p->index);
-		if (s->has_host_key && memcmp(p->public_key, s->host_public_key, 32) == 0)
-			return state_bad(c, where, "public_key", "is this host's own key");
 	}
-	if (s->npeers < 2)
-		return 0;
+	ret = check_peer_keys(c, s);
+	if (ret < 0 || s->npeers < 2)
+		return ret;
 	v = calloc(s->npeers, sizeof(*v));
 	if (!v)
 		return errbuf_set(c->e, -ENOMEM, "%s: out of memory", c->src);

@@ -75,6 +75,10 @@ struct state_peer {
 	uint8_t public_key[32];
 	char endpoint[STATE_HOST_ENDPOINT_MAX];	/* "" = none (behind NAT) */
 	uint16_t keepalive;		/* seconds, 0 = off */
+	/* a rotation of its key under way: the new key sits on wgnet0 beside the old one, with no
+	 * allowed IPs, until it takes over (driver/peer_rotate.c, store_hosts.c) */
+	bool has_next_key;
+	uint8_t next_key[32];
 };
 
 struct state {

@@ -126,6 +126,8 @@ static json_t *dump_peer(const struct state_peer *p, int *err)
 	if (p->endpoint[0])
 		put(o, "endpoint", str_new(p->endpoint, sizeof(p->endpoint)), err);
 	put(o, "keepalive", json_integer(p->keepalive), err);
+	if (p->has_next_key)
+		put(o, "next_key", key_new(p->next_key), err);
 	return o;
 }
 

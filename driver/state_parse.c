@@ -7,13 +7,13 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "driver/keys.h"
 #include "driver/state.h"
 
 static int get_int(const struct parse_ctx *c, const char *where, const char *key,
@@ -141,21 +141,6 @@ static bool name_valid(const char *s)
 	return true;
 }
 
-/* 44 characters of standard base64 for exactly 32 bytes. */
-static int key_parse(const char *s, uint8_t out[32])
-{
-	uint8_t buf[32];
-	size_t len = 0;
-	const char *end = NULL;
-
-	if (strlen(s) != 44 || s[43] != '=' ||
-	    sodium_base642bin(buf, sizeof(buf), s, 44, NULL, &len, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 || len != 32 || *end)
-		return -EINVAL;
-	memcpy(out, buf, 32);
-	return 0;
-}
-
 static int get_key(const struct parse_ctx *c, const char *where, const char *key, json_t *v,
 		   uint8_t out[32])
 {
@@ -165,7 +150,7 @@ static int get_key(const struct parse_ctx *c, const char *where, const char *key
 	ret = get_str(c, where, key, v, text, sizeof(text));
 	if (ret < 0)
 		return ret;
-	if (key_parse(text, out) < 0)
+	if (keys_from_b64(text, out) < 0)
 		return state_bad(c, where, key, "not a base64 WireGuard key (44 characters)");
 	return 0;
 }
@@ -457,7 +442,7 @@ static int parse_endpoint(const struct parse_ctx *c, size_t idx, json_t *o,
 
 static int parse_peer(const struct parse_ctx *c, size_t idx, json_t *o, struct state_peer *p)
 {
-	json_t *name, *index, *key, *endpoint = NULL, *keepalive;
+	json_t *name, *index, *key, *endpoint = NULL, *keepalive, *next = NULL;
 	char where[32];
 	json_error_t jerr;
 	long long n = 0;
@@ -466,9 +451,9 @@ static int parse_peer(const struct parse_ctx *c, size_t idx, json_t *o, struct s
 	snprintf(where, sizeof(where), "peers[%zu]", idx);
 	if (!json_is_object(o))
 		return state_bad(c, where, "", "expected an object");
-	if (json_unpack_ex(o, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s?o, s:o}", "name", &name,
+	if (json_unpack_ex(o, &jerr, JSON_STRICT, "{s:o, s:o, s:o, s?o, s:o, s?o}", "name", &name,
 			   "index", &index, "public_key", &key, "endpoint", &endpoint,
-			   "keepalive", &keepalive) < 0)
+			   "keepalive", &keepalive, "next_key", &next) < 0)
 		return unpack_failed(c, where, &jerr);
 	ret = get_str(c, where, "name", name, p->name, sizeof(p->name));
 	if (ret < 0)
@@ -493,7 +478,8 @@ static int parse_peer(const struct parse_ctx *c, size_t idx, json_t *o, struct s
 	if (ret < 0)
 		return ret;
 	p->keepalive = (uint16_t)n;
-	return 0;
+	p->has_next_key = next != NULL;
+	return next ? get_key(c, where, "next_key", next, p->next_key) : 0;
 }
 
 static int parse_peers(const struct parse_ctx *c, json_t *peers, struct state *s)

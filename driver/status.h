@@ -46,6 +46,7 @@ struct status_peer {
 	char (*allowed_ips)[CIDR_STR_MAX];
 	size_t nallowed_ips;
 	bool from_store;		/* its record is in the store (else: a join line) */
+	char next_key[DRIVER_KEY_B64_MAX];	/* it rotates to this key, "" = it does not */
 	int alive;			/* store peers: 1 its liveness key exists, 0 not; -1 n/a */
 };
 struct status_store {
@@ -72,6 +73,7 @@ struct driver_status {
 	char host_endpoint[STATE_HOST_ENDPOINT_MAX];
 	char host_name[DRIVER_NAME_MAX];
 	char public_key[DRIVER_KEY_B64_MAX];	/* "" before init */
+	char next_key[DRIVER_KEY_B64_MAX];	/* a rotation's new key, "" = none under way */
 	unsigned listen_port;
 	const char *backend;		/* "kernel", "userspace" or "none" */
 	char wg_problem[200];		/* what the watchdog last did or failed to do, "" = none */

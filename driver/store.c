@@ -39,6 +39,7 @@ static void threads_stop(struct store *s)
 	if (!s->running)
 		return;
 	atomic_store(&s->stop, true);
+	store_wake(s);
 	pthread_join(s->watcher, NULL);
 	pthread_join(s->keeper, NULL);
 	s->running = false;
@@ -67,11 +68,17 @@ static void threads_start(struct driver *d, bool publish)
 int store_new(struct driver *d, const char *state_dir, struct errbuf *e)
 {
 	struct store *s = calloc(1, sizeof(*s));
+	pthread_condattr_t ca;
 	int ret;
 
 	if (!s)
 		return errbuf_set(e, -ENOMEM, "out of memory");
 	pthread_once(&curl_once, curl_init_once);
+	pthread_mutex_init(&s->sleep_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->sleep_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	snprintf(s->path, sizeof(s->path), "%s/%s", state_dir, STORE_FILE_NAME);
 	d->store = s;
 	ret = store_file_load(s, e);
@@ -92,11 +99,15 @@ void store_free(struct driver *d)
 	store_names_free(d);
 	store_hosts_release(&s->hosts);
 	store_hosts_keys_release(&s->mine);
+	free(s->acks_due);
+	free(s->acks_sent);
+	pthread_cond_destroy(&s->sleep_cond);
+	pthread_mutex_destroy(&s->sleep_lock);
 	free(s);
 	d->store = NULL;
 }
 
-/* The index this key holds, or the lowest free one claimed now. */
+/* The index this key holds, or the lowest free one claimed now; never for a revoked key. */
 static int claim_index(struct etcd *c, const uint8_t pub[KEYS_LEN], unsigned want,
 		       unsigned *out, struct errbuf *e)
 {
@@ -108,6 +119,14 @@ static int claim_index(struct etcd *c, const uint8_t pub[KEYS_LEN], unsigned wan
 	int ret;
 
 	keys_b64(pub, key);
+	store_key_format_revoked(pub, ikey);
+	ret = etcd_range_prefix(c, ikey, &kvs, e);
+	if (ret == 0 && kvs.n)
+		ret = errbuf_set(e, -EPERM, "this host's key is revoked in the store (wgnet host "
+				 "revoke): it cannot join with it");
+	etcd_kvs_release(&kvs);
+	if (ret < 0)
+		return ret;
 	ret = etcd_range_prefix(c, STORE_INDEX_PREFIX, &kvs, e);
 	if (ret < 0)
 		return ret;
@@ -191,7 +210,8 @@ int driver_store_init(struct driver *d, const struct store_init_req *req, struct
 		return ret;
 	/* a host that has an index (its networks use its slice) asks for that one */
 	pthread_mutex_lock(&d->lock);
-	ret = mesh_public_key(d, pub, e);
+	ret = s->rotating ? errbuf_set(e, -EBUSY, "a key rotation of this host is under way: "
+				       "init again once it is done") : mesh_public_key(d, pub, e);
 	want = req->index ? req->index : d->st.host_index;
 	pthread_mutex_unlock(&d->lock);
 	if (ret < 0)

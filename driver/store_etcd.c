@@ -300,28 +300,55 @@ int etcd_create(struct etcd *c, const char *key, const char *value, int64_t leas
 	return ret;
 }
 
-int etcd_txn_if_value(struct etcd *c, const char *guard_key, const char *guard_value,
-		      const struct etcd_op *ops, size_t nops, bool *done, struct errbuf *e)
+static json_t *guard_json(const struct etcd_guard *g)
 {
-	json_t *req, *success = json_array();
+	/* absent: its create_revision is 0 */
+	if (!g->value)
+		return json_pack("{s:o, s:s, s:s, s:s}", "key", etcd_json_b64(g->key), "target",
+				 "CREATE", "result", "EQUAL", "create_revision", "0");
+	return json_pack("{s:o, s:s, s:s, s:o}", "key", etcd_json_b64(g->key), "target", "VALUE",
+			 "result", "EQUAL", "value", etcd_json_b64(g->value));
+}
 
-	for (size_t i = 0; success && i < nops; i++) {
-		json_t *op = ops[i].value ?
-			json_pack("{s:o}", "request_put", put_op(ops[i].key, ops[i].value,
-								 ops[i].lease)) :
-			json_pack("{s:{s:o}}", "request_delete_range", "key", etcd_json_b64(ops[i].key));
+static json_t *op_json(const struct etcd_op *op)
+{
+	char *end;
+	json_t *o;
 
-		if (!op || json_array_append_new(success, op) < 0) {
-			json_decref(success);
-			success = NULL;
-		}
+	if (op->value)
+		return json_pack("{s:o}", "request_put", put_op(op->key, op->value, op->lease));
+	if (!op->prefix)
+		return json_pack("{s:{s:o}}", "request_delete_range", "key", etcd_json_b64(op->key));
+	end = etcd_prefix_end(op->key);
+	o = end ? json_pack("{s:{s:o, s:o}}", "request_delete_range", "key", etcd_json_b64(op->key),
+			    "range_end", etcd_json_b64(end)) : NULL;
+	free(end);
+	return o;
+}
+
+json_t *etcd_txn_body(const struct etcd_guard *guards, size_t nguards, const struct etcd_op *ops,
+		      size_t nops)
+{
+	json_t *compare = json_array(), *success = json_array(), *req;
+	bool ok = compare && success;
+
+	for (size_t i = 0; ok && i < nguards; i++)
+		ok = json_array_append_new(compare, guard_json(&guards[i])) == 0;
+	for (size_t i = 0; ok && i < nops; i++)
+		ok = json_array_append_new(success, op_json(&ops[i])) == 0;
+	if (!ok) {
+		json_decref(compare);
+		json_decref(success);
+		return NULL;
 	}
-	if (!success)
-		return errbuf_set(e, -ENOMEM, "out of memory");
-	req = json_pack("{s:[{s:o, s:s, s:s, s:o}], s:o}", "compare", "key", etcd_json_b64(guard_key),
-			"target", "VALUE", "result", "EQUAL", "value", etcd_json_b64(guard_value),
-			"success", success);
-	return txn(c, req, done, NULL, e);
+	req = json_pack("{s:o, s:o}", "compare", compare, "success", success);
+	return req;
+}
+
+int etcd_txn(struct etcd *c, const struct etcd_guard *guards, size_t nguards,
+	     const struct etcd_op *ops, size_t nops, bool *done, struct errbuf *e)
+{
+	return txn(c, etcd_txn_body(guards, nguards, ops, nops), done, NULL, e);
 }
 
 int etcd_lease_grant(struct etcd *c, int64_t ttl, int64_t *id, struct errbuf *e)

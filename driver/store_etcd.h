@@ -54,15 +54,23 @@ int etcd_put(struct etcd *c, const char *key, const char *value, int64_t lease, 
 int etcd_create(struct etcd *c, const char *key, const char *value, int64_t lease,
 		bool *created, struct etcd_kvs *existing, struct errbuf *e);
 
-/* One transaction: if guard_key's value is guard_value, put (key, value) pairs and delete the
- * keys of del; *done says whether the guard held. nput / ndel may be 0. */
+/* One transaction: if every guard holds (a key has a value, or does not exist), put and delete
+ * (a key, or every key under it) in one step; *done says whether the guards held. */
+struct etcd_guard {
+	const char *key;
+	const char *value;		/* NULL = the key must not exist */
+};
 struct etcd_op {
 	const char *key;
 	const char *value;		/* NULL = delete */
 	int64_t lease;
+	bool prefix;			/* delete every key that starts with key */
 };
-int etcd_txn_if_value(struct etcd *c, const char *guard_key, const char *guard_value,
-		      const struct etcd_op *ops, size_t nops, bool *done, struct errbuf *e);
+int etcd_txn(struct etcd *c, const struct etcd_guard *guards, size_t nguards,
+	     const struct etcd_op *ops, size_t nops, bool *done, struct errbuf *e);
+/* The body etcd_txn sends (the caller frees it with json_decref), NULL without memory. */
+json_t *etcd_txn_body(const struct etcd_guard *guards, size_t nguards, const struct etcd_op *ops,
+		      size_t nops);
 
 int etcd_lease_grant(struct etcd *c, int64_t ttl, int64_t *id, struct errbuf *e);
 /* *ttl <= 0: the lease is gone (expired or revoked). */
@@ -74,7 +82,8 @@ struct etcd_event {
 	bool deleted;
 };
 /*
- * Watches every key under prefix from revision start (0 = now) and calls cb for each batch of
+ * Watches every key from key up to end (excluded; NULL: every key under key, as a prefix) from
+ * revision start (0 = now) and calls cb for each batch of
  * events with the highest revision they carry (0 for the stream's first answer, which holds
  * none), until *stop is set, the stream breaks or cb returns < 0. Never the answers' header
  * revision: that is the store's latest, and a stream that breaks while it still catches up from
@@ -83,8 +92,8 @@ struct etcd_event {
  * -ENOTCONN when the stream could not be opened or broke.
  */
 typedef int (*etcd_watch_cb)(void *arg, const struct etcd_event *ev, size_t n, int64_t rev);
-int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_watch_cb cb,
-		      void *arg, const atomic_bool *stop, struct errbuf *e);
+int etcd_watch_range(struct etcd *c, const char *key, const char *end, int64_t start,
+		     etcd_watch_cb cb, void *arg, const atomic_bool *stop, struct errbuf *e);
 
 /* For the client's own files (store_etcd_watch.c): the first key after every key that starts with prefix (range_end); int64
  * fields as proto3 JSON sends them (strings); a key or value as base64; one kv. */

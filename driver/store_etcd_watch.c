@@ -121,11 +121,11 @@ static int watch_progress(void *arg, curl_off_t a, curl_off_t b, curl_off_t c, c
 	return atomic_load(w->stop) ? 1 : 0;
 }
 
-int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_watch_cb cb,
-		      void *arg, const atomic_bool *stop, struct errbuf *e)
+int etcd_watch_range(struct etcd *c, const char *key, const char *end, int64_t start,
+		     etcd_watch_cb cb, void *arg, const atomic_bool *stop, struct errbuf *e)
 {
 	struct watch w = { .cb = cb, .arg = arg, .stop = stop, .e = e };
-	char *end = etcd_prefix_end(prefix), *payload = NULL;
+	char *last = end ? strdup(end) : etcd_prefix_end(key), *payload = NULL;
 	size_t m = atomic_load(&c->cur) % (c->nurls ? c->nurls : 1);
 	struct curl_slist *hdrs = NULL;
 	char detail[CURL_ERROR_SIZE] = "";
@@ -133,9 +133,10 @@ int etcd_watch_prefix(struct etcd *c, const char *prefix, int64_t start, etcd_wa
 	CURLcode res;
 	CURL *h;
 
-	req = end ? json_pack("{s:{s:o, s:o, s:o}}", "create_request", "key", etcd_json_b64(prefix),
-			      "range_end", etcd_json_b64(end), "start_revision", etcd_json_int64_str(start)) : NULL;
-	free(end);
+	req = last ? json_pack("{s:{s:o, s:o, s:o}}", "create_request", "key", etcd_json_b64(key),
+			       "range_end", etcd_json_b64(last), "start_revision",
+			       etcd_json_int64_str(start)) : NULL;
+	free(last);
 	payload = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	/* its own handle: the stream holds the connection as long as it lasts */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -131,10 +132,32 @@ void store_reachable_note(struct driver *d, int ret, const struct errbuf *e)
 	}
 }
 
-void store_sleep(const atomic_bool *stop, unsigned ms)
+bool store_sleep(struct store *s, unsigned ms)
 {
-	struct timespec tick = { .tv_nsec = 100 * 1000 * 1000 };
+	struct timespec until;
+	bool woken;
 
-	for (unsigned t = 0; t < ms && !atomic_load(stop); t += 100)
-		nanosleep(&tick, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->sleep_lock);
+	while (!s->wake && !atomic_load(&s->stop) &&
+	       pthread_cond_timedwait(&s->sleep_cond, &s->sleep_lock, &until) == 0)
+		;
+	woken = s->wake;
+	s->wake = false;
+	pthread_mutex_unlock(&s->sleep_lock);
+	return woken;
+}
+
+void store_wake(struct store *s)
+{
+	pthread_mutex_lock(&s->sleep_lock);
+	s->wake = true;
+	pthread_cond_broadcast(&s->sleep_cond);
+	pthread_mutex_unlock(&s->sleep_lock);
 }

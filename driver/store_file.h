@@ -19,7 +19,9 @@ bool store_mine_has(const struct store *s, const uint8_t key[KEYS_LEN]);
 /* The outcome of a request (ret, e): reachable or not and why, logged and told (an event)
  * once per outage, and when it is back. Lock held. */
 void store_reachable_note(struct driver *d, int ret, const struct errbuf *e);
-/* ms milliseconds, or less when stop is set. */
-void store_sleep(const atomic_bool *stop, unsigned ms);
+/* ms milliseconds, or less when stop is set or store_wake is called (the threads wait so);
+ * true when store_wake was. */
+bool store_sleep(struct store *s, unsigned ms);
+void store_wake(struct store *s);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The store's hosts by index and by key, and the peers their records make: see store_hosts.h. */
+/* The store's hosts by index and by key, revoked keys and acknowledgements: see store_hosts.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,20 +8,19 @@
 #include "driver/log.h"
 #include "driver/store_hosts.h"
 
-#define SLOTS 65536			/* host indexes 1..65535 */
 
 struct store_host *store_hosts_get(struct store_hosts *t, unsigned index, bool create)
 {
 	struct store_host *v;
 
-	if (index < 1 || index >= SLOTS)
+	if (index < 1 || index >= STORE_HOSTS_SLOTS)
 		return NULL;
 	if (t->slot && t->slot[index])
 		return &t->v[t->slot[index] - 1];
 	if (!create)
 		return NULL;
 	if (!t->slot) {
-		t->slot = calloc(SLOTS, sizeof(*t->slot));
+		t->slot = calloc(STORE_HOSTS_SLOTS, sizeof(*t->slot));
 		if (!t->slot)
 			return NULL;
 	}
@@ -51,7 +50,66 @@ static bool endpoints_same(const struct store_record *a, const struct store_reco
 	return true;
 }
 
-void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted)
+/* An acknowledgement put (key) or deleted (NULL). */
+static void ack_update(struct store_hosts *t, unsigned index, unsigned by, const uint8_t *key)
+{
+	struct store_ack *v;
+	size_t i;
+
+	for (i = 0; i < t->nacks; i++)
+		if (t->acks[i].index == index && t->acks[i].by == by)
+			break;
+	if (!key) {
+		if (i < t->nacks)
+			t->acks[i] = t->acks[--t->nacks];
+		return;
+	}
+	if (i == t->nacks) {
+		v = reallocarray(t->acks, t->nacks + 1, sizeof(*v));
+		if (!v)
+			return;		/* the rotation waits less long for it, no more */
+		t->acks = v;
+		t->nacks++;
+	}
+	t->acks[i] = (struct store_ack){ .index = index, .by = by };
+	memcpy(t->acks[i].key, key, KEYS_LEN);
+}
+
+size_t store_hosts_acks(const struct store_hosts *t, unsigned index, const uint8_t key[KEYS_LEN])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nacks; i++)	/* few, and only while a rotation waits */
+		n += t->acks[i].index == index && memcmp(t->acks[i].key, key, KEYS_LEN) == 0;
+	return n;
+}
+
+bool store_hosts_acked(const struct store_hosts *t, unsigned index, unsigned by,
+		       const uint8_t key[KEYS_LEN])
+{
+	for (size_t i = 0; i < t->nacks; i++)
+		if (t->acks[i].index == index && t->acks[i].by == by)
+			return memcmp(t->acks[i].key, key, KEYS_LEN) == 0;
+	return false;
+}
+
+/* The keys that are not the hosts' own: revoked keys and acknowledgements. */
+static bool update_other(struct store_hosts *t, const struct etcd_kv *kv, bool deleted)
+{
+	uint8_t key[KEYS_LEN];
+	unsigned index, by;
+
+	if (store_key_parse_revoked(kv->key, key)) {
+		if (store_hosts_keys_set(&t->revoked, key, !deleted) < 0)
+			log_error("store: out of memory noting a revoked key");
+		return true;
+	}
+	if (store_key_parse_ack(kv->key, &index, &by))
+		ack_update(t, index, by, deleted || keys_from_b64(kv->value, key) < 0 ? NULL : key);
+	return false;
+}
+
+bool store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted)
 {
 	struct store_record was;
 	struct errbuf e = { 0 };
@@ -60,10 +118,10 @@ void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool de
 	enum store_key_kind kind = store_key_parse(kv->key, &index);
 
 	if (kind == STORE_KEY_OTHER)
-		return;
+		return update_other(t, kv, deleted);
 	h = store_hosts_get(t, index, !deleted);
 	if (!h)
-		return;
+		return false;
 	switch (kind) {
 	case STORE_KEY_INDEX:
 		h->has_claim = !deleted && keys_from_b64(kv->value, h->claim) == 0;
@@ -89,10 +147,11 @@ void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool de
 		break;
 	case STORE_KEY_ALIVE:
 		h->alive = !deleted;
-		break;
+		return false;	/* shown, never acted on */
 	case STORE_KEY_OTHER:
 		break;
 	}
+	return true;
 }
 
 static int host_key_order(const void *a, const void *b, void *arg)
@@ -126,11 +185,9 @@ int store_hosts_reindex(struct store_hosts *t)
 	return 0;
 }
 
-/* The host of pos (positions in v, sorted as cmp compares) that cmp finds equal to what, or
- * NULL: bsearch with the table as context. */
-static struct store_host *pos_search(struct store_host *v, const uint32_t *pos, size_t n,
-				     int (*cmp)(const struct store_host *h, const void *what),
-				     const void *what)
+struct store_host *store_hosts_search(struct store_host *v, const uint32_t *pos, size_t n,
+				      int (*cmp)(const struct store_host *h, const void *what),
+				      const void *what)
 {
 	size_t lo = 0, hi = n;
 
@@ -153,14 +210,9 @@ static int host_key_is(const struct store_host *h, const void *key)
 	return memcmp(h->rec.key, key, KEYS_LEN);
 }
 
-static int host_name_is(const struct store_host *h, const void *name)
-{
-	return strcmp(h->rec.name, name);
-}
-
 struct store_host *store_hosts_by_key(const struct store_hosts *t, const uint8_t key[KEYS_LEN])
 {
-	return pos_search(t->v, t->by_key, t->nby_key, host_key_is, key);
+	return store_hosts_search(t->v, t->by_key, t->nby_key, host_key_is, key);
 }
 
 void store_hosts_release(struct store_hosts *t)
@@ -168,6 +220,8 @@ void store_hosts_release(struct store_hosts *t)
 	free(t->v);
 	free(t->slot);
 	free(t->by_key);
+	store_hosts_keys_release(&t->revoked);
+	free(t->acks);
 	*t = (struct store_hosts){ 0 };
 }
 
@@ -194,383 +248,42 @@ void store_hosts_keys_sort(struct store_keys *k)
 	k->n = n;
 }
 
+bool store_hosts_keys_equal(const struct store_keys *a, const struct store_keys *b)
+{
+	return a->n == b->n && (!a->n || memcmp(a->v, b->v, a->n * KEYS_LEN) == 0);
+}
+
+int store_hosts_keys_set(struct store_keys *k, const uint8_t key[KEYS_LEN], bool in)
+{
+	size_t lo = 0, hi = k->n;
+	uint8_t (*v)[KEYS_LEN];
+
+	while (lo < hi) {	/* the first position not below key */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(k->v[mid], key, KEYS_LEN) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < k->n && memcmp(k->v[lo], key, KEYS_LEN) == 0) {
+		if (!in)
+			memmove(k->v[lo], k->v[lo + 1], (k->n-- - lo - 1) * KEYS_LEN);
+		return 0;
+	}
+	if (!in)
+		return 0;
+	v = reallocarray(k->v, k->n + 1, KEYS_LEN);
+	if (!v)
+		return -ENOMEM;
+	k->v = v;
+	memmove(k->v[lo + 1], k->v[lo], (k->n++ - lo) * KEYS_LEN);
+	memcpy(k->v[lo], key, KEYS_LEN);
+	return 0;
+}
+
 void store_hosts_keys_release(struct store_keys *k)
 {
 	free(k->v);
 	*k = (struct store_keys){ 0 };
-}
-
-/* ---- the plan */
-
-enum peer_field { PEER_INDEX, PEER_KEY, PEER_NAME, PEER_FIELDS };
-
-static int peer_order_index(const void *a, const void *b)
-{
-	const struct state_peer *x = *(const struct state_peer *const *)a;
-	const struct state_peer *y = *(const struct state_peer *const *)b;
-
-	return (x->index > y->index) - (x->index < y->index);
-}
-
-static int peer_order_key(const void *a, const void *b)
-{
-	return memcmp((*(const struct state_peer *const *)a)->public_key,
-		      (*(const struct state_peer *const *)b)->public_key, KEYS_LEN);
-}
-
-static int peer_order_name(const void *a, const void *b)
-{
-	return strcmp((*(const struct state_peer *const *)a)->name,
-		      (*(const struct state_peer *const *)b)->name);
-}
-
-static int (*const peer_order[PEER_FIELDS])(const void *, const void *) = {
-	peer_order_index, peer_order_key, peer_order_name,
-};
-
-/* What one apply compares, sorted once. */
-struct plan_ctx {
-	struct store_hosts *t;
-	const struct state *st;
-	const struct store_keys *mine;
-	const struct state_peer **line[PEER_FIELDS];	/* join-line peers, by each field */
-	size_t nline;
-	const struct state_peer **all;	/* every peer of the state, by key */
-	bool *valid;			/* per host of t: its record makes a peer */
-	uint32_t *valid_names;		/* positions of the valid hosts, by record name */
-	size_t nvalid;
-};
-
-static bool line_has(const struct plan_ctx *c, enum peer_field f, const struct state_peer *probe)
-{
-	return c->nline && bsearch(&probe, c->line[f], c->nline, sizeof(*c->line[f]),
-				   peer_order[f]);
-}
-
-static int plan_sort_peers(struct plan_ctx *c)
-{
-	const struct state *st = c->st;
-
-	c->all = calloc(st->npeers + 1, sizeof(*c->all));
-	for (int f = 0; f < PEER_FIELDS; f++)
-		c->line[f] = calloc(st->npeers + 1, sizeof(*c->line[f]));
-	if (!c->all || !c->line[PEER_INDEX] || !c->line[PEER_KEY] || !c->line[PEER_NAME])
-		return -ENOMEM;
-	for (size_t i = 0; i < st->npeers; i++) {
-		c->all[i] = &st->peers[i];
-		if (!store_hosts_keys_has(c->mine, st->peers[i].public_key))
-			c->line[PEER_INDEX][c->nline++] = &st->peers[i];
-	}
-	qsort(c->all, st->npeers, sizeof(*c->all), peer_order_key);
-	for (int f = 0; f < PEER_FIELDS; f++) {
-		if (f != PEER_INDEX)
-			memcpy(c->line[f], c->line[PEER_INDEX], c->nline * sizeof(*c->line[f]));
-		qsort(c->line[f], c->nline, sizeof(*c->line[f]), peer_order[f]);
-	}
-	return 0;
-}
-
-/* A record sits under its own index and carries the key that claims it. */
-static bool host_claimed(const struct store_host *h)
-{
-	return h->has_record && h->rec.index == h->index && h->has_claim &&
-	       memcmp(h->claim, h->rec.key, KEYS_LEN) == 0;
-}
-
-static int rev_order(const struct store_host *x, const struct store_host *y)
-{
-	return (x->claim_rev > y->claim_rev) - (x->claim_rev < y->claim_rev);
-}
-
-static int claim_order_key(const void *a, const void *b, void *arg)
-{
-	const struct store_host *v = arg, *x = &v[*(const uint32_t *)a], *y = &v[*(const uint32_t *)b];
-	int r = memcmp(x->rec.key, y->rec.key, KEYS_LEN);
-
-	return r ? r : rev_order(x, y);
-}
-
-static int claim_order_name(const void *a, const void *b, void *arg)
-{
-	const struct store_host *v = arg, *x = &v[*(const uint32_t *)a], *y = &v[*(const uint32_t *)b];
-	int r = strcmp(x->rec.name, y->rec.name);
-
-	return r ? r : rev_order(x, y);
-}
-
-#define LOST_KEY 1
-#define LOST_NAME 2
-
-/*
- * Sorted by the field, then by the age of the claim: in each run of one key (or name) the first,
- * the oldest claim, keeps it, unless the next one's claim is as old; all others lose it.
- */
-static void claims_judge(const struct store_host *v, uint32_t *cand, size_t n,
-			 int (*order)(const void *, const void *, void *), uint8_t bit, uint8_t *lost)
-{
-	size_t a, b;
-
-	qsort_r(cand, n, sizeof(*cand), order, (void *)v);
-	for (a = 0; a < n; a = b) {
-		for (b = a + 1; b < n; b++) {
-			const struct store_host *x = &v[cand[a]], *y = &v[cand[b]];
-			bool same = bit == LOST_KEY ? memcmp(x->rec.key, y->rec.key, KEYS_LEN) == 0 :
-						      strcmp(x->rec.name, y->rec.name) == 0;
-
-			if (!same)
-				break;
-			lost[cand[b]] |= bit;
-		}
-		if (b - a > 1 && v[cand[a + 1]].claim_rev <= v[cand[a]].claim_rev)
-			lost[cand[a]] |= bit;
-	}
-}
-
-/* Why the record of h may not become a peer, NULL when it may. */
-static const char *host_refusal(const struct plan_ctx *c, const struct store_host *h,
-				uint8_t lost)
-{
-	const struct store_record *r = &h->rec;
-	struct state_peer probe = { .index = r->index };
-
-	if (r->index != h->index)
-		return "it names another index than its key";
-	if (!host_claimed(h))
-		return "its key is not the one that claimed the index";
-	if (memcmp(r->key, c->st->host_public_key, KEYS_LEN) == 0)
-		return "it claims this host's key";
-	if (r->index == c->st->host_index)
-		return "it claims this host's index";
-	memcpy(probe.public_key, r->key, KEYS_LEN);
-	snprintf(probe.name, sizeof(probe.name), "%s", r->name);
-	if (line_has(c, PEER_INDEX, &probe) || line_has(c, PEER_KEY, &probe) ||
-	    line_has(c, PEER_NAME, &probe))
-		return "a peer from a join line has its index, key or name";
-	if (lost & LOST_KEY)
-		return "another host's older record has its key";
-	if (lost & LOST_NAME)
-		return "another host's older record has its name";
-	return NULL;
-}
-
-static int valid_name_order(const void *a, const void *b, void *arg)
-{
-	const struct store_host *v = arg;
-
-	return strcmp(v[*(const uint32_t *)a].rec.name, v[*(const uint32_t *)b].rec.name);
-}
-
-/* Which records make peers (c->valid, c->valid_names); refusals logged once per revision. */
-static int plan_judge(struct plan_ctx *c)
-{
-	struct store_hosts *t = c->t;
-	uint32_t *cand = calloc(t->n + 1, sizeof(*cand));
-	uint8_t *lost = calloc(t->n + 1, sizeof(*lost));
-	size_t ncand = 0;
-	int ret = -ENOMEM;
-
-	c->valid = calloc(t->n + 1, sizeof(*c->valid));
-	c->valid_names = calloc(t->n + 1, sizeof(*c->valid_names));
-	if (!cand || !lost || !c->valid || !c->valid_names)
-		goto out;
-	for (size_t i = 0; i < t->n; i++)
-		if (host_claimed(&t->v[i]))
-			cand[ncand++] = (uint32_t)i;
-	claims_judge(t->v, cand, ncand, claim_order_key, LOST_KEY, lost);
-	claims_judge(t->v, cand, ncand, claim_order_name, LOST_NAME, lost);
-	for (size_t i = 0; i < t->n; i++) {
-		struct store_host *h = &t->v[i];
-		const char *why;
-
-		if (!h->has_record || (h->index == c->st->host_index &&
-				       memcmp(h->rec.key, c->st->host_public_key, KEYS_LEN) == 0))
-			continue;	/* nothing, or this host's own */
-		why = host_refusal(c, h, lost[i]);
-		if (why && h->logged_rev != h->rec_rev) {
-			log_warn("store: record of index %u (%s) refused: %s", h->index,
-				 h->rec.name, why);
-			h->logged_rev = h->rec_rev;
-		}
-		if (why)
-			continue;
-		c->valid[i] = true;
-		c->valid_names[c->nvalid++] = (uint32_t)i;
-	}
-	qsort_r(c->valid_names, c->nvalid, sizeof(*c->valid_names), valid_name_order, t->v);
-	ret = 0;
-out:
-	free(cand);
-	free(lost);
-	return ret;
-}
-
-static bool name_valid_record(const struct plan_ctx *c, const char *name)
-{
-	return pos_search(c->t->v, c->valid_names, c->nvalid, host_name_is, name);
-}
-
-static const char *failover_endpoint(const struct store_host *h)
-{
-	if (!h->rec.nendpoints)
-		return "";
-	return h->rec.endpoints[h->fo.active ? h->fo.cur % h->rec.nendpoints : 0];
-}
-
-/* The state's peer with this key, NULL if none. */
-static const struct state_peer *peer_by_key(const struct plan_ctx *c, const uint8_t key[KEYS_LEN])
-{
-	struct state_peer probe;
-	const struct state_peer *p = &probe, *const *f;
-
-	memcpy(probe.public_key, key, KEYS_LEN);
-	f = c->st->npeers ? bsearch(&p, c->all, c->st->npeers, sizeof(*c->all),
-				    peer_order_key) : NULL;
-	return f ? *f : NULL;
-}
-
-/* A store peer no valid record has the key of: kept (refused record) or gone. */
-static bool plan_keep_unmatched(const struct plan_ctx *c, const struct state_peer *old)
-{
-	const struct store_host *h = store_hosts_get(c->t, old->index, false);
-
-	if (h && h->has_record && c->valid[h - c->t->v]) {
-		log_info("store: peer %s removed: index %u is claimed by another key now", old->name,
-			 old->index);
-		return false;
-	}
-	if (!h || !h->has_record) {
-		log_info("store: peer %s removed (its record is gone)", old->name);
-		return false;
-	}
-	/* a refused record that replaced a good one changes nothing: only a removed record removes
-	 * a peer; while a valid record does not take its name (index and key: it would be that
-	 * record's peer) */
-	if (name_valid_record(c, old->name)) {
-		log_info("store: peer %s removed: a valid record of another host has its name now",
-			 old->name);
-		return false;
-	}
-	return true;
-}
-
-static int peer_key_order(const void *a, const void *b)
-{
-	return memcmp(((const struct state_peer *)a)->public_key,
-		      ((const struct state_peer *)b)->public_key, KEYS_LEN);
-}
-
-static int plan_build(struct plan_ctx *c, struct store_plan *p)
-{
-	const struct state *st = c->st;
-	struct store_hosts *t = c->t;
-	uint32_t *match = calloc(st->npeers + 1, sizeof(*match));	/* 1 + host position */
-	bool *matched = calloc(t->n + 1, sizeof(*matched));
-	int ret = -ENOMEM;
-
-	p->peers = calloc(st->npeers + c->nvalid + 1, sizeof(*p->peers));
-	p->mine.v = calloc(st->npeers + c->nvalid + 1, sizeof(*p->mine.v));
-	p->moved = calloc(c->nvalid + 1, sizeof(*p->moved));
-	if (!match || !matched || !p->peers || !p->mine.v || !p->moved)
-		goto out;
-	for (size_t i = 0; i < c->nvalid; i++) {
-		const struct state_peer *old = peer_by_key(c, t->v[c->valid_names[i]].rec.key);
-
-		if (old) {
-			match[old - st->peers] = c->valid_names[i] + 1;
-			matched[c->valid_names[i]] = true;
-		}
-	}
-	for (size_t i = 0; i < st->npeers; i++) {
-		const struct state_peer *old = &st->peers[i];
-		struct state_peer *np = &p->peers[p->npeers];
-		const struct store_host *h;
-		const char *ep;
-
-		if (!store_hosts_keys_has(c->mine, old->public_key)) {
-			*np = *old;		/* a join line's */
-			p->npeers++;
-			continue;
-		}
-		if (!match[i]) {
-			if (!plan_keep_unmatched(c, old)) {
-				p->changed = true;
-				continue;
-			}
-			*np = *old;
-			p->npeers++;
-			memcpy(p->mine.v[p->mine.n++], old->public_key, KEYS_LEN);
-			continue;
-		}
-		h = &t->v[match[i] - 1];
-		ep = failover_endpoint(h);
-		*np = *old;
-		np->index = h->index;
-		snprintf(np->name, sizeof(np->name), "%s", h->rec.name);
-		snprintf(np->endpoint, sizeof(np->endpoint), "%s", ep);
-		/* the device keeps a known peer's endpoint: the caller moves it */
-		if (ep[0] && strcmp(old->endpoint, ep) != 0)
-			p->moved[p->nmoved++] = *np;
-		p->changed |= np->index != old->index || strcmp(np->name, old->name) != 0 ||
-			      strcmp(np->endpoint, old->endpoint) != 0;
-		p->npeers++;
-		memcpy(p->mine.v[p->mine.n++], old->public_key, KEYS_LEN);
-	}
-	/* the records no peer has yet, by index */
-	for (unsigned index = 1; t->slot && index < SLOTS; index++) {
-		uint32_t pos = t->slot[index];
-		const struct store_host *h = pos ? &t->v[pos - 1] : NULL;
-		struct state_peer *np = &p->peers[p->npeers];
-
-		if (!h || !c->valid[pos - 1] || matched[pos - 1])
-			continue;
-		memcpy(np->public_key, h->rec.key, KEYS_LEN);
-		np->index = h->index;
-		snprintf(np->name, sizeof(np->name), "%s", h->rec.name);
-		snprintf(np->endpoint, sizeof(np->endpoint), "%s", failover_endpoint(h));
-		np->keepalive = 25;
-		p->npeers++;
-		memcpy(p->mine.v[p->mine.n++], h->rec.key, KEYS_LEN);
-		p->changed = true;
-		log_info("store: peer %s added: index %u", h->rec.name, h->index);
-	}
-	store_hosts_keys_sort(&p->mine);
-	qsort(p->moved, p->nmoved, sizeof(*p->moved), peer_key_order);
-	ret = 0;
-out:
-	free(match);
-	free(matched);
-	return ret;
-}
-
-int store_hosts_plan(struct store_hosts *t, const struct state *st, const struct store_keys *mine,
-		     struct store_plan *out)
-{
-	struct plan_ctx c = { .t = t, .st = st, .mine = mine };
-	struct store_plan p = { 0 };
-	int ret;
-
-	ret = plan_sort_peers(&c);
-	if (ret == 0)
-		ret = plan_judge(&c);
-	if (ret == 0)
-		ret = plan_build(&c, &p);
-	if (ret == 0) {
-		*out = p;
-		p = (struct store_plan){ 0 };
-	}
-	store_hosts_plan_release(&p);
-	free(c.all);
-	for (int f = 0; f < PEER_FIELDS; f++)
-		free(c.line[f]);
-	free(c.valid);
-	free(c.valid_names);
-	return ret;
-}
-
-void store_hosts_plan_release(struct store_plan *p)
-{
-	free(p->peers);
-	store_hosts_keys_release(&p->mine);
-	free(p->moved);
-	*p = (struct store_plan){ 0 };
 }

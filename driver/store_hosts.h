@@ -13,10 +13,10 @@
 #include "driver/store_record.h"
 
 /*
- * What the store says about each host, and what its records make of this host's peers (no I/O
- * but the log). Hosts are found by index in a table, by key in a sorted array; the plan sorts
- * what it compares once per apply. A full read of 65,535 records costs O(n log n): no lookup
- * scans every host or every peer.
+ * What the store says about each host (no I/O but the log): hosts found by index in a table, by
+ * key in a sorted array, so that no lookup scans every host; the revoked keys; the
+ * acknowledgements of key rotations. What their records make of this host's peers is
+ * store_plan.h's.
  */
 
 /* A peer with several endpoints whose first gives no handshake: driver/store.c's keeper. */
@@ -40,6 +40,18 @@ struct store_host {
 	struct store_failover fo;	/* of rec.key; reset when the key or endpoints change */
 };
 
+/* A sorted set of keys: the peers that came from the store, the revoked keys. */
+struct store_keys {
+	uint8_t (*v)[KEYS_LEN];
+	size_t n;
+};
+
+/* Host by has host index's next key on its device (/wgnet/rotate/<index>/<by>). */
+struct store_ack {
+	unsigned index, by;
+	uint8_t key[KEYS_LEN];
+};
+
 struct store_hosts {
 	struct store_host *v;
 	size_t n, cap;
@@ -47,20 +59,30 @@ struct store_hosts {
 	uint32_t *by_key;		/* positions of the hosts with a record, by rec.key */
 	size_t nby_key;
 	size_t nmulti;			/* records with several endpoints: failover has work */
+	struct store_keys revoked;	/* no record or peer with one of these keys, ever */
+	struct store_ack *acks;		/* of rotations under way: few, and only meanwhile */
+	size_t nacks;
 };
 
-/* A sorted set of keys: the peers that came from the store. */
-struct store_keys {
-	uint8_t (*v)[KEYS_LEN];
-	size_t n;
-};
+#define STORE_HOSTS_SLOTS 65536	/* host indexes 1..65535 */
 
 /* The host at index (1..65535), made when create is set; NULL when absent or out of memory. */
 struct store_host *store_hosts_get(struct store_hosts *t, unsigned index, bool create);
-/* One key of /wgnet/ put or deleted; store_hosts_reindex afterwards. */
-void store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted);
+/* One key of /wgnet/ put or deleted; store_hosts_reindex afterwards. True when it may change
+ * the peers (a claim, a record, a revoked key), false for liveness, acknowledgements and keys
+ * that are not the hosts'. */
+bool store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted);
+/* How many hosts acknowledged host index's next key (key); whether host by did. */
+size_t store_hosts_acks(const struct store_hosts *t, unsigned index, const uint8_t key[KEYS_LEN]);
+bool store_hosts_acked(const struct store_hosts *t, unsigned index, unsigned by,
+		       const uint8_t key[KEYS_LEN]);
 /* by_key and nmulti after updates; -ENOMEM leaves by_key empty (lookups by key then fail). */
 int store_hosts_reindex(struct store_hosts *t);
+/* The host of pos (positions in v, sorted as cmp compares) that cmp finds equal to what, or
+ * NULL: bsearch with the table as context. */
+struct store_host *store_hosts_search(struct store_host *v, const uint32_t *pos, size_t n,
+				      int (*cmp)(const struct store_host *h, const void *what),
+				      const void *what);
 /* The host whose record has this key, NULL if none (several: one of them). */
 struct store_host *store_hosts_by_key(const struct store_hosts *t, const uint8_t key[KEYS_LEN]);
 void store_hosts_release(struct store_hosts *t);
@@ -68,31 +90,9 @@ void store_hosts_release(struct store_hosts *t);
 bool store_hosts_keys_has(const struct store_keys *k, const uint8_t key[KEYS_LEN]);
 /* Sorted, repeats dropped. */
 void store_hosts_keys_sort(struct store_keys *k);
+bool store_hosts_keys_equal(const struct store_keys *a, const struct store_keys *b);
+/* One key in or out of a sorted set; -ENOMEM. */
+int store_hosts_keys_set(struct store_keys *k, const uint8_t key[KEYS_LEN], bool in);
 void store_hosts_keys_release(struct store_keys *k);
-
-/* The state's peers with the store's records applied (store_hosts_plan). */
-struct store_plan {
-	struct state_peer *peers;	/* every peer: join-line ones as they were, the store's */
-	size_t npeers;
-	struct store_keys mine;		/* the keys of the peers from the store */
-	struct state_peer *moved;	/* store peers whose record names another endpoint, by key */
-	size_t nmoved;
-	bool changed;			/* peers differs from the state's */
-};
-
-/*
- * The peers that the state (st: its peers, host index and key; mine: which of its peers came
- * from the store) should have by the valid records of t. A record is valid when it sits under
- * its own index, carries the key that claims that index, is not this host's, collides with no
- * join-line peer's index, key or name, and no record of an older (or as old) claim has its key
- * or name. The claim is the authority: a valid record at index N replaces whatever store peer
- * had N, in the same plan (another key: the old peer goes). A store peer whose record was
- * refused stays as it was (only a removed record removes a peer) while no valid record takes
- * its name. So the plan never holds two peers with one index, key or name. Refusals are logged
- * once per record revision. -ENOMEM, or 0 and out filled (release it).
- */
-int store_hosts_plan(struct store_hosts *t, const struct state *st, const struct store_keys *mine,
-		     struct store_plan *out);
-void store_hosts_plan_release(struct store_plan *p);
 
 #endif

@@ -24,6 +24,9 @@ int store_keeper_publish(struct etcd *c, const struct store_record *r, bool reco
 int store_keeper_leave_txn(struct etcd *c, unsigned index, const uint8_t claim[KEYS_LEN],
 			   bool *done, struct errbuf *e);
 void store_keeper_leave_finish(struct driver *d);
+/* The acknowledgements of the next keys wgnet0 has now, queued for the keeper to give at once
+ * (it needs no lock for them); lock held. */
+void store_keeper_ack_soon(struct driver *d);
 void *store_keeper_main(void *arg);
 
 #endif

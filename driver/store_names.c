@@ -219,7 +219,8 @@ void store_names_publish(struct driver *d)
 	for (size_t from = 0; go && ret == 0 && done && from < p.n; from += TXN_OPS_MAX) {
 		size_t to = p.n - from > TXN_OPS_MAX ? from + TXN_OPS_MAX : p.n;
 
-		ret = etcd_txn_if_value(&s->etcd, ikey, key, p.ops + from, to - from, &done, &e);
+		ret = etcd_txn(&s->etcd, &(struct etcd_guard){ ikey, key }, 1, p.ops + from, to - from,
+			       &done, &e);
 		pthread_mutex_lock(&d->lock);
 		store_reachable_note(d, ret, &e);
 		if (ret == 0 && done)

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "driver/dns_server.h"
+#include "driver/events.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/mesh.h"
@@ -21,7 +22,9 @@
 #include "driver/persist.h"
 #include "driver/resolve.h"
 #include "driver/store_file.h"
+#include "driver/store_keeper.h"
 #include "driver/store_names.h"
+#include "driver/store_plan.h"
 #include "driver/store_watch.h"
 
 static bool sockaddr_same(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -85,7 +88,7 @@ static void endpoints_push(struct driver *d, const struct state_peer *moved, siz
 }
 
 /*
- * The store's valid records into the state's peers in one step, lock held (store_hosts_plan:
+ * The store's valid records into the state's peers in one step, lock held (store_plan_make:
  * peers from the store that no valid record names go, new ones come, changed ones change, and
  * a record that re-keys an index replaces the peer there). Saved and applied when changed.
  */
@@ -95,11 +98,12 @@ static void store_apply(struct driver *d)
 	struct store_plan plan = { 0 };
 	struct state_peer *was;
 	struct errbuf e = { 0 };
+	bool first, mine;
 	size_t nwas;
 
 	if (!s->configured || !s->synced || !d->st.host_index)
 		return;
-	if (store_hosts_plan(&s->hosts, &d->st, &s->mine, &plan) < 0) {
+	if (store_plan_make(&s->hosts, &d->st, &s->mine, &plan) < 0) {
 		log_error("store: out of memory applying revision %lld", (long long)s->rev);
 		return;
 	}
@@ -109,50 +113,73 @@ static void store_apply(struct driver *d)
 	nwas = d->st.npeers;
 	d->st.peers = plan.peers;
 	d->st.npeers = plan.npeers;
+	/* a rotation: the device first (the store, read again at start, has it anyway). A peer
+	 * that switched to its new key: each of its packets that comes before drops. A peer's new
+	 * next key: it waits for every host's acknowledgement, which the keeper gives once wgnet0
+	 * has the key, woken now rather than after two fsyncs */
+	first = plan.takeover || plan.pending;
+	if (first && mesh_sync(d, &e) < 0)
+		log_error("store: %s", e.msg);
+	if (plan.pending)
+		store_keeper_ack_soon(d);
 	if (persist_save(d, &e) < 0) {
 		/* back to what was saved: the next change tries again */
 		log_error("store: %s", e.msg);
 		d->st.peers = was;
 		d->st.npeers = nwas;
+		if (first)
+			mesh_sync_logged(d, "store");
 		goto out;
 	}
 	plan.peers = was;	/* freed with the plan */
+	mine = !store_hosts_keys_equal(&s->mine, &plan.mine);
 	store_hosts_keys_release(&s->mine);
 	s->mine = plan.mine;
 	plan.mine = (struct store_keys){ 0 };
-	if (store_file_save(s, &e) < 0)
+	/* store.json names the store's peers: written when they change, not at every apply */
+	if (mine && store_file_save(s, &e) < 0)
 		log_error("store: %s", e.msg);
-	if (mesh_sync(d, &e) < 0)
+	if (!first && mesh_sync(d, &e) < 0)
 		log_error("store: %s", e.msg);
 	dns_server_sync(d);		/* whose names are served follows the peers */
 	endpoints_push(d, plan.moved, plan.nmoved);
+	for (size_t i = 0; i < plan.nrekeyed; i++)
+		events_add(d, EVENT_PEER_REKEYED, plan.rekeyed[i], "its new key took over (the store's "
+			   "claim moved to it)");
+	for (size_t i = 0; i < plan.nrevoked; i++)
+		events_add(d, EVENT_KEY_REVOKED, plan.revoked[i], "removed: its key is revoked");
 	/* after the device has them: bench/store_scale times this line */
 	log_info("store: revision %lld applied, %zu peer(s) from the store", (long long)s->rev,
 		 s->mine.n);
 out:
-	store_hosts_plan_release(&plan);
+	store_plan_release(&plan);
 }
 
 static int watch_events(void *arg, const struct etcd_event *ev, size_t n, int64_t rev)
 {
 	struct driver *d = arg;
 	struct store *s = d->store;
-
-	size_t hosts = 0;
+	bool peers = false;
 
 	pthread_mutex_lock(&d->lock);
+	if (!n && !rev && s->watch_broke)	/* bench/store_scale times this line */
+		log_info("store: the watch resumed from revision %lld", (long long)s->rev + 1);
+	else if (!n && !rev)
+		log_debug("store: watching from revision %lld", (long long)s->rev + 1);
+	if (!n && !rev)
+		s->watch_broke = false;
 	for (size_t i = 0; i < n; i++) {
 		if (store_names_event(d, ev[i].kv, ev[i].deleted))
 			continue;	/* a names record: no peer changes */
-		store_hosts_update(&s->hosts, ev[i].kv, ev[i].deleted);
-		hosts++;
+		peers |= store_hosts_update(&s->hosts, ev[i].kv, ev[i].deleted);
 	}
-	if (hosts && store_hosts_reindex(&s->hosts) < 0)
+	if (peers && store_hosts_reindex(&s->hosts) < 0)
 		log_error("store: out of memory indexing the hosts by key");
 	if (rev > s->rev)
 		s->rev = rev;
 	store_reachable_note(d, 0, NULL);
-	if (hosts)
+	/* liveness, acknowledgements and names change no peer: no plan for them */
+	if (peers)
 		store_apply(d);
 	pthread_mutex_unlock(&d->lock);
 	return 0;
@@ -209,8 +236,11 @@ void *store_watch_main(void *arg)
 			pthread_mutex_lock(&d->lock);
 			from = s->rev + 1;
 			pthread_mutex_unlock(&d->lock);
-			ret = etcd_watch_prefix(&s->etcd, STORE_PREFIX, from, watch_events, d,
-						&s->stop, &e);
+			/* all of /wgnet/ but the acknowledgements (rotate/, last of its prefixes):
+			 * only the rotating host needs them, and it reads them (store_rotate.c);
+			 * watched, each rotation cost every host an event per host */
+			ret = etcd_watch_range(&s->etcd, STORE_PREFIX, STORE_ROTATE_PREFIX, from,
+					       watch_events, d, &s->stop, &e);
 			if (ret == -ESTALE) {
 				log_info("store: revision %lld was compacted: reading everything "
 					 "again", (long long)from);
@@ -220,9 +250,10 @@ void *store_watch_main(void *arg)
 			pthread_mutex_lock(&d->lock);
 			if (ret < 0)
 				store_reachable_note(d, -ENOTCONN, &e);
+			s->watch_broke |= ret < 0;
 			pthread_mutex_unlock(&d->lock);
 		}
-		store_sleep(&s->stop, 1000);
+		store_sleep(s, 1000);
 	}
 	return NULL;
 }

@@ -31,6 +31,9 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT
 		       "[--endpoint HOST:PORT] [--mtu N] [--listen-port N] [--name NAME]"
 #define CLI_USAGE_LEAVE "wgnet [--socket PATH] leave"
 #define CLI_USAGE_HOST_RM "wgnet [--socket PATH] host rm NAME"
+#define CLI_USAGE_HOST_REVOKE "wgnet [--socket PATH] host revoke NAME|PUBLIC-KEY"
+#define CLI_USAGE_KEY_ROTATE "wgnet [--socket PATH] key rotate [--finish]"
+#define CLI_USAGE_KEY "wgnet [--socket PATH] key rotate [--finish]"
 #define CLI_USAGE_STATUS "wgnet [--socket PATH] status [--json]"
 #define CLI_USAGE_NAMES "wgnet [--socket PATH] names [--json]"
 #define CLI_USAGE_JOIN "wgnet [--socket PATH] join-line"
@@ -41,7 +44,7 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT
 #define CLI_USAGE_PEER_LS "wgnet [--socket PATH] peer ls [--json]"
 #define CLI_USAGE_PEER "wgnet [--socket PATH] peer add|rm|ls [OPTIONS]"
 #define CLI_USAGE_HOST "wgnet [--socket PATH] host allow|deny PROTO/PORT, " \
-		       "host allowed [--json], host rm NAME"
+		       "host allowed [--json], host rm NAME, host revoke NAME|PUBLIC-KEY"
 
 struct cli_socket {
 	const char *path;
@@ -60,6 +63,7 @@ struct cli_peer {
 	bool up;
 	const char *source;		/* "store", "join line", or "-" from an older wgnetd */
 	const char *alive;		/* "yes", "no" or "-" */
+	const char *next_key;		/* the key it rotates to, NULL = none */
 };
 
 struct cli_peers {
@@ -77,8 +81,8 @@ bool cli_socket_valid(const char *path);
 int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
 int cli_opt_socket(int argc, char **argv, int *i, struct cli_socket *sock, const char *usage);
 bool cli_is_help(const char *arg);
-int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
-		   const char *usage, const char *cmd, bool *json, bool *help);
+int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock, const char *usage,
+		   const char *cmd, const char *flag, bool *set, const char **word, bool *help);
 int cli_group_args(int argc, char **argv, int *i, struct cli_socket *sock, const char *usage,
 		   const char *group, bool *help);
 
@@ -128,5 +132,8 @@ int cli_cmd_host_allow(int argc, char **argv, int i, struct cli_socket *sock);
 int cli_cmd_host_deny(int argc, char **argv, int i, struct cli_socket *sock);
 int cli_cmd_host_allowed(int argc, char **argv, int i, struct cli_socket *sock);
 int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock);
+int cli_cmd_host_revoke(int argc, char **argv, int i, struct cli_socket *sock);
+/* cli_key.c */
+int cli_cmd_key_rotate(int argc, char **argv, int i, struct cli_socket *sock);
 
 #endif

@@ -177,11 +177,13 @@ bool cli_is_help(const char *arg)
 }
 
 /*
- * The arguments of a command that takes only --socket, --help and, if json is not NULL,
- * --json. Returns an exit code (CLI_EXIT_HELP for --help); CLI_EXIT_OK to go on.
+ * The arguments of a command that takes only --socket, --help, the option flag (when not NULL:
+ * "--json", "--finish"; *set says whether it was given) and, when word is not NULL, at most one
+ * word (a name, a key: *word, NULL when absent). Returns an exit code (CLI_EXIT_HELP for
+ * --help); CLI_EXIT_OK to go on.
  */
-int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
-		   const char *usage, const char *cmd, bool *json, bool *help)
+int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock, const char *usage,
+		   const char *cmd, const char *flag, bool *set, const char **word, bool *help)
 {
 	int r;
 
@@ -191,8 +193,8 @@ int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 			return -r;
 		if (r > 0)
 			continue;
-		if (json && strcmp(argv[i], "--json") == 0) {
-			*json = true;
+		if (flag && strcmp(argv[i], flag) == 0) {
+			*set = true;
 			continue;
 		}
 		if (cli_is_help(argv[i])) {
@@ -201,7 +203,9 @@ int cli_plain_args(int argc, char **argv, int i, struct cli_socket *sock,
 		}
 		if (argv[i][0] == '-')
 			return cli_usage_error(usage, "unknown option '%s' for %s", argv[i], cmd);
-		return cli_usage_error(usage, "unexpected argument '%s'", argv[i]);
+		if (!word || *word)
+			return cli_usage_error(usage, "unexpected argument '%s'", argv[i]);
+		*word = argv[i];
 	}
 	return CLI_EXIT_OK;
 }

@@ -9,20 +9,13 @@ int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock)
 {
 	json_t *root = NULL, *req;
 	const char *name = NULL;
+	bool help = false;
 	int r;
 
-	for (; i < argc; i++) {
-		r = cli_opt_socket(argc, argv, &i, sock, CLI_USAGE_HOST_RM);
-		if (r < 0)
-			return -r;
-		if (r > 0)
-			continue;
-		if (cli_is_help(argv[i]))
-			return CLI_EXIT_HELP;
-		if (argv[i][0] == '-' || name)
-			return cli_usage_error(CLI_USAGE_HOST_RM, "unexpected argument '%s'", argv[i]);
-		name = argv[i];
-	}
+	r = cli_plain_args(argc, argv, i, sock, CLI_USAGE_HOST_RM, "host rm", NULL, NULL, &name,
+			   &help);
+	if (r != CLI_EXIT_OK)
+		return r;
 	if (!name || !cli_name_ok(name))
 		return cli_usage_error(CLI_USAGE_HOST_RM, "host rm needs a host name (1..%d of "
 				       "A-Z a-z 0-9 . _ -)", CLI_NAME_MAX);
@@ -35,6 +28,53 @@ int cli_cmd_host_rm(int argc, char **argv, int i, struct cli_socket *sock)
 	json_decref(root);
 	printf("host %s removed from the store\n", name);
 	return CLI_EXIT_OK;
+}
+
+/* wgnet host revoke NAME|PUBLIC-KEY */
+int cli_cmd_host_revoke(int argc, char **argv, int i, struct cli_socket *sock)
+{
+	json_t *root = NULL, *req;
+	const char *who = NULL, *name;
+	json_int_t index = 0, keys = 0;
+	json_error_t jerr;
+	int removed = 0, r;
+	bool help = false;
+
+	r = cli_plain_args(argc, argv, i, sock, CLI_USAGE_HOST_REVOKE, "host revoke", NULL, NULL,
+			   &who, &help);
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (!who || (!cli_name_ok(who) && !cli_key_ok(who)))
+		return cli_usage_error(CLI_USAGE_HOST_REVOKE, "host revoke needs a host name (1..%d "
+				       "of A-Z a-z 0-9 . _ -) or a base64 public key", CLI_NAME_MAX);
+	req = json_pack("{s:s}", "host", who);
+	if (!req || cli_post(sock, "/hosts/revoke", req, &root) < 0) {
+		json_decref(req);
+		return CLI_EXIT_FAIL;
+	}
+	json_decref(req);
+	r = CLI_EXIT_FAIL;
+	if (json_unpack_ex(root, &jerr, 0, "{s:s, s:I, s:I, s:b}", "name", &name, "index", &index,
+			   "keys", &keys, "removed", &removed) < 0) {
+		cli_malformed(&jerr);
+		goto out;
+	}
+	if ((name[0] && !cli_name_ok(name)) || index < 0 || index > 65535 || keys < 1 || keys > 2) {
+		cli_fail("malformed reply from wgnetd: bad name, index or keys value", NULL);
+		goto out;
+	}
+	if (name[0])
+		printf("host %s (index %lld): %s revoked%s\n", name, (long long)index,
+		       keys > 1 ? "its key and the next key of its rotation" : "its key",
+		       removed ? ", and the host removed from the store" : "");
+	else
+		printf("key revoked (no host of the store has it now)\n");
+	printf("every host refuses it from now on; revoke its client certificate at the store "
+	       "too (README: Revoking a host)\n");
+	r = CLI_EXIT_OK;
+out:
+	json_decref(root);
+	return r;
 }
 
 /* The reply of /host*: {"host_allow": ["tcp/53", ...]}, printed one port a line. */
@@ -131,7 +171,8 @@ int cli_cmd_host_allowed(int argc, char **argv, int i, struct cli_socket *sock)
 	json_t *root = NULL;
 	int ret;
 
-	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_HOST, "host allowed", &as_json, &help);
+	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_HOST, "host allowed", "--json", &as_json,
+			     NULL, &help);
 	if (ret != CLI_EXIT_OK || help)
 		return ret;
 	if (cli_request(sock, "/host/allowed", NULL, &root) < 0)

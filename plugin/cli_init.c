@@ -204,7 +204,8 @@ int cli_cmd_join_line(int argc, char **argv, int i, struct cli_socket *sock)
 	bool help = false;
 	int ret;
 
-	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_JOIN, "join-line", NULL, &help);
+	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_JOIN, "join-line", NULL, NULL, NULL,
+			     &help);
 	if (ret != CLI_EXIT_OK || help)
 		return ret;
 	ret = CLI_EXIT_FAIL;
@@ -231,7 +232,7 @@ int cli_cmd_leave(int argc, char **argv, int i, struct cli_socket *sock)
 	bool help = false;
 	int ret;
 
-	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_LEAVE, "leave", NULL, &help);
+	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_LEAVE, "leave", NULL, NULL, NULL, &help);
 	if (ret != CLI_EXIT_OK || help)
 		return ret;
 	req = json_object();

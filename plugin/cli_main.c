@@ -103,6 +103,18 @@ static const struct cli_verb cli_verbs[] = {
 	  .help = "show the ports open to the mesh; --json prints wgnetd's reply" },
 	{ .name = "host rm", .run = cli_cmd_host_rm, .usage = CLI_USAGE_HOST_RM,
 	  .help = "remove another host from the store" },
+	{ .name = "host revoke", .run = cli_cmd_host_revoke, .usage = CLI_USAGE_HOST_REVOKE,
+	  .help = "put a host's key on the store's revoked list (every host\n"
+		  "refuses it from then on, now and later) and take the host\n"
+		  "out of the store; revoke its client certificate at the\n"
+		  "store too (README)" },
+	{ .name = "key", .usage = CLI_USAGE_KEY },
+	{ .name = "key rotate", .run = cli_cmd_key_rotate, .usage = CLI_USAGE_KEY_ROTATE,
+	  .help = "give this host a new key pair; with a store, all at once:\n"
+		  "the others take the new key, then this host switches, and\n"
+		  "running containers keep talking; with join lines, it prints\n"
+		  "the new join line for `wgnet peer add` on every other host,\n"
+		  "and --finish then switches to the new key" },
 	{ .name = "leave", .run = cli_cmd_leave, .usage = CLI_USAGE_LEAVE,
 	  .help = "remove this host from the store (its peers drop it)" },
 };

@@ -71,7 +71,8 @@ int cli_cmd_names(int argc, char **argv, int i, struct cli_socket *sock)
 	size_t n = 0;
 	int r;
 
-	r = cli_plain_args(argc, argv, i, sock, CLI_USAGE_NAMES, "names", &as_json, &help);
+	r = cli_plain_args(argc, argv, i, sock, CLI_USAGE_NAMES, "names", "--json", &as_json, NULL,
+			   &help);
 	if (r != CLI_EXIT_OK || help)
 		return r;
 	if (cli_request(sock, "/names", NULL, &root) < 0)

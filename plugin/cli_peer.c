@@ -121,6 +121,7 @@ int cli_cmd_peer_add(int argc, char **argv, int i, struct cli_socket *sock)
 	const char *name, *key = NULL;
 	json_int_t index = -1;
 	json_error_t jerr;
+	int rotates = 0;
 	json_t *root;
 	int ret;
 
@@ -128,8 +129,8 @@ int cli_cmd_peer_add(int argc, char **argv, int i, struct cli_socket *sock)
 	if (ret != CLI_EXIT_OK || !root)
 		return ret;
 	ret = CLI_EXIT_FAIL;
-	if (json_unpack_ex(root, &jerr, 0, "{s:s, s?I, s?s}", "name", &name, "index", &index,
-			   "public_key", &key) < 0) {
+	if (json_unpack_ex(root, &jerr, 0, "{s:s, s?I, s?s, s?b}", "name", &name, "index", &index,
+			   "public_key", &key, "rotates", &rotates) < 0) {
 		cli_malformed(&jerr);
 		goto out;
 	}
@@ -138,7 +139,11 @@ int cli_cmd_peer_add(int argc, char **argv, int i, struct cli_socket *sock)
 		cli_fail("malformed reply from wgnetd: bad name, index or public key value", NULL);
 		goto out;
 	}
-	printf("peer %s added\n", name);
+	if (rotates)
+		printf("peer %s: its new key waits beside the old one; it takes over at its first "
+		       "handshake (once %s runs wgnet key rotate --finish)\n", name, name);
+	else
+		printf("peer %s added\n", name);
 	if (index != -1)
 		printf("index %lld\n", (long long)index);
 	if (key)
@@ -235,7 +240,8 @@ int cli_cmd_peer_ls(int argc, char **argv, int i, struct cli_socket *sock)
 	json_error_t jerr;
 	int ret;
 
-	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_PEER_LS, "peer ls", &as_json, &help);
+	ret = cli_plain_args(argc, argv, i, sock, CLI_USAGE_PEER_LS, "peer ls", "--json", &as_json,
+			     NULL, &help);
 	if (ret != CLI_EXIT_OK || help)
 		return ret;
 	ret = CLI_EXIT_FAIL;

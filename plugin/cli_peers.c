@@ -109,6 +109,12 @@ static int cli_parse_peer(json_t *j, size_t i, struct cli_peer *peer)
 	p.source = json_string_value(json_object_get(j, "source"));
 	if (!p.source || !cli_text_len_ok(p.source, CLI_NAME_MAX, false))
 		p.source = "-";
+	p.next_key = json_string_value(json_object_get(j, "next_key"));
+	if (p.next_key && !cli_key_ok(p.next_key)) {
+		fprintf(stderr, "wgnet: malformed reply from wgnetd: peer %zu has a bad next key\n",
+			i);
+		return -EBADMSG;
+	}
 	p.alive = json_is_boolean(json_object_get(j, "alive")) ?
 		  (json_is_true(json_object_get(j, "alive")) ? "yes" : "no") : "-";
 	/* "up" is a handshake within the last 180 s, as wgnetd defines it */
@@ -242,6 +248,10 @@ int cli_print_peers(const struct cli_peers *ps)
 		       r->rx, w[5], r->tx, w[6], r->ips, w[7], ps->v[i].source, ps->v[i].alive,
 		       ps->v[i].up ? "up" : "down");
 	}
+	for (i = 0; i < ps->n; i++)
+		if (ps->v[i].next_key)
+			printf("%s rotates its key: the new one, %s, waits beside the old one\n",
+			       ps->v[i].name, ps->v[i].next_key);
 out:
 	for (i = 0; i < ps->n; i++)
 		free(rows[i].ips);

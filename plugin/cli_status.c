@@ -30,6 +30,7 @@ struct cli_status {
 	json_int_t pending_pools;
 	const char *name;		/* the keys from here on are NULL or -1 when absent */
 	const char *public_key;
+	const char *next_key;		/* a key rotation under way */
 	json_int_t listen_port;
 	const char *backend;
 	const char *wireguard;		/* what the watchdog did, "" or NULL = nothing */
@@ -84,15 +85,17 @@ static int cli_parse_host_mesh(json_t *root, struct cli_status *s)
 
 	s->listen_port = -1;
 	s->device_up = -1;
-	if (json_unpack_ex(root, &jerr, 0, "{s:{s?s, s?s, s?I, s?s, s?s, s?s, s?b}}", "host",
+	if (json_unpack_ex(root, &jerr, 0, "{s:{s?s, s?s, s?I, s?s, s?s, s?s, s?b, s?s}}", "host",
 			   "name", &s->name, "public_key", &s->public_key, "listen_port",
 			   &s->listen_port, "backend", &s->backend, "wireguard", &s->wireguard,
-			   "device", &s->device, "device_up", &s->device_up) < 0) {
+			   "device", &s->device, "device_up", &s->device_up, "next_key",
+			   &s->next_key) < 0) {
 		cli_malformed(&jerr);
 		return -EBADMSG;
 	}
 	if ((s->name && s->name[0] && !cli_name_ok(s->name)) ||
 	    (s->public_key && s->public_key[0] && !cli_key_ok(s->public_key)) ||
+	    (s->next_key && !cli_key_ok(s->next_key)) ||
 	    (s->listen_port != -1 && !cli_u16_ok(s->listen_port)) ||
 	    (s->backend && !cli_text_len_ok(s->backend, CLI_NAME_MAX, false)) ||
 	    (s->wireguard && !cli_text_ok(s->wireguard, true)) ||
@@ -227,6 +230,8 @@ static void cli_print_host_mesh(const struct cli_status *s)
 	}
 	if (s->wireguard && s->wireguard[0])
 		printf("          wireguard-go %s\n", s->wireguard);
+	if (s->next_key)
+		printf("          key rotation under way: new key %s\n", s->next_key);
 }
 
 /* "store     https://...   reachable   revision 12   4 hosts" and why not / what waits */
@@ -357,7 +362,8 @@ int cli_cmd_status(int argc, char **argv, int i, struct cli_socket *sock)
 	json_t *root = NULL;
 	int r;
 
-	r = cli_plain_args(argc, argv, i, sock, CLI_USAGE_STATUS, "status", &as_json, &help);
+	r = cli_plain_args(argc, argv, i, sock, CLI_USAGE_STATUS, "status", "--json", &as_json, NULL,
+			   &help);
 	if (r != CLI_EXIT_OK || help)
 		return r;
 	if (cli_request(sock, "/status", NULL, &root) < 0)

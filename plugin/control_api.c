@@ -160,6 +160,8 @@ static json_t *peer_json(const struct status_peer *p)
 	if (o) {
 		json_object_set_new(o, "source", json_string(p->from_store ? "store" : "join line"));
 		json_object_set_new(o, "alive", p->alive < 0 ? json_null() : json_boolean(p->alive));
+		json_object_set_new(o, "next_key", p->next_key[0] ? json_string(p->next_key) :
+								    json_null());
 	}
 	return o;
 }
@@ -216,6 +218,9 @@ static int status(struct driver *d, const json_t *req, json_t **reply, struct er
 			"host_allow", host_ports_json(&st.host_allow),
 			"pending_pools", (json_int_t)st.pending_pools, "peers", peers_json(&st),
 			"networks");
+	if (out && st.next_key[0])
+		json_object_set_new(json_object_get(out, "host"), "next_key",
+				    json_string(st.next_key));
 	nets = out ? json_object_get(out, "networks") : NULL;
 	for (size_t i = 0; nets && i < st.nnetworks; i++) {
 		if (json_array_append_new(nets, network_json(&st.networks[i])) < 0) {
@@ -327,14 +332,15 @@ static int peer_add(struct driver *d, const json_t *req, json_t **reply, struct 
 {
 	char name[DRIVER_NAME_MAX];
 	struct peer_add_req r;
+	bool rotates = false;
 	int ret;
 
 	ret = control_api_parse_peer_add(req, &r, e);
 	if (ret == 0)
-		ret = driver_peer_add(d, &r, name, e);
+		ret = driver_peer_add(d, &r, name, &rotates, e);
 	if (ret < 0)
 		return ret;
-	*reply = json_pack("{s:s}", "name", name);
+	*reply = json_pack("{s:s, s:b}", "name", name, "rotates", rotates);
 	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }
 
@@ -414,9 +420,49 @@ static int host_rm(struct driver *d, const json_t *req, json_t **reply, struct e
 	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
 }
 
+/* POST /key/rotate {"finish": bool}: the reply says what happened and what the others need */
+static int key_rotate(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	static const char *const keys[] = { "finish", NULL };
+	struct key_rotate_req r = { 0 };
+	struct key_rotate_reply out;
+	int ret;
+
+	if ((ret = api_json_only_keys(req, keys, e)) < 0 ||
+	    (ret = api_json_bool(req, "finish", &r.finish, e)) < 0 ||
+	    (ret = driver_key_rotate(d, &r, &out, e)) < 0)
+		return ret;
+	*reply = json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:s, s:I, s:I, s:s}", "old_key",
+			   out.old_key, "new_key", out.new_key, "store", out.store, "switched",
+			   out.switched, "hosts", (json_int_t)out.hosts, "acked",
+			   (json_int_t)out.acked, "missing", out.missing, "wait_ms",
+			   (json_int_t)out.wait_ms, "line_peers", (json_int_t)out.line_peers,
+			   "join_line", out.join_line);
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
+}
+
+/* POST /hosts/revoke {"host": "NAME" or a base64 key} */
+static int host_revoke(struct driver *d, const json_t *req, json_t **reply, struct errbuf *e)
+{
+	static const char *const keys[] = { "host", NULL };
+	struct host_revoke_reply out = { 0 };
+	const char *host;
+	int ret;
+
+	if ((ret = api_json_only_keys(req, keys, e)) < 0 ||
+	    (ret = api_json_string(req, "host", true, DRIVER_NAME_MAX - 1, &host, e)) < 0 ||
+	    (ret = driver_host_revoke(d, host, &out, e)) < 0)
+		return ret;
+	*reply = json_pack("{s:s, s:i, s:I, s:b}", "name", out.name, "index", (int)out.index,
+			   "keys", (json_int_t)out.keys, "removed", out.removed);
+	return *reply ? 0 : errbuf_set(e, -ENOMEM, "out of memory");
+}
+
 const struct api_route control_api_routes[] = {
 	{ "POST", "/leave", true, leave },
 	{ "POST", "/hosts/rm", true, host_rm },
+	{ "POST", "/hosts/revoke", true, host_revoke },
+	{ "POST", "/key/rotate", true, key_rotate },
 	{ "POST", "/init", true, init_reply },
 	{ "GET", "/status", false, status },
 	{ "GET", "/join-line", false, join_line },

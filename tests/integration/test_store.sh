@@ -18,49 +18,10 @@
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"	# it_init, not it_setup: the hosts are this test's own (cli, api per host)
-. "$HERE/../etcd.sh"
-P=wgst$$			# namespaces: ${P}l (the LAN), ${P}e (etcd), ${P}h<N>, ${P}c<N>
-T=$IT_DIR		# host N's wgnetd in $T/hN (daemon.sh: log $T/hN/wgnetd.log)
-NET=$(printf 'f%063d' 7)
-OPTS='{"com.docker.network.endpoint.exposedports":[],"com.docker.network.portmap":[]}'
-STORE=https://10.99.0.11:2379,https://10.99.0.12:2379,https://10.99.0.13:2379
+. "$HERE/store.sh"
+store_world wgst	# namespaces ${P}l (the LAN), ${P}e (etcd), ${P}h<N>, ${P}c<N>; host N's
+			# wgnetd in $T/hN (daemon.sh: log $T/hN/wgnetd.log)
 
-# at exit, once the lib stopped every wgnetd with SIGTERM: etcd, wireguard-go, the namespaces
-store_cleanup()
-{
-	local n p
-	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehcr][0-9]*$"); do
-		for p in $(ip netns pids "$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-	done
-	sleep 0.2
-	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${P}[lehcr][0-9]*$"); do
-		ip netns del "$n" 2>/dev/null
-	done
-}
-
-for t in etcd etcdctl openssl; do
-	command -v "$t" >/dev/null || { echo "test_store.sh: needs $t (scripts/setup.sh)" >&2; exit 1; }
-done
-reap_stale wgst /tmp/wgnet-st
-it_init
-on_exit store_cleanup
-mkdir -p "$T/pki"
-
-# ---- the LAN: a bridge in its own namespace, one veth per namespace
-ip netns add "${P}l" && ip -n "${P}l" link add br0 type bridge && ip -n "${P}l" link set br0 up ||
-	die "LAN namespace"
-attach()	# NS ADDR...
-{
-	local ns=$1 a
-	shift
-	ip netns add "$ns" 2>/dev/null
-	ip -n "$ns" link set lo up
-	ip -n "${P}l" link add "v${ns#"$P"}" type veth peer name eth0 netns "$ns"
-	ip -n "${P}l" link set "v${ns#"$P"}" master br0 up
-	for a in "$@"; do ip -n "$ns" addr add "$a/24" dev eth0; done
-	ip -n "$ns" link set eth0 up
-}
-attach "${P}e" 10.99.0.11 10.99.0.12 10.99.0.13
 for h in 1 2 3; do attach "${P}h$h" "10.99.0.$h"; done
 # host 4's first address is one the others cannot reach: its peers must fail over to the second
 attach "${P}h4" 10.97.0.4 10.99.0.4
@@ -73,91 +34,6 @@ table inet wgsttest {
 	}
 }
 NFT
-
-# ---- TLS: a CA, one certificate for the members (server and peer), one client certificate
-bash "$HERE/../etcd_pki.sh" "$T/pki" 10.99.0.11 10.99.0.12 10.99.0.13 >"$T/pki.log" 2>&1 ||
-	die "certificates" "$(tail -n 5 "$T/pki.log")"
-TLS=(--store-ca "$T/pki/ca.pem" --store-cert "$T/pki/host.pem" --store-key "$T/pki/host-key.pem")
-
-# ---- etcd: three members in one namespace, each on its own address
-CLUSTER=m1=https://10.99.0.11:2380,m2=https://10.99.0.12:2380,m3=https://10.99.0.13:2380
-etcd_start()	# MEMBER
-{
-	local m=$1
-	etcd_member_argv "m$m" "10.99.0.1$m" "$T/etcd$m" "$CLUSTER" "$P" "$T/pki"
-	ip netns exec "${P}e" "${ETCD_ARGV[@]}" >>"$T/etcd$m.log" 2>&1 &
-	echo $! >"$T/etcd$m.pid"
-	disown $!	# killed on purpose: no "Killed" line from bash
-}
-etcd_stop()	# MEMBER
-{
-	local pid i
-	pid=$(cat "$T/etcd$1.pid" 2>/dev/null) || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		pid_alive "$pid" || break
-		sleep 0.1
-	done
-	rm -f "$T/etcd$1.pid"
-}
-etcdctl_()
-{
-	ip netns exec "${P}e" etcdctl --endpoints "$STORE" --cacert "$T/pki/ca.pem" \
-		--cert "$T/pki/host.pem" --key "$T/pki/host-key.pem" --command-timeout 3s "$@"
-}
-for m in 1 2 3; do etcd_start "$m"; done
-retry 30 etcdctl_ endpoint health || die "etcd cluster healthy" "$(tail -n 5 "$T/etcd1.log")"
-pass "3-member etcd cluster with client certificates"
-
-# ---- wgnetd per host, each with its own /run (its wireguard-go's socket); this test's own
-# wgnetd_start and wgnetd_stop (the lib's are for its namespace's wgnetd, not used here)
-wgnetd_start()	# HOST
-{
-	local h=$1 i
-	mkdir -p "$T/h$h/state" "$T/h$h/run"
-	daemon_start "$T/h$h" ip netns exec "${P}h$h" unshare -m --propagation private \
-		sh -c 'mount --bind "$0" /run && exec "$@"' "$T/h$h/run" "$WGNETD" \
-		--plugin-socket "$T/h$h/plugin.sock" --control-socket "$T/h$h/control.sock" \
-		--state-dir "$T/h$h/state" --no-iptables --log-level debug
-	for ((i = 0; i < 150; i++)); do
-		[ -S "$T/h$h/control.sock" ] && [ -S "$T/h$h/plugin.sock" ] && return 0
-		sleep 0.1
-	done
-	die "host $h: wgnetd did not start" "$(tail -n 5 "$T/h$h/wgnetd.log")"
-}
-wgnetd_stop()	# HOST
-{
-	daemon_stop "$T/h$1" TERM
-	[ "$DAEMON_STATUS" = 0 ] ||
-		fail "host $1: wgnetd stops on SIGTERM with status 0" "status $DAEMON_STATUS"
-	rm -f "$T/h$1/control.sock" "$T/h$1/plugin.sock"
-}
-cli()		# HOST ARGS...
-{
-	local h=$1
-	shift
-	"$WGNET" --socket "$T/h$h/control.sock" "$@"
-}
-api()		# HOST PATH JSON: sets BODY
-{
-	BODY=$(curl -s --max-time 20 --unix-socket "$T/h$1/plugin.sock" -X POST -H 'Host;' \
-		-H 'Content-Type:' --data-binary "$3" "http://localhost/$2")
-}
-peers_of()	# HOST: "name index source" per peer, sorted
-{
-	cli "$1" status --json | jq -r '.peers[] | "\(.name) \(.index) \(.source)"' | sort
-}
-peer_names()	# HOST: names, space-separated (query_failed's line when status fails)
-{
-	local j
-	j=$(cli "$1" status --json) || { query_failed "host $1: wgnet status" $?; return; }
-	jq -r '[.peers[].name] | sort | join(" ")' <<<"$j"
-}
-has_peers()	# HOST "NAMES"
-{
-	local n
-	n=$(peer_names "$1") && [ "$n" = "$2" ]
-}
 for h in 1 2 3 4; do wgnetd_start "$h"; done
 
 # ---- three hosts join at the same moment with nothing but the store's address
@@ -253,36 +129,7 @@ assert_match "the error names the holder" "index $I2 is held by host $N2" "$ASSE
 assert_eq "host 4 stays uninitialised" 0 "$(cli 4 status --json | jq -r .host.index)"
 
 # ---- a network and a container on hosts 1..3, as dockerd drives it
-field() { jq -r ".$1 // empty" <<<"$BODY"; }
-for h in 1 2 3; do
-	eval "i=\$I$h"
-	api "$h" IpamDriver.RequestPool \
-		'{"AddressSpace":"wgnet-local","Pool":"10.210.0.0/16","SubPool":"","Options":{},"V6":false}'
-	pool=$(field PoolID)
-	api "$h" IpamDriver.RequestAddress "{\"PoolID\":\"$pool\",\"Address\":\"\",\"Options\":{\"RequestAddressType\":\"com.docker.network.gateway\"}}"
-	gw=$(field Address)
-	api "$h" NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NET\",\"Options\":{\"com.docker.network.enable_ipv6\":false,\"com.docker.network.generic\":{}},\"IPv4Data\":[{\"AddressSpace\":\"wgnet-local\",\"Gateway\":\"$gw\",\"Pool\":\"10.210.$i.0/24\"}],\"IPv6Data\":[]}"
-	[ "$BODY" = "{}" ] || fail "host $h: CreateNetwork" "$BODY"
-	api "$h" IpamDriver.RequestAddress "{\"PoolID\":\"$pool\",\"Address\":\"\",\"Options\":null}"
-	addr=$(field Address)
-	ep=$(printf 'e%063d' "$h")
-	api "$h" NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$ep\",\"Interface\":{\"Address\":\"$addr\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"},\"Options\":$OPTS}"
-	api "$h" NetworkDriver.Join "{\"NetworkID\":\"$NET\",\"EndpointID\":\"$ep\",\"SandboxKey\":\"/var/run/docker/netns/c$h\",\"Options\":$OPTS}"
-	src=$(field InterfaceName.SrcName)
-	gwip=$(field Gateway)
-	[ -n "$src" ] && [ -n "$gwip" ] || die "host $h: Join" "$BODY"
-	ip netns add "${P}c$h"
-	ip -n "${P}h$h" link set "$src" netns "${P}c$h"
-	ip -n "${P}c$h" link set "$src" name eth0
-	ip -n "${P}c$h" addr add "$addr" dev eth0
-	ip -n "${P}c$h" link set eth0 up
-	ip -n "${P}c$h" route add default via "$gwip"
-	eval "A$h=${addr%/*}"
-done
-pingc()	# FROM-CONTAINER ADDR
-{
-	ip netns exec "${P}c$1" ping -c 1 -W 1 "$2"
-}
+for h in 1 2 3; do container_up "$h"; done
 for pair in "1 2" "2 3" "3 1"; do
 	set -- $pair
 	eval "to=\$A$2"
@@ -320,41 +167,6 @@ etcdctl_ del /wgnet/index/9 >/dev/null
 # ---- a record that re-keys an index (whoever writes the store is a member: a host set up
 # again, here by hand): every other host replaces its peer at that index with the new key and
 # the same allowed IPs, keeps it so across syncs, and starts again with that state
-wg_of()		# HOST ARGS...: wg in the host's namespace, with its /run (wireguard-go's socket)
-{
-	local h=$1
-	shift
-	ip netns exec "${P}h$h" unshare -m --propagation private \
-		sh -c 'mount --bind "$0" /run && exec wg "$@"' "$T/h$h/run" "$@"
-}
-keys_at()	# HOST INDEX: the keys of the host's peers at INDEX (state), space-separated
-{
-	cli "$1" status --json | jq -r --argjson i "$2" \
-		'[.peers[] | select(.index == $i) | .public_key] | join(" ")'
-}
-one_peer_at()	# HOST INDEX KEY: one peer at INDEX, with KEY, whose allowed IPs on wgnet0 are
-		# exactly its slice of 10.210.0.0/16, which no other peer of the device has
-{
-	local dev
-	[ "$(keys_at "$1" "$2")" = "$3" ] || return 1
-	dev=$(wg_of "$1" show wgnet0 allowed-ips) || return 1
-	[ "$(awk -v k="$3" '$1 == k { $1 = ""; print substr($0, 2) }' <<<"$dev")" = "10.210.$2.0/24" ] &&
-		[ "$(grep -c "10\.210\.$2\.0/24" <<<"$dev")" = 1 ]
-}
-on_device()	# HOST KEY: the key is a peer of the host's wgnet0
-{
-	wg_of "$1" show wgnet0 peers | grep -qxF "$2"
-}
-off_device()	# HOST KEY: the key is not a peer of the host's wgnet0 (and wg answered)
-{
-	local peers
-	peers=$(wg_of "$1" show wgnet0 peers) && ! grep -qxF "$2" <<<"$peers"
-}
-rekey_failed()	# HOST: what the host has, for a failed check
-{
-	echo "state: $(peers_of "$1" | tr '\n' ';')"
-	echo "wgnet0: $(wg_of "$1" show wgnet0 allowed-ips | tr '\t\n' ' ;')"
-}
 K3=$(cli 3 status --json | jq -r .host.public_key)
 REC3=$(etcdctl_ get "/wgnet/hosts/$I3" --print-value-only)
 KN=$(wg genkey | wg pubkey)
@@ -507,18 +319,7 @@ assert_match "host 1 logged the failover" "peer host4: no handshake in 15 s, try
 # meanwhile, then finds index $I3 held by a new host (another key) and has one peer there
 # both ways: a watch stream already open would otherwise still deliver what etcd sends until
 # host 2 next sends a segment (its ACK is what the output rule resets)
-ip netns exec "${P}h2" nft -f - <<'NFT' || die "cut host 2 from etcd"
-table inet wgstcut {
-	chain out {
-		type filter hook output priority 0;
-		tcp dport 2379 reject with tcp reset
-	}
-	chain in {
-		type filter hook input priority 0;
-		tcp sport 2379 drop
-	}
-}
-NFT
+cut_off 2
 assert_ok "host 2, cut off, sees the store unreachable" retry 30 sh -c \
 	"'$WGNET' --socket '$T/h2/control.sock' status | grep -q 'unreachable'"
 assert_ok "host 3: wgnet leave" cli 3 leave
@@ -539,7 +340,7 @@ assert_ok "host 6 (a new key) joins at index $I3, which host 3 left" \
 K6=$(cli 6 status --json | jq -r .host.public_key)
 assert_ok "host 1 has host 6 at index $I3" retry 5 one_peer_at 1 "$I3" "$K6"
 assert_eq "host 2, cut off, still has host 3 at index $I3" "$K3" "$(keys_at 2 "$I3")"
-ip netns exec "${P}h2" nft delete table inet wgstcut
+cut_back 2
 if retry 20 one_peer_at 2 "$I3" "$K6"; then
 	pass "host 2 reached etcd again: one peer at index $I3, host 6's key, allowed IPs 10.210.$I3.0/24"
 else

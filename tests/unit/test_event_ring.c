@@ -123,6 +123,9 @@ static void test_names(void **state)
 	assert_string_equal(event_kind_name(EVENT_STORE_BACK), "store-back");
 	assert_string_equal(event_kind_name(EVENT_WATCHDOG_RESTART), "watchdog-restart");
 	assert_string_equal(event_kind_name(EVENT_WATCHDOG_FAILED), "watchdog-failed");
+	assert_string_equal(event_kind_name(EVENT_KEY_ROTATED), "key-rotated");
+	assert_string_equal(event_kind_name(EVENT_PEER_REKEYED), "peer-rekeyed");
+	assert_string_equal(event_kind_name(EVENT_KEY_REVOKED), "key-revoked");
 }
 
 int main(void)

@@ -362,7 +362,7 @@ static void test_mesh_doc(void **unused)
 	struct state s = { 0 };
 	struct errbuf e = { 0 };
 	uint8_t k1[32], hk[32];
-	char *doc;
+	char *doc, *text;
 
 	(void)unused;
 	memset(k1, 0x01, sizeof(k1));
@@ -383,9 +383,27 @@ static void test_mesh_doc(void **unused)
 	assert_int_equal(s.peers[2].index, 65535);
 	assert_int_equal(s.peers[2].keepalive, 65535);
 	assert_int_equal(s.peers[2].public_key[31], 3);
+	assert_false(s.peers[1].has_next_key);
 	state_release(&s);
 	assert_null(s.peers);
 	assert_int_equal(s.npeers, 0);
+
+	/* a rotation under way: the next key, kept through a dump */
+	text = subst(mesh_doc, "\"keepalive\":0}", "\"keepalive\":0,\"next_key\":\"" K3 "\"}");
+	doc = subst(text, "\"public_key\":\"" K3 "\"",
+		    "\"public_key\":\"BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ=\"");
+	free(text);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_true(s.peers[1].has_next_key);
+	assert_int_equal(s.peers[1].next_key[0], 3);
+	free(doc);
+	assert_int_equal(state_dump(&s, &doc), 0);
+	assert_non_null(strstr(doc, K3));
+	state_release(&s);
+	assert_int_equal(state_parse(doc, strlen(doc), &s, &e), 0);
+	assert_true(s.peers[1].has_next_key);
+	state_release(&s);
+	free(doc);
 
 	/* "" name and key, port 0 and no peers: a host before init */
 	doc = subst(mesh_doc, "\"name\":\"host3\",\"listen_port\":51821,\"public_key\":\"" HK "\"",
@@ -619,6 +637,15 @@ static const struct bad_case mesh_bad_cases[] = {
 	{ "\"keepalive\":0}", "\"keepalive\":false}", "peers[1].keepalive" },
 	{ ",\"keepalive\":0}", "}", "peers[1]" },
 	{ "\"peers\":[", "\"peers\":{\"a\":[", "bad JSON" },
+	/* a rotation's next key: a key no peer and not this host has */
+	{ "\"keepalive\":0}", "\"keepalive\":0,\"next_key\":\"" K1 "\"}",
+	  "peers[1].next_key: repeats peers[0].public_key" },
+	{ "\"keepalive\":0}", "\"keepalive\":0,\"next_key\":\"" K2 "\"}",
+	  "peers[1].next_key: repeats peers[1].public_key" },
+	{ "\"keepalive\":0}", "\"keepalive\":0,\"next_key\":\"" HK "\"}",
+	  "peers[1].next_key: is this host's own key" },
+	{ "\"keepalive\":0}", "\"keepalive\":0,\"next_key\":\"x\"}", "peers[1].next_key" },
+	{ "\"keepalive\":0}", "\"keepalive\":0,\"next_key\":null}", "peers[1].next_key" },
 	{ NULL, "{\"version\":1,\"host\":{\"index\":0,\"endpoint\":\"\",\"mtu\":0},"
 	  "\"pools\":[],\"endpoints\":[],\"peers\":{}}", "state: peers" },
 	{ NULL, "{\"version\":1,\"host\":{\"index\":0,\"endpoint\":\"\",\"mtu\":0},"

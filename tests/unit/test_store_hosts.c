@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the store's records make of the peers (store_hosts_plan): one index is one peer, the claim
- * is the authority, a refused record changes nothing, join-line peers are never displaced; and
- * whatever the records say, the plan is a state that loads (random records, many rounds).
+ * What the store's records make of the peers (store_plan_make): one index is one peer, the claim
+ * is the authority, a refused record changes nothing, join-line peers are never displaced; a
+ * rotation's next key waits beside its peer's key and takes over when the claim says so; a
+ * revoked key is never a peer; and whatever the records say, the plan is a state that loads
+ * (random records, next keys and revocations, many rounds).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include "driver/store_hosts.h"
+#include "driver/store_plan.h"
 
 #define OWN_INDEX 1
 #define OWN_KEY 0xee
@@ -79,13 +82,18 @@ static void claim(struct fixture *f, unsigned index, uint8_t tag)
 	kv(f, STORE_INDEX_PREFIX, index, b64);
 }
 
-static void record(struct fixture *f, unsigned index, unsigned rec_index, uint8_t tag,
-		   const char *name)
+/* A record; next_tag not 0: its host rotates to that key. */
+static void record_next(struct fixture *f, unsigned index, unsigned rec_index, uint8_t tag,
+			const char *name, uint8_t next_tag)
 {
 	struct store_record r = { .index = rec_index, .listen_port = 51820, .mtu = 1420 };
 	char *text;
 
 	key_of(tag, r.key);
+	if (next_tag) {
+		key_of(next_tag, r.next_key);
+		r.has_next = true;
+	}
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	snprintf(r.endpoints[r.nendpoints++], STATE_HOST_ENDPOINT_MAX, "192.0.2.%u:51820",
 		 index % 250 + 1);
@@ -93,6 +101,25 @@ static void record(struct fixture *f, unsigned index, unsigned rec_index, uint8_
 	assert_non_null(text);
 	kv(f, STORE_HOSTS_PREFIX, index, text);
 	free(text);
+}
+
+static void record(struct fixture *f, unsigned index, unsigned rec_index, uint8_t tag,
+		   const char *name)
+{
+	record_next(f, index, rec_index, tag, name, 0);
+}
+
+/* wgnet host revoke (in): /wgnet/revoked/<key>; out: that key deleted (by hand). */
+static void revoke(struct fixture *f, uint8_t tag, bool in)
+{
+	char name[STORE_KEY_MAX];
+	uint8_t k[KEYS_LEN];
+	struct etcd_kv v = { .key = name, .value = (char *)"x", .value_len = 1 };
+
+	key_of(tag, k);
+	store_key_format_revoked(k, name);
+	v.create_rev = v.mod_rev = ++f->rev;
+	assert_true(store_hosts_update(&f->t, &v, !in));
 }
 
 /* A host as wgnet init --store leaves it: its claim, then its record. */
@@ -119,7 +146,7 @@ static bool apply(struct fixture *f)
 	bool changed;
 
 	assert_int_equal(store_hosts_reindex(&f->t), 0);
-	assert_int_equal(store_hosts_plan(&f->t, &f->st, &f->mine, &p), 0);
+	assert_int_equal(store_plan_make(&f->t, &f->st, &f->mine, &p), 0);
 	changed = p.changed;
 	if (changed) {
 		free(f->st.peers);
@@ -130,11 +157,12 @@ static bool apply(struct fixture *f)
 		f->mine = p.mine;
 		p.mine = (struct store_keys){ 0 };
 	}
-	store_hosts_plan_release(&p);
+	store_plan_release(&p);
 	return changed;
 }
 
-/* "index:name:tag" of every peer, sorted by index, then a * for the store's. */
+/* "index:name:tag" of every peer, sorted by index, then >next for a rotation and a * for the
+ * store's. */
 static const char *peers_text(const struct fixture *f)
 {
 	static char out[1024];
@@ -147,11 +175,14 @@ static const char *peers_text(const struct fixture *f)
 
 			if (p->index != index)
 				continue;
-			off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%u:%s:%02x%s",
+			off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%u:%s:%02x",
 						off ? " " : "", p->index, p->name,
-						p->public_key[0],
-						store_hosts_keys_has(&f->mine, p->public_key) ?
-						"*" : "");
+						p->public_key[0]);
+			if (p->has_next_key)
+				off += (size_t)snprintf(out + off, sizeof(out) - off, ">%02x",
+							p->next_key[0]);
+			if (store_hosts_keys_has(&f->mine, p->public_key))
+				off += (size_t)snprintf(out + off, sizeof(out) - off, "*");
 		}
 	return out;
 }
@@ -304,6 +335,132 @@ static void test_kept_peer_gives_way(void **ctx)
 	assert_loads(f);
 }
 
+/* A rotation through the store: the record's next key waits beside the peer's key; the
+ * claim swapped to it (and the record) makes it the peer's key, in the same entry. */
+static void test_rotation_takes_over(void **ctx)
+{
+	struct fixture *f = *ctx;
+	struct store_plan p = { 0 };
+	uint8_t k[KEYS_LEN];
+
+	host(f, 5, 0x05, "h5");
+	host(f, 6, 0x06, "h6");
+	apply(f);
+	record_next(f, 5, 5, 0x05, "h5", 0x55);		/* published: the next key */
+	assert_true(apply(f));
+	assert_string_equal(peers_text(f), "5:h5:05>55* 6:h6:06*");
+	assert_loads(f);
+	claim(f, 5, 0x55);				/* the compare-and-swap */
+	record(f, 5, 5, 0x55, "h5");
+	assert_int_equal(store_hosts_reindex(&f->t), 0);
+	assert_int_equal(store_plan_make(&f->t, &f->st, &f->mine, &p), 0);
+	assert_true(p.takeover);
+	store_plan_release(&p);
+	assert_true(apply(f));
+	assert_string_equal(peers_text(f), "5:h5:55* 6:h6:06*");
+	key_of(0x05, k);
+	assert_false(store_hosts_keys_has(&f->mine, k));	/* the old key is no peer */
+	assert_loads(f);
+	/* a host that did not see the publish gets the swap alone: one peer at 5, the new key */
+	record(f, 6, 6, 0x06, "h6");
+	claim(f, 6, 0x66);
+	record(f, 6, 6, 0x66, "h6");
+	assert_true(apply(f));
+	assert_string_equal(peers_text(f), "5:h5:55* 6:h6:66*");
+	assert_loads(f);
+}
+
+/* A next key that is another host's key, this host's, or revoked: the record is refused and
+ * its peer stays as it was. */
+static void test_next_key_refused(void **ctx)
+{
+	struct fixture *f = *ctx;
+
+	host(f, 5, 0x05, "h5");
+	host(f, 6, 0x06, "h6");
+	apply(f);
+	record_next(f, 5, 5, 0x05, "h5", 0x06);
+	assert_false(apply(f));
+	record_next(f, 5, 5, 0x05, "h5", OWN_KEY);
+	assert_false(apply(f));
+	revoke(f, 0x57, true);
+	record_next(f, 5, 5, 0x05, "h5", 0x57);
+	assert_false(apply(f));
+	assert_string_equal(peers_text(f), "5:h5:05* 6:h6:06*");
+	/* two hosts rotating to one key: neither takes it */
+	record_next(f, 5, 5, 0x05, "h5", 0x77);
+	record_next(f, 6, 6, 0x06, "h6", 0x77);
+	apply(f);
+	assert_string_equal(peers_text(f), "5:h5:05* 6:h6:06*");
+	assert_loads(f);
+}
+
+/* The revoked list: a revoked key's peer goes (a join line's too), a record with it is refused
+ * now and later, wherever it is; its deletion from the list lets the record apply again. */
+static void test_revoked_keys(void **ctx)
+{
+	struct fixture *f = *ctx;
+
+	host(f, 5, 0x05, "h5");
+	host(f, 6, 0x06, "h6");
+	join_line_peer(f, 200, 0x20, "line200");
+	apply(f);
+	assert_string_equal(peers_text(f), "5:h5:05* 6:h6:06* 200:line200:20");
+	revoke(f, 0x06, true);
+	revoke(f, 0x20, true);
+	assert_true(apply(f));
+	assert_string_equal(peers_text(f), "5:h5:05*");
+	assert_loads(f);
+	host(f, 9, 0x06, "forged");			/* the revoked key again, elsewhere */
+	assert_false(apply(f));
+	assert_string_equal(peers_text(f), "5:h5:05*");
+	kv(f, STORE_HOSTS_PREFIX, 9, NULL);
+	kv(f, STORE_INDEX_PREFIX, 9, NULL);
+	revoke(f, 0x06, false);				/* taken off the list by hand */
+	assert_true(apply(f));
+	assert_string_equal(peers_text(f), "5:h5:05* 6:h6:06*");
+	assert_loads(f);
+}
+
+static void test_key_sets_and_acks(void **ctx)
+{
+	struct fixture *f = *ctx;
+	struct store_keys k = { 0 };
+	uint8_t a[KEYS_LEN], b[KEYS_LEN], c[KEYS_LEN];
+	char name[STORE_KEY_MAX], b64[KEYS_B64_LEN];
+	struct etcd_kv v = { .key = name, .value = b64 };
+
+	key_of(0x30, a);
+	key_of(0x10, b);
+	key_of(0x20, c);
+	assert_int_equal(store_hosts_keys_set(&k, a, true), 0);
+	assert_int_equal(store_hosts_keys_set(&k, b, true), 0);
+	assert_int_equal(store_hosts_keys_set(&k, c, true), 0);
+	assert_int_equal(store_hosts_keys_set(&k, b, true), 0);	/* once */
+	assert_int_equal(k.n, 3);
+	assert_int_equal(k.v[0][0], 0x10);
+	assert_int_equal(k.v[2][0], 0x30);
+	assert_int_equal(store_hosts_keys_set(&k, c, false), 0);
+	assert_false(store_hosts_keys_has(&k, c));
+	assert_true(store_hosts_keys_has(&k, a) && store_hosts_keys_has(&k, b));
+	store_hosts_keys_release(&k);
+
+	/* host 4 and host 6 acknowledge host 5's next key a; host 7 an older one */
+	for (unsigned by = 4; by <= 7; by++) {
+		store_key_format_ack(5, by, name);
+		keys_b64(by == 7 ? b : a, b64);
+		v.value_len = strlen(b64);
+		assert_false(store_hosts_update(&f->t, &v, false));	/* no peer changes */
+	}
+	assert_int_equal(store_hosts_acks(&f->t, 5, a), 4 - 1);
+	assert_true(store_hosts_acked(&f->t, 5, 6, a));
+	assert_false(store_hosts_acked(&f->t, 5, 7, a));
+	store_key_format_ack(5, 6, name);
+	store_hosts_update(&f->t, &v, true);
+	assert_int_equal(store_hosts_acks(&f->t, 5, a), 2);
+	assert_false(store_hosts_acked(&f->t, 5, 6, a));
+}
+
 /* Random claims, records (some at another index than their place), removals and join-line
  * peers, applied now and then: every plan is a state that loads. */
 static void test_random_rounds(void **ctx)
@@ -317,7 +474,7 @@ static void test_random_rounds(void **ctx)
 		uint8_t tag = (uint8_t)(1 + (r >> 8) % 7);
 		const char *name = names[(r >> 12) % 5];
 
-		switch ((r >> 16) % 8) {
+		switch ((r >> 16) % 10) {
 		case 0:
 		case 1:
 			claim(f, index, tag);
@@ -346,6 +503,13 @@ static void test_random_rounds(void **ctx)
 					join_line_peer(f, li, (uint8_t)(0x10 + li - 100), ln);
 			}
 			break;
+		case 7:
+			/* a rotation: the next key, sometimes another's */
+			record_next(f, index, index, tag, name, (uint8_t)(1 + (r >> 20) % 9));
+			break;
+		case 8:
+			revoke(f, (uint8_t)(1 + (r >> 20) % 9), (r >> 24) % 4 == 0);
+			break;
 		default:
 			break;
 		}
@@ -370,6 +534,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_join_lines_win, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older_claim_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kept_peer_gives_way, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_takes_over, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_next_key_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_sets_and_acks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_rounds, setup, teardown),
 	};
 
