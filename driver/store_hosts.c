@@ -75,15 +75,6 @@ static void ack_update(struct store_hosts *t, unsigned index, unsigned by, const
 	memcpy(t->acks[i].key, key, KEYS_LEN);
 }
 
-size_t store_hosts_acks(const struct store_hosts *t, unsigned index, const uint8_t key[KEYS_LEN])
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < t->nacks; i++)	/* few, and only while a rotation waits */
-		n += t->acks[i].index == index && memcmp(t->acks[i].key, key, KEYS_LEN) == 0;
-	return n;
-}
-
 bool store_hosts_acked(const struct store_hosts *t, unsigned index, unsigned by,
 		       const uint8_t key[KEYS_LEN])
 {

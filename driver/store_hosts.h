@@ -72,8 +72,7 @@ struct store_host *store_hosts_get(struct store_hosts *t, unsigned index, bool c
  * the peers (a claim, a record, a revoked key), false for liveness, acknowledgements and keys
  * that are not the hosts'. */
 bool store_hosts_update(struct store_hosts *t, const struct etcd_kv *kv, bool deleted);
-/* How many hosts acknowledged host index's next key (key); whether host by did. */
-size_t store_hosts_acks(const struct store_hosts *t, unsigned index, const uint8_t key[KEYS_LEN]);
+/* Whether host by acknowledged host index's next key (key). */
 bool store_hosts_acked(const struct store_hosts *t, unsigned index, unsigned by,
 		       const uint8_t key[KEYS_LEN]);
 /* by_key and nmulti after updates; -ENOMEM leaves by_key empty (lookups by key then fail). */

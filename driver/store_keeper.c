@@ -334,11 +334,14 @@ static size_t acks_collect(struct driver *d, struct store_ack_due **out)
 {
 	struct store *s = d->store;
 	unsigned self = d->st.host_index;
+	/* a host whose key is revoked takes no part, even before its keeper notices */
+	bool part = s->configured && !s->removed &&
+		    !store_hosts_keys_has(&s->hosts.revoked, d->st.host_public_key);
 	size_t n = 0;
 
 	*out = NULL;
 	acks_sent_prune(d, out, &n);
-	for (size_t i = 0; s->configured && !s->removed && i < d->st.npeers; i++) {
+	for (size_t i = 0; part && i < d->st.npeers; i++) {
 		const struct state_peer *p = &d->st.peers[i];
 		struct store_ack_due a = { .index = p->index, .by = self, .lease = s->lease };
 

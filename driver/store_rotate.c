@@ -66,23 +66,33 @@ static int rotate_refusal(const struct driver *d, struct errbuf *e)
 	return 0;
 }
 
-/* The store's peers (s->mine) and how many of them are live (their liveness key exists). */
-static size_t live_hosts(struct driver *d, size_t *all)
+/*
+ * Who has key, lock held: the store's peers (*all), those of them live (*live: their liveness
+ * key exists), those that acknowledged it (*acked) and, returned, the live ones that did. An
+ * acknowledgement by a host that is not a peer (revoked, removed) counts for nothing.
+ */
+static size_t live_acks(struct driver *d, const uint8_t key[KEYS_LEN], size_t *all, size_t *live,
+			size_t *acked)
 {
 	struct store *s = d->store;
-	size_t live = 0;
+	size_t live_acked = 0;
 
-	*all = 0;
+	*all = *live = *acked = 0;
 	for (size_t i = 0; i < d->st.npeers; i++) {
+		const struct state_peer *p = &d->st.peers[i];
 		const struct store_host *h;
+		bool has;
 
-		if (!store_mine_has(s, d->st.peers[i].public_key))
+		if (!store_mine_has(s, p->public_key))
 			continue;
-		h = store_hosts_get(&s->hosts, d->st.peers[i].index, false);
+		h = store_hosts_get(&s->hosts, p->index, false);
+		has = store_hosts_acked(&s->hosts, d->st.host_index, p->index, key);
 		(*all)++;
-		live += h && h->alive;
+		*live += h && h->alive;
+		*acked += has;
+		live_acked += h && h->alive && has;
 	}
-	return live;
+	return live_acked;
 }
 
 /* The names of the store's peers that had not acknowledged key, lock held. */
@@ -133,22 +143,20 @@ static void acks_wait(struct driver *d, struct etcd *c, unsigned index,
 		      const uint8_t key[KEYS_LEN], struct key_rotate_reply *out,
 		      const struct timespec *t0)
 {
-	struct store *s = d->store;
-	size_t live, acked;
+	size_t live, live_acked;
 
 	for (;;) {
 		acks_read(d, c, index);
 		pthread_mutex_lock(&d->lock);
-		live = live_hosts(d, &out->hosts);
-		acked = store_hosts_acks(&s->hosts, index, key);
+		live_acked = live_acks(d, key, &out->hosts, &live, &out->acked);
 		pthread_mutex_unlock(&d->lock);
-		if (acked >= live || ms_since(t0) >= STORE_ROTATE_WAIT_MS)
+		if (live_acked >= live || ms_since(t0) >= STORE_ROTATE_WAIT_MS)
 			break;
 		sleep_ms(ACKS_POLL_MS);
 	}
 	/* before the switch, which deletes the acknowledgements */
 	pthread_mutex_lock(&d->lock);
-	out->acked = store_hosts_acks(&s->hosts, d->st.host_index, key);
+	live_acks(d, key, &out->hosts, &live, &out->acked);
 	missing_names(d, key, out->missing, sizeof(out->missing));
 	pthread_mutex_unlock(&d->lock);
 }
