@@ -11,16 +11,13 @@
 #include "driver/api.h"
 #include "driver/events.h"
 #include "driver/instance.h"
+#include "driver/thread.h"
 
 void events_init(struct driver *d)
 {
-	pthread_condattr_t attr;
 	struct timespec now;
 
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->events.cond, &attr);
-	pthread_condattr_destroy(&attr);
+	thread_cond_init(&d->events.cond);
 	clock_gettime(CLOCK_REALTIME, &now);
 	/* numbers start at 1 again in the next run: the epoch tells a reader it changed */
 	d->events.epoch = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
@@ -62,16 +59,9 @@ void driver_events_get(struct driver *d, uint64_t since, uint64_t epoch, struct 
 
 uint64_t driver_events_wait(struct driver *d, uint64_t seen, unsigned ms)
 {
-	struct timespec until;
+	struct timespec until = thread_deadline_ms(ms);
 	uint64_t last;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&d->lock);
 	while (d->events.ring.last <= seen && !d->stopping &&
 	       pthread_cond_timedwait(&d->events.cond, &d->lock, &until) != ETIMEDOUT)

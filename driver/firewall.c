@@ -314,12 +314,7 @@ out:
 
 void firewall_init(struct driver *d, const char *iptables, bool no_iptables)
 {
-	pthread_condattr_t attr;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);	/* du_next: immune to clock steps */
-	pthread_cond_init(&d->fw.du_cond, &attr);
-	pthread_condattr_destroy(&attr);
+	thread_cond_init(&d->fw.du_cond);		/* du_next: immune to clock steps */
 	snprintf(d->fw.iptables, sizeof(d->fw.iptables), "%s", iptables ? iptables : "iptables");
 	d->fw.no_iptables = no_iptables;
 }

@@ -101,12 +101,7 @@ static void *takeover_main(void *arg)
 			pthread_cond_wait(&d->rot.cond, &d->lock);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += PEER_ROTATE_POLL_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		until = thread_deadline_ms(PEER_ROTATE_POLL_MS);
 		pthread_cond_timedwait(&d->rot.cond, &d->lock, &until);
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -115,12 +110,7 @@ static void *takeover_main(void *arg)
 
 void peer_rotate_init(struct driver *d)
 {
-	pthread_condattr_t ca;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->rot.cond, &ca);
-	pthread_condattr_destroy(&ca);
+	thread_cond_init(&d->rot.cond);
 }
 
 void peer_rotate_start(struct driver *d)

@@ -23,6 +23,7 @@
 #include "driver/store_keeper.h"
 #include "driver/store_names.h"
 #include "driver/store_watch.h"
+#include "driver/thread.h"
 
 #define STORE_CLAIM_TRIES 256
 
@@ -68,17 +69,13 @@ static void threads_start(struct driver *d, bool publish)
 int store_new(struct driver *d, const char *state_dir, struct errbuf *e)
 {
 	struct store *s = calloc(1, sizeof(*s));
-	pthread_condattr_t ca;
 	int ret;
 
 	if (!s)
 		return errbuf_set(e, -ENOMEM, "out of memory");
 	pthread_once(&curl_once, curl_init_once);
 	pthread_mutex_init(&s->sleep_lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->sleep_cond, &ca);
-	pthread_condattr_destroy(&ca);
+	thread_cond_init(&s->sleep_cond);
 	snprintf(s->path, sizeof(s->path), "%s/%s", state_dir, STORE_FILE_NAME);
 	d->store = s;
 	ret = store_file_load(s, e);

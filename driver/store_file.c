@@ -14,6 +14,7 @@
 #include "driver/file_write.h"
 #include "driver/log.h"
 #include "driver/store_file.h"
+#include "driver/thread.h"
 
 int store_file_save(const struct store *s, struct errbuf *e)
 {
@@ -134,16 +135,9 @@ void store_reachable_note(struct driver *d, int ret, const struct errbuf *e)
 
 bool store_sleep(struct store *s, unsigned ms)
 {
-	struct timespec until;
+	struct timespec until = thread_deadline_ms(ms);
 	bool woken;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&s->sleep_lock);
 	while (!s->wake && !atomic_load(&s->stop) &&
 	       pthread_cond_timedwait(&s->sleep_cond, &s->sleep_lock, &until) == 0)

@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 struct driver;
 
@@ -15,5 +16,11 @@ struct driver;
 void thread_start(struct driver *d, void *(*fn)(void *), pthread_t *t, bool *running,
 		  const char *what);
 void thread_stop(struct driver *d, pthread_cond_t *wake, pthread_t *t, bool *running);
+
+/* A condition variable that times out on CLOCK_MONOTONIC: immune to clock steps. */
+void thread_cond_init(pthread_cond_t *c);
+
+/* The CLOCK_MONOTONIC time ms milliseconds from now, for pthread_cond_timedwait. */
+struct timespec thread_deadline_ms(unsigned ms);
 
 #endif
