@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/dns_record.h"
 #include "driver/dns_server.h"
 #include "driver/events.h"
 #include "driver/instance.h"
@@ -127,13 +128,17 @@ int store_keeper_leave_txn(struct etcd *c, unsigned index, const uint8_t claim[K
 			   bool *done, struct errbuf *e)
 {
 	char ikey[STORE_KEY_MAX], hkey[STORE_KEY_MAX], akey[STORE_KEY_MAX], key[KEYS_B64_LEN];
-	struct etcd_op ops[3] = { { .key = hkey }, { .key = akey }, { .key = ikey } };
+	char nkey[DNS_RECORD_KEY_MAX];
+	/* its names too: they are under its lease, which a running wgnetd would keep renewing */
+	struct etcd_op ops[4] = { { .key = hkey }, { .key = akey }, { .key = ikey },
+				  { .key = nkey, .prefix = true } };
 
 	keys_b64(claim, key);
 	store_key_format(STORE_INDEX_PREFIX, index, ikey);
 	store_key_format(STORE_HOSTS_PREFIX, index, hkey);
 	store_key_format(STORE_ALIVE_PREFIX, index, akey);
-	return etcd_txn(c, &(struct etcd_guard){ ikey, key }, 1, ops, 3, done, e);
+	dns_record_key_prefix(index, nkey);
+	return etcd_txn(c, &(struct etcd_guard){ ikey, key }, 1, ops, 4, done, e);
 }
 
 /* Out of the store: its peers go, the threads end. Lock held. */

@@ -15,7 +15,8 @@ struct driver;
 /*
  * The keeper (driver/store_keeper.c): this host's record, published (record) with its lease
  * kept alive, *gone when our claim of the index is no more (wgnet host rm elsewhere). Leave:
- * one transaction guarded by our claim; then its peers go and the threads end (lock held).
+ * one transaction guarded by our claim (claim, record, liveness, names); then its peers go and
+ * the threads end (lock held).
  * The keeper thread, its argument the driver.
  */
 void store_keeper_record(const struct driver *d, struct store_record *r);

@@ -2,7 +2,7 @@
 /*
  * wgnet host revoke NAME|KEY: the key goes on the store's revoked list (/wgnet/revoked/<key>),
  * with the next key of a rotation under way, and its host out of the store (claim, record,
- * liveness, acknowledgements) in one transaction guarded by its claim, read again from the
+ * liveness, acknowledgements, names) in one transaction guarded by its claim, read again from the
  * store until it holds (a rotation between the read and the write revokes its new key too).
  * Every host then refuses that key, now and later (driver/store_plan.c).
  */
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/dns_record.h"
 #include "driver/instance.h"
 #include "driver/log.h"
 #include "driver/store_etcd.h"
@@ -70,9 +71,9 @@ static int target_read(struct etcd *c, struct revoke_target *t, struct errbuf *e
 static int revoke_txn(struct etcd *c, const struct revoke_target *t, bool *done, struct errbuf *e)
 {
 	char names[2][STORE_KEY_MAX], ikey[STORE_KEY_MAX], hkey[STORE_KEY_MAX];
-	char akey[STORE_KEY_MAX], rkey[STORE_KEY_MAX];
+	char akey[STORE_KEY_MAX], rkey[STORE_KEY_MAX], nkey[DNS_RECORD_KEY_MAX];
 	struct etcd_guard guard = { ikey, t->claim[0] ? t->claim : NULL };
-	struct etcd_op ops[6];
+	struct etcd_op ops[7];
 	size_t n = 0;
 
 	for (size_t i = 0; i < t->nkeys; i++) {
@@ -84,10 +85,12 @@ static int revoke_txn(struct etcd *c, const struct revoke_target *t, bool *done,
 		store_key_format(STORE_HOSTS_PREFIX, t->index, hkey);
 		store_key_format(STORE_ALIVE_PREFIX, t->index, akey);
 		snprintf(rkey, sizeof(rkey), "%s%u/", STORE_ROTATE_PREFIX, t->index);
+		dns_record_key_prefix(t->index, nkey);
 		ops[n++] = (struct etcd_op){ .key = hkey };
 		ops[n++] = (struct etcd_op){ .key = akey };
 		ops[n++] = (struct etcd_op){ .key = ikey };
 		ops[n++] = (struct etcd_op){ .key = rkey, .prefix = true };
+		ops[n++] = (struct etcd_op){ .key = nkey, .prefix = true };
 	}
 	/* no host (index 0): the key alone */
 	return etcd_txn(c, &guard, t->index ? 1 : 0, ops, n, done, e);

@@ -262,6 +262,17 @@ NFT
 
 cut_back() { ip netns exec "${P}h$1" nft delete table inet wgstcut; }
 
+# A container's names as host INDEX would publish them (with no dockerd here, put by hand): a
+# host cut off from the store cannot take them back itself.
+names_put()	# INDEX
+{
+	local ep
+	ep=$(printf 'names of %s' "$1" | sha256sum | cut -d' ' -f1)
+	etcdctl_ put "/wgnet/names/$1/$ep" \
+		'{"v":1,"pool":"10.210.0.0/16","addr":"10.210.'"$1"'.5","names":["web'"$1"'"]}' >/dev/null
+}
+names_of() { etcdctl_ get --prefix --keys-only "/wgnet/names/$1/"; }	# INDEX
+
 events_of()	# HOST: the control API's /events, batch after batch
 {
 	local since=0 j

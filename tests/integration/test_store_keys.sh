@@ -196,8 +196,10 @@ assert_ok "host 1 has host 2 again" retry 10 one_peer_at 1 2 "$K2"
 # at once; host 4 keeps its peers (the store is not the data path), and once back it knows
 K4N=$(key_of 4)
 cut_off 4
+names_put 4	# a container's names, under its lease: the revocation takes them too
 peers4=$(peer_names 4)
 assert_ok "host 2: wgnet host revoke <host 4's key>, host 4 cut off" cli 2 host revoke "$K4N"
+assert_eq "host 4's names went with it" "" "$(names_of 4)"
 assert_ok "host 1 dropped host 4" retry 5 has_peers 1 host2
 assert_ok "host 2 dropped host 4" retry 5 has_peers 2 host1
 assert_eq "host 4, cut off, keeps its peers" "$peers4" "$(peer_names 4)"
