@@ -108,7 +108,8 @@ pid_alive()
 }
 
 # retry SECONDS CMD...: run CMD (its output discarded) every 0.1 s until it succeeds; fails once
-# SECONDS (a whole number, times RETRY_SCALE, default 1: a slow guest sets it) have passed.
+# SECONDS (a whole number, times RETRY_SCALE, default 1: a slow guest and the sanitize build
+# set it) have passed.
 # CMD's arguments are expanded once, before retry runs: `retry 5 test "$(count)" = 1` tests the
 # same string every time. Put the query in a function (`retry 5 has_one`), or compare a
 # command's output with retry_eq; tests/unit/script_rules.sh refuses a $(...) among retry's
