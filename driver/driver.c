@@ -290,6 +290,8 @@ int driver_metrics_get(struct driver *d, struct driver_metrics *out, struct errb
 		ret = peers_state_fill(d, &m.st);
 	if (ret == 0)
 		store_status_fill(d, &m.st);
+	docker_names_status_fill(d, &m.st);
+	dns_server_status_fill(d, &m.st);
 	firewall_metrics_fill(d, &m);
 	mesh_device_metrics_fill(d, &m, &r);
 	m.events = events_last(d);

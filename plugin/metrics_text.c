@@ -182,6 +182,39 @@ static void network_families(FILE *f, const struct driver_status *st)
 		}
 }
 
+/* The names responders: the names they serve, where from, and what they were asked. */
+static void names_families(FILE *f, const struct status_names *n)
+{
+	static const char *const none[] = { NULL };
+	struct family fams[] = {
+		{ "wgnet_names_docker_connected", "gauge",
+		  "1 while this host's containers' names are read from Docker, 0 while Docker does "
+		  "not answer. Left out when wgnetd reads no names from Docker.", false },
+		{ "wgnet_names_served", "gauge",
+		  "Container names the names responders answer, by source (local: this host's "
+		  "containers, remote: the other hosts', from the store).", false },
+		{ "wgnet_names_queries_total", "counter",
+		  "Queries the names responders received (UDP and TCP; join-line peers' queries "
+		  "left out).", false },
+		{ "wgnet_names_answered_total", "counter",
+		  "Queries answered NOERROR (the name is known).", false },
+		{ "wgnet_names_refused_total", "counter",
+		  "Queries answered REFUSED: a name neither this host nor its peers know (the "
+		  "client asks its next server), or a client outside the pool.", false },
+		{ "wgnet_names_peer_queries_total", "counter",
+		  "Queries sent to join-line peers' responders for a name not known here.", false },
+	};
+
+	if (n->docker_socket[0])
+		sample(f, &fams[0], none, n->docker_api[0] != 0);
+	sample(f, &fams[1], (const char *const[]){ "source", "local", NULL }, n->local);
+	sample(f, &fams[1], (const char *const[]){ "source", "remote", NULL }, n->remote);
+	sample(f, &fams[2], none, (unsigned long long)n->queries);
+	sample(f, &fams[3], none, (unsigned long long)n->answered);
+	sample(f, &fams[4], none, (unsigned long long)n->refused);
+	sample(f, &fams[5], none, (unsigned long long)n->peer_queries);
+}
+
 static void api_families(FILE *f, const struct api_stat_row *rows, size_t nrows)
 {
 	struct family calls = {
@@ -233,6 +266,7 @@ char *metrics_text(const struct driver_metrics *m, const struct api_stat_row *ro
 	host_families(f, m);
 	peer_families(f, &m->st, now);
 	network_families(f, &m->st);
+	names_families(f, &m->st.names);
 	api_families(f, rows, nrows);
 	if (fclose(f) != 0 || !text) {
 		free(text);

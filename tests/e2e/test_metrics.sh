@@ -4,7 +4,8 @@
 # 127.0.0.1:9586. Off by default: nothing listens until --metrics is given. The exposition
 # passes `promtool check metrics` (Debian's, tests/promtool.sh); the WireGuard families say what
 # `wg show` says and move with traffic (pings between containers); the API counters move with
-# `docker run`; containers and addresses per network follow. The endpoint is never reachable
+# `docker run`; containers and addresses per network follow; the names responder's counters
+# follow the queries it answers. The endpoint is never reachable
 # from the mesh until `wgnet host allow tcp/9586`: host 2 connects through the tunnel to host
 # 1's address, counted on host 1 (what arrives on wgnet0, what passes its input chain).
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -135,6 +136,26 @@ assert_ok "20 pings of 1000 bytes: 20000 bytes more sent to host 2 ($TX0 -> $TX1
 assert_ok "... and 20000 more received from it ($RX0 -> $RX1)" test "$((RX1 - RX0))" -ge 20000
 assert_ok "the counters are wg's (received, sent)" retry 10 same_as_wg transfer \
 	wireguard_peer_receive_bytes_total wireguard_peer_transmit_bytes_total
+
+# ---- the names responder: the names it serves, what it was asked and how it answered (host 1's
+# responder of the pool, asked from host 1; c1 is its own, a name nobody has is asked of host 2)
+names_local() { [ "$(value 1 wgnet_names_served 'source="local"')" -ge 1 ] 2>/dev/null; }
+names_counts()
+{
+	echo "$(value 1 wgnet_names_queries_total) $(value 1 wgnet_names_answered_total)" \
+		"$(value 1 wgnet_names_refused_total) $(value 1 wgnet_names_peer_queries_total)"
+}
+assert_ok "names from Docker: wgnet_names_docker_connected 1" \
+	retry_eq 20 1 value 1 wgnet_names_docker_connected
+assert_ok "c1's names are served: wgnet_names_served{source=\"local\"} at least 1" \
+	retry 20 names_local
+read -r Q0 A0 R0 P0 <<<"$(names_counts)"
+assert_eq "the responder answers c1 with its address" "$(container_ip 1 c1 app)" \
+	"$(host_exec 1 dig +short +tries=1 +time=3 c1 @10.210.0.53)"
+assert_eq "... and refuses a name that no host has" "" \
+	"$(host_exec 1 dig +short +tries=1 +time=3 nosuch @10.210.0.53)"
+assert_eq "2 queries more: 1 answered, 1 refused, host 2 asked once for the unknown name" \
+	"$((Q0 + 2)) $((A0 + 1)) $((R0 + 1)) $((P0 + 1))" "$(names_counts)"
 
 # ---- never from the mesh until allowed: host 2 connects through the tunnel to host 1's
 # address (its WireGuard routes $H1 to host 1, from host 2's gateway address in its slice)

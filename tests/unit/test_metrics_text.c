@@ -64,6 +64,14 @@ static struct driver_metrics *copy_small(void)
 	m.watchdog_restarts = 2;
 	m.watchdog_restart_failures = 0;
 	m.events = 7;
+	snprintf(m.st.names.docker_socket, sizeof(m.st.names.docker_socket), "/run/docker.sock");
+	snprintf(m.st.names.docker_api, sizeof(m.st.names.docker_api), "1.41");
+	m.st.names.local = 2;
+	m.st.names.remote = 5;
+	m.st.names.queries = 11;
+	m.st.names.answered = 8;
+	m.st.names.refused = 3;
+	m.st.names.peer_queries = 4;
 	return &m;
 }
 
@@ -136,6 +144,30 @@ static const char expected_small[] =
 	"# TYPE wgnet_slice_addresses gauge\n"
 	"wgnet_slice_addresses{network_id=\"0123456789ab\",pool=\"10.210.0.0/16\","
 	"slice=\"10.210.1.0/24\"} 254\n"
+	"# HELP wgnet_names_docker_connected 1 while this host's containers' names are read from "
+	"Docker, 0 while Docker does not answer. Left out when wgnetd reads no names from Docker.\n"
+	"# TYPE wgnet_names_docker_connected gauge\n"
+	"wgnet_names_docker_connected 1\n"
+	"# HELP wgnet_names_served Container names the names responders answer, by source (local: "
+	"this host's containers, remote: the other hosts', from the store).\n"
+	"# TYPE wgnet_names_served gauge\n"
+	"wgnet_names_served{source=\"local\"} 2\n"
+	"wgnet_names_served{source=\"remote\"} 5\n"
+	"# HELP wgnet_names_queries_total Queries the names responders received (UDP and TCP; "
+	"join-line peers' queries left out).\n"
+	"# TYPE wgnet_names_queries_total counter\n"
+	"wgnet_names_queries_total 11\n"
+	"# HELP wgnet_names_answered_total Queries answered NOERROR (the name is known).\n"
+	"# TYPE wgnet_names_answered_total counter\n"
+	"wgnet_names_answered_total 8\n"
+	"# HELP wgnet_names_refused_total Queries answered REFUSED: a name neither this host nor "
+	"its peers know (the client asks its next server), or a client outside the pool.\n"
+	"# TYPE wgnet_names_refused_total counter\n"
+	"wgnet_names_refused_total 3\n"
+	"# HELP wgnet_names_peer_queries_total Queries sent to join-line peers' responders for a "
+	"name not known here.\n"
+	"# TYPE wgnet_names_peer_queries_total counter\n"
+	"wgnet_names_peer_queries_total 4\n"
 	"# HELP wgnet_api_calls_total API calls answered, by API (docker: the plugin socket, "
 	"control: the wgnet command's), endpoint and result (ok: a 2xx answer).\n"
 	"# TYPE wgnet_api_calls_total counter\n"
@@ -217,6 +249,14 @@ static void test_empty(void **state)
 	assert_null(strstr(text, "wgnet_network_endpoints"));
 	assert_non_null(strstr(text, "\nwgnet_store_configured 0\n"));
 	assert_non_null(strstr(text, "\nwgnet_firewall_programmed 1\n"));
+	assert_null(strstr(text, "wgnet_names_docker_connected"));	/* no names from Docker */
+	assert_non_null(strstr(text, "\nwgnet_names_served{source=\"local\"} 0\n"));
+	free(text);
+	/* names read from Docker, which does not answer */
+	snprintf(m.st.names.docker_socket, sizeof(m.st.names.docker_socket), "/run/docker.sock");
+	text = metrics_text(&m, NULL, 0, NOW);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\nwgnet_names_docker_connected 0\n"));
 	free(text);
 }
 
